@@ -1,0 +1,945 @@
+"""The discrete-event model of one replication: people, posts, vacancies, selection and congresses.
+
+Time is an absolute month index (``12 * year + month - 1``); a replication runs from the
+scenario's start to the end of its horizon. People live in flat numpy arrays (one slot a person)
+so that the selection of a candidate is a few vectorised operations; SimPy schedules the events.
+
+Common random numbers: every random quantity is tied to an entity and drawn from a named stream
+in a fixed order, so two policies run on the same seed see the same people, the same exit
+times and the same draws for the same posts wherever their histories coincide:
+
+- ``population``: the starting population;
+- ``person``: per-person uniforms (exit budget, exit cause, reappointment draws, merit and the
+  attributes of recruits), drawn in fixed chunks of :data:`CHUNK` people;
+- ``posts``: per-post selection delays and quota draws, one row for each vacancy of a post;
+- ``evaluation``: the yearly evaluation noise, one child stream a year;
+- ``overflow``: draws for posts that fall vacant more often than the per-post table holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import URGENT, Event
+
+from sim import rules
+from sim.population import (
+    L1_DEPUTY,
+    L1_HEAD,
+    POOL,
+    Layout,
+    build_layout,
+    build_people,
+    old_age_ppf,
+    pool_size,
+)
+from sim.scenario import (
+    RANK_CODE,
+    AfterHold,
+    CommitteeTarget,
+    FlowTarget,
+    Reading,
+    Scenario,
+    StockTarget,
+    UnitRuleTarget,
+)
+
+#: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
+CHUNK = 1024
+#: Reappointment draws kept per person.
+TERM_DRAWS = 8
+#: Stream names, in the order their seeds are spawned. Never reorder: it would change results.
+STREAMS = ("population", "person", "posts", "evaluation", "overflow")
+
+GONE = -1
+# Exit causes (columns of the exits table).
+CAUSES = ("retirement", "other_exit", "death_illness", "not_reappointed")
+RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED = range(4)
+# What a person's next scheduled event is.
+NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
+# Tiers as codes: 0 pool, 1 l2, 2 l1.
+TIER_OF_RANK = np.array([0, 1, 1, 2, 2], dtype=np.int8)
+TIER_NAMES = ("pool", "l2", "l1")
+# Groups.
+WOMEN, YOUNG, LONG = 0, 1, 2
+GROUP_CODE = {"women": WOMEN, "young": YOUNG, "long_service": LONG}
+# Columns of a post's per-vacancy quota draws.
+U_WOMEN, U_YOUNG, U_LONG = range(3)
+
+
+def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
+    """The seed of every named stream of replication ``rep`` under master seed ``seed``.
+
+    The seed tree is master seed -> replication -> stream; it depends on nothing else, so
+    replication ``rep`` is the same whatever the number of workers or the backend.
+    """
+    return {
+        name: np.random.SeedSequence(entropy=seed, spawn_key=(rep, k))
+        for k, name in enumerate(STREAMS)
+    }
+
+
+def stream_generators(seed: int, rep: int) -> dict[str, np.random.Generator]:
+    """One generator per named stream (see :func:`stream_seeds`)."""
+    return {
+        name: np.random.Generator(np.random.PCG64(ss)) for name, ss in stream_seeds(seed, rep).items()
+    }
+
+
+@dataclass
+class RepResult:
+    """What one replication returns: small arrays, cheap to pickle and to aggregate."""
+
+    rep: int
+    target_value: np.ndarray  # (n_targets,) metric at the deadline, NaN if undefined
+    target_met: np.ndarray  # (n_targets,) bool
+    trajectory: np.ndarray  # (n_targets, n_years) yearly metric
+    appointments: np.ndarray  # (n_years, 3 tiers, 4): all, women, young, young women
+    vacancy_months: np.ndarray  # (n_years, 3 tiers)
+    reserved_months: np.ndarray  # (n_years, 3 tiers): vacancy-months spent held for a group
+    exits: np.ndarray  # (n_years, len(CAUSES)) exits of post holders
+    headcount: np.ndarray  # (n_years, 3 tiers, 3): holders, women, young at year end
+    committee: np.ndarray  # (n_congresses, 4): size, women, young, new members
+    n_events: int
+    log: dict[str, np.ndarray] | None = field(default=None)
+
+
+class Model:
+    """One replication of a scenario."""
+
+    def __init__(
+        self, scenario: Scenario, seed: int, rep: int = 0, *, keep_log: bool = False,
+        layout: Layout | None = None,
+    ) -> None:
+        self.sc = scenario
+        self.rep = rep
+        self.keep_log = keep_log
+        self.layout = layout if layout is not None else build_layout(scenario)
+        self.seeds = stream_seeds(seed, rep)
+        self.rng = {n: np.random.Generator(np.random.PCG64(s)) for n, s in self.seeds.items()}
+        self.env = simpy.Environment(initial_time=scenario.start_month)
+        self.t0 = scenario.start_month
+        self.t_end = scenario.end_month
+        self.year0 = scenario.start.year
+        self.n_years = scenario.end.year - scenario.start.year + 1
+        self._init_parameters()
+        self._init_posts()
+        self._init_people()
+        self._init_records()
+        self._init_targets()
+
+    # ------------------------------------------------------------------ setup
+    def _init_parameters(self) -> None:
+        sc = self.sc
+        dyn = sc.dynamics
+        pol = sc.policy
+        # Monthly hazard rates by tier code.
+        h = dyn.exit_hazard
+        self.h_other = np.array([-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)])
+        self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
+        self.p_reappoint = dyn.reappointment_probability
+        self.max_terms = np.zeros(5, dtype=np.int64)
+        for r, m in dyn.max_consecutive_terms.items():
+            self.max_terms[RANK_CODE[r]] = m
+        # Source lookup: src_lut[r][rank + 1] is True if rank feeds rank r.
+        self.src_lut = np.zeros((5, 6), dtype=bool)
+        for r, sources in dyn.promotion_sources.items():
+            for s in sources:
+                self.src_lut[RANK_CODE[r], RANK_CODE[s] + 1] = True
+        self.same_unit_bonus = dyn.same_unit_bonus
+        share = pol.appointment_share
+        self.share_reading = share.reading
+        self.share_q = (share.women, share.young)
+        self.share_tiers = np.zeros(3, dtype=bool)
+        for tier in share.tiers:
+            self.share_tiers[TIER_NAMES.index(tier)] = True
+        self.bias = pol.evaluation_bias
+        res = pol.vacancy_reservation
+        self.reserve = res.enabled
+        self.max_hold = res.max_hold_months
+        self.recheck = res.recheck_months
+        self.after_hold = res.after
+        wsr = pol.women_staff_rule
+        self.wsr_tiers = np.zeros(3, dtype=bool)
+        if wsr.enabled:
+            for tier in wsr.tiers:
+                self.wsr_tiers[TIER_NAMES.index(tier)] = True
+        ls = pol.long_service
+        self.long_on = ls.enabled
+        self.long_share = ls.share
+        self.long_reading = ls.reading
+        self.long_months = np.zeros(5)
+        self.long_months[L1_HEAD] = ls.head_months
+        self.long_months[L1_DEPUTY] = ls.deputy_months
+
+    def _init_posts(self) -> None:
+        lay = self.layout
+        n = lay.n_posts
+        self.post_rank = lay.post_rank
+        self.post_unit = lay.post_unit
+        self.post_tier = TIER_OF_RANK[lay.post_rank]
+        self.post_holder = np.full(n, GONE, dtype=np.int64)
+        self.post_nvac = np.zeros(n, dtype=np.int64)
+        self.vacant_since: dict[int, float] = {}
+        self.reserved_since: dict[int, float] = {}
+        # Per-post draws for up to k_max vacancies each.
+        self.k_max = max(8, self.n_years + 4)
+        g = self.rng["posts"]
+        shape = self.sc.dynamics.selection_delay_shape
+        mean = self.sc.dynamics.selection_delay_months
+        self.post_delay = g.gamma(shape, mean / shape, size=(n, self.k_max)) if mean > 0 else (
+            np.zeros((n, self.k_max)))
+        self.post_u = g.random(size=(n, self.k_max, 3))
+        # Units and the women-staff rule: posts of each unit by tier.
+        flagged = lay.unit_staff_share > self.sc.policy.women_staff_rule.threshold
+        self.unit_flagged = flagged & bool(self.wsr_tiers.any())
+        self.unit_tier_posts: dict[tuple[int, int], np.ndarray] = {}
+        for u in np.flatnonzero(flagged):
+            for tier in (1, 2):
+                posts = np.flatnonzero((lay.post_unit == u) & (self.post_tier == tier))
+                if len(posts):
+                    self.unit_tier_posts[(int(u), tier)] = posts
+
+    def _init_people(self) -> None:
+        people = build_people(self.rng["population"], self.sc, self.layout)
+        n0 = len(people.female)
+        self.n = 0
+        self.cap = 0
+        self._alloc(n0 + CHUNK)
+        idx = np.arange(n0)
+        self.n = n0
+        self.female[idx] = people.female
+        self.birth[idx] = people.birth
+        self.rank[idx] = people.rank
+        self.unit[idx] = people.unit
+        self.post[idx] = people.post
+        self.since[idx] = people.since
+        self.max_rank[idx] = people.rank
+        self.retire[idx] = rules.retirement_months(people.female, people.birth.astype(np.int64))
+        self.elig_from[idx], self.elig_until[idx] = rules.promotion_window(
+            self.retire[idx], people.since
+        )
+        pool = people.post < 0
+        self.elig_from[idx[pool]] = -np.inf  # a first appointment is exempt from the 24 months
+        self.hz_t[idx] = self.t0
+        self.term_end[idx] = people.since + rules.TERM_MONTHS
+        holders = np.flatnonzero(~pool)
+        self.post_holder[people.post[holders]] = holders
+        self.pool_target = pool_size(self.sc, self.layout)
+        self._refresh_scores(self.sc.start.year)
+        for i in holders:
+            self._schedule_next(int(i))
+        for i in np.flatnonzero(pool):
+            self._update_pool_gone(int(i))
+
+    def _alloc(self, cap: int) -> None:
+        """Grow the person arrays to at least ``cap`` slots, drawing per-person uniforms."""
+        new_cap = max(cap, self.cap)
+        new_cap = int(math.ceil(new_cap / CHUNK) * CHUNK)
+        if new_cap <= self.cap:
+            return
+        extra = new_cap - self.cap
+        g = self.rng["person"]
+        draws = {
+            "hz_left": g.standard_exponential(size=extra),
+            "cause_u": g.random(size=extra),
+            "term_u": g.random(size=(extra, TERM_DRAWS)),
+            "merit": g.standard_normal(size=extra),
+            "female_u": g.random(size=extra),
+            "young_u": g.random(size=extra),
+            "age_u": g.random(size=extra),
+            "unit_u": g.random(size=extra),
+        }
+        specs: dict[str, tuple[Any, Any]] = {
+            "female": (bool, False),
+            "birth": (float, 0.0),
+            "retire": (float, np.inf),
+            "rank": (np.int8, GONE),
+            "max_rank": (np.int8, GONE),
+            "unit": (np.int32, -1),
+            "post": (np.int64, GONE),
+            "since": (float, 0.0),
+            "elig_from": (float, np.inf),
+            "elig_until": (float, -np.inf),
+            "term_end": (float, np.inf),
+            "terms_done": (np.int64, 0),
+            "token": (np.int64, 0),
+            "hz_t": (float, 0.0),
+            "gone_t": (float, np.inf),
+            "score": (float, 0.0),
+            "next_kind": (np.int8, 0),
+            "exit_t": (float, np.inf),
+        }
+        for name, (dtype, fill) in specs.items():
+            old = getattr(self, name, None)
+            arr = np.full(new_cap, fill, dtype=dtype)
+            if old is not None:
+                arr[: self.cap] = old
+            setattr(self, name, arr)
+        for name, values in draws.items():
+            old = getattr(self, name, None)
+            setattr(self, name, values if old is None else np.concatenate([old, values]))
+        self.cap = new_cap
+        # New slots are scored on merit until the next yearly evaluation.
+        self.score[-extra:] = self.merit[-extra:] - self.bias * self.female[-extra:]
+
+    def _init_records(self) -> None:
+        ny = self.n_years
+        self.appointments = np.zeros((ny, 3, 4), dtype=np.int64)
+        self.vac_months = np.zeros((ny, 3))
+        self.res_months = np.zeros((ny, 3))
+        self.exits = np.zeros((ny, len(CAUSES)), dtype=np.int64)
+        self.headcount = np.zeros((ny, 3, 3), dtype=np.int64)
+        self.year_count = np.zeros(3, dtype=np.int64)  # appointments this year, share tiers
+        self.year_group = np.zeros((3, 2), dtype=np.int64)  # of which women, young
+        self.appt_log: list[tuple] = []
+        self.exit_log: list[tuple] = []
+        self.committee: set[int] = set()
+        self.committee_rows: list[tuple[int, int, int, int]] = []
+        self.committee_members: list[np.ndarray] = []
+
+    def _init_targets(self) -> None:
+        lay = self.layout
+        self.targets = list(self.sc.targets)
+        self.target_post_mask: list[np.ndarray | None] = []
+        for t in self.targets:
+            who = getattr(t, "who", None)
+            if who is None:
+                self.target_post_mask.append(None)
+                continue
+            mask = np.isin(lay.post_rank, [RANK_CODE[r] for r in who.ranks])
+            if who.blocks is not None:
+                blocks = [lay.block_ids.index(b) for b in who.blocks]
+                mask &= np.isin(lay.post_block, blocks)
+            self.target_post_mask.append(mask)
+        self.trajectory = np.full((len(self.targets), self.n_years), np.nan)
+        self.congress_times = []
+        if self.sc.congress is not None:
+            self.congress_times = [12 * d.year + d.month - 1 + (d.day - 1) / 31.0
+                                   for d in self.sc.congress.dates]
+        self.committee_year_value: dict[int, tuple[float, float]] = {}
+
+    # --------------------------------------------------------------- helpers
+    def _year_index(self, t: float) -> int:
+        return min(int(t // 12) - self.year0, self.n_years - 1)
+
+    def _at(self, t: float, callback: Any, urgent: bool = False) -> None:
+        """Call ``callback(event)`` at absolute time ``t``."""
+        ev = Event(self.env)
+        ev._ok = True
+        ev._value = None
+        ev.callbacks.append(callback)
+        self.env.schedule(ev, URGENT if urgent else 1, max(0.0, t - self.env.now))
+
+    def _refresh_scores(self, year: int) -> None:
+        """The yearly evaluation: latent merit plus noise, minus the evaluation bias for women.
+
+        Each year has its own child stream, and person ``i`` always takes draw ``i`` of it.
+        """
+        ss = self.seeds["evaluation"]
+        child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, year))
+        noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)
+        sd = self.sc.dynamics.evaluation_noise_sd
+        self.score = self.merit + sd * noise - self.bias * self.female
+
+    # ------------------------------------------------------ person life cycle
+    def _consume_hazard(self, i: int, t: float) -> None:
+        """Spend the exit budget accumulated at the current tier's hazard since the last update."""
+        tier = TIER_OF_RANK[self.rank[i]]
+        rate = self.h_other[tier] + self.h_death
+        self.hz_left[i] = max(0.0, self.hz_left[i] - (t - self.hz_t[i]) * rate)
+        self.hz_t[i] = t
+
+    def _hazard_exit_time(self, i: int) -> float:
+        tier = TIER_OF_RANK[self.rank[i]]
+        rate = self.h_other[tier] + self.h_death
+        return self.hz_t[i] + self.hz_left[i] / rate if rate > 0 else np.inf
+
+    def _update_pool_gone(self, i: int) -> None:
+        """A pool member has no scheduled events: they are simply ineligible after leaving."""
+        gone = min(self.retire[i], self._hazard_exit_time(i))
+        self.gone_t[i] = gone
+        _, until = rules.promotion_window(self.retire[i], 0.0)
+        self.elig_until[i] = min(float(until), gone)
+
+    def _schedule_next(self, i: int) -> None:
+        """Schedule the next event of a post holder: exit, retirement or term end."""
+        exit_t = self._hazard_exit_time(i)
+        self.exit_t[i] = exit_t
+        t_ret = self.retire[i]
+        t_term = self.term_end[i]
+        if t_ret <= exit_t and t_ret <= t_term:
+            kind, t = NEXT_RETIRE, t_ret
+        elif exit_t <= t_term:
+            kind, t = NEXT_EXIT, exit_t
+        else:
+            kind, t = NEXT_TERM, t_term
+        self.next_kind[i] = kind
+        if t >= self.t_end:
+            return  # beyond the horizon: never processed, so never scheduled
+        self.token[i] += 1
+        token = int(self.token[i])
+        ev = self.env.timeout(max(0.0, t - self.env.now))
+        ev.callbacks.append(lambda _e, i=i, token=token: self._on_person_event(i, token))
+
+    def _on_person_event(self, i: int, token: int) -> None:
+        if self.token[i] != token or self.rank[i] == GONE:
+            return  # superseded by a move
+        t = self.env.now
+        kind = self.next_kind[i]
+        if kind == NEXT_RETIRE:
+            self._exit(i, RETIREMENT)
+        elif kind == NEXT_EXIT:
+            tier = TIER_OF_RANK[self.rank[i]]
+            p_death = self.h_death / (self.h_other[tier] + self.h_death)
+            self._exit(i, DEATH_ILLNESS if self.cause_u[i] < p_death else OTHER_EXIT)
+        else:
+            outcome = rules.term_end_outcome(self.retire[i] - t)
+            if outcome is rules.TermOutcome.EXTEND_TO_RETIREMENT:
+                self.term_end[i] = np.inf
+                self._consume_hazard(i, t)
+                self._schedule_next(i)
+                return
+            done = int(self.terms_done[i]) + 1
+            allowed = rules.reappointment_allowed(done, int(self.max_terms[self.rank[i]]) or None)
+            u = self.term_u[i, min(done - 1, TERM_DRAWS - 1)]
+            if allowed and u < self.p_reappoint:
+                self.terms_done[i] = done
+                self.term_end[i] = t + rules.TERM_MONTHS
+                self._consume_hazard(i, t)
+                self._schedule_next(i)
+            else:
+                self._exit(i, NOT_REAPPOINTED)
+
+    def _exit(self, i: int, cause: int) -> None:
+        t = self.env.now
+        p = int(self.post[i])
+        self.exits[self._year_index(t), cause] += 1
+        if self.keep_log:
+            self.exit_log.append((t, i, p, int(self.rank[i]), cause))
+        self.rank[i] = GONE
+        self.post[i] = GONE
+        self.gone_t[i] = t
+        self.elig_until[i] = -np.inf
+        self.token[i] += 1
+        if p >= 0:
+            self.post_holder[p] = GONE
+            self._open_vacancy(p)
+
+    # -------------------------------------------------------------- vacancies
+    def _open_vacancy(self, p: int) -> None:
+        t = self.env.now
+        self.vacant_since[p] = t
+        k = int(self.post_nvac[p])
+        self.post_nvac[p] = k + 1
+        if k < self.k_max:
+            delay = float(self.post_delay[p, k])
+            draws = self.post_u[p, k]
+        else:
+            g = self.rng["overflow"]
+            sh = self.sc.dynamics.selection_delay_shape
+            mean = self.sc.dynamics.selection_delay_months
+            delay = float(g.gamma(sh, mean / sh)) if mean > 0 else 0.0
+            draws = g.random(3)
+        state = _Vacancy(p, draws)
+        ev = self.env.timeout(delay)
+        ev.callbacks.append(lambda _e: self._attempt(state))
+
+    def _candidates(self, p: int, t: float, relax: bool = False) -> np.ndarray:
+        """People eligible for post ``p`` at time ``t`` (see :mod:`sim.rules` for the rules).
+
+        ``relax`` waives the 24-months-in-post rule (used once a reservation has run out).
+        """
+        n = self.n
+        mask = self.src_lut[self.post_rank[p]][self.rank[:n] + 1]
+        mask &= self.elig_until[:n] > t
+        if not relax:
+            mask &= self.elig_from[:n] <= t
+        return np.flatnonzero(mask)
+
+    def _scores(self, cand: np.ndarray, p: int) -> np.ndarray:
+        score = self.score[cand]
+        if self.same_unit_bonus:
+            score = score + self.same_unit_bonus * (self.unit[cand] == self.post_unit[p])
+        return score
+
+    def _attempt(self, v: _Vacancy) -> None:
+        """Try to fill a vacant post: merit within the groups the policies require.
+
+        If a required group (women or young) has nobody ready and vacancy reservation is on,
+        the post is held and re-examined every ``recheck_months`` until the holding time runs
+        out; then it is filled on merit (or, with ``after: relax``, from the group with the
+        24-month rule waived).
+        """
+        t = self.env.now
+        p = v.post
+        r = int(self.post_rank[p])
+        if v.first_try is None:
+            v.first_try = t
+        cand = self._candidates(p, t)
+        if len(cand) == 0:
+            self._retry(v, reserved=False)
+            return
+        score = self._scores(cand, p)
+        hard, soft = self._required_groups(v, p, r, int(self.post_tier[p]), cand, t)
+        if hard or soft:
+            in_hard = self._in_all(hard, cand, r, t)
+            both = in_hard & self._in_all(soft, cand, r, t)
+            for ok in (both, in_hard):
+                if ok.any():
+                    self._appoint(int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), p)
+                    return
+            if hard and self.reserve:
+                if t - v.first_try < self.max_hold - 1e-9:
+                    self._retry(v, reserved=True)
+                    return
+                if self.after_hold is AfterHold.RELAX:
+                    wide = self._candidates(p, t, relax=True)
+                    ok = self._in_all(hard, wide, r, t)
+                    if ok.any():
+                        wide_score = self._scores(wide, p)
+                        self._appoint(int(wide[np.flatnonzero(ok)[np.argmax(wide_score[ok])]]), p)
+                        return
+        self._appoint(int(cand[np.argmax(score)]), p)
+
+    def _in_all(self, groups: tuple[int, ...], cand: np.ndarray, r: int, t: float) -> np.ndarray:
+        ok = np.ones(len(cand), dtype=bool)
+        for g in groups:
+            ok &= self._group_flags(g, cand, r, t)
+        return ok
+
+    def _required_groups(
+        self, v: _Vacancy, p: int, r: int, tier: int, cand: np.ndarray, t: float
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The groups this appointment must go to: hard (women, young) and soft (long service).
+
+        Hard groups come from the women-staff rule and the yearly shares in the scenario's
+        reading; only they can hold a post vacant. The long-service preference is soft.
+        """
+        hard: list[int] = []
+        if self.wsr_tiers[tier] and self.unit_flagged[self.post_unit[p]]:
+            posts = self.unit_tier_posts.get((int(self.post_unit[p]), tier))
+            if posts is not None:
+                holders = self.post_holder[posts]
+                if not self.female[holders[holders >= 0]].any():
+                    hard.append(WOMEN)
+        if self.share_tiers[tier] and self.share_reading is not Reading.NONE:
+            for g in (WOMEN, YOUNG):
+                q = self.share_q[g]
+                if q <= 0 or g in hard:
+                    continue
+                if self.share_reading is Reading.FLOOR:
+                    need = rules.floor_requires_group(
+                        q, int(self.year_count[tier]) + 1, int(self.year_group[tier, g])
+                    )
+                else:
+                    if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
+                        base = float(np.mean(self._group_flags(g, cand, r, t)))
+                        pi = rules.expected_share_probability(q, base)
+                        v.drawn[g] = bool(v.draws[U_WOMEN if g == WOMEN else U_YOUNG] < pi)
+                    need = v.drawn[g]
+                if need:
+                    hard.append(g)
+        soft: tuple[int, ...] = ()
+        if self.long_on and self.long_months[r] > 0:
+            if v.drawn[LONG] is None:
+                v.drawn[LONG] = self._long_service_required(v, cand, r, t)
+            if v.drawn[LONG]:
+                soft = (LONG,)
+        return tuple(hard), soft
+
+    def _long_service_required(self, v: _Vacancy, cand: np.ndarray, r: int, t: float) -> bool:
+        """The 65% preference for first-time appointees with 2 (heads) or 3 (deputies) terms left."""
+        first = self.max_rank[cand] < r
+        if not first.any() or self.long_reading is Reading.NONE:
+            return False
+        base = float(np.mean(self._group_flags(LONG, cand[first], r, t)))
+        if self.long_reading is Reading.FLOOR:
+            return base < 1.0  # always prefer the group when the floor reading is chosen
+        pi = rules.expected_share_probability(self.long_share, base)
+        return bool(v.draws[U_LONG] < pi)
+
+    def _group_flags(self, g: int, cand: np.ndarray, r: int, t: float) -> np.ndarray:
+        if g == WOMEN:
+            return self.female[cand]
+        if g == YOUNG:
+            return (t - self.birth[cand]) < rules.YOUNG_AGE_MONTHS
+        return (self.retire[cand] - t) >= self.long_months[r]
+
+    def _retry(self, v: _Vacancy, reserved: bool) -> None:
+        if reserved and v.post not in self.reserved_since:
+            self.reserved_since[v.post] = self.env.now
+        ev = self.env.timeout(self.recheck)
+        ev.callbacks.append(lambda _e: self._attempt(v))
+
+    def _add_months(self, table: np.ndarray, tier: int, a: float, b: float) -> None:
+        """Spread the interval [a, b) of vacancy over the years it covers."""
+        while a < b:
+            y_end = (math.floor(a / 12) + 1) * 12
+            seg_end = min(b, y_end)
+            yi = int(a // 12) - self.year0
+            if 0 <= yi < self.n_years:
+                table[yi, tier] += seg_end - a
+            a = seg_end
+
+    def _appoint(self, i: int, p: int) -> None:
+        t = self.env.now
+        r = int(self.post_rank[p])
+        tier = int(self.post_tier[p])
+        old_post = int(self.post[i])
+        old_rank = int(self.rank[i])
+        opened = self.vacant_since.pop(p)
+        self._add_months(self.vac_months, tier, opened, t)
+        held = self.reserved_since.pop(p, None)
+        if held is not None:
+            self._add_months(self.res_months, tier, held, t)
+        female = bool(self.female[i])
+        young = (t - self.birth[i]) < rules.YOUNG_AGE_MONTHS
+        first = self.max_rank[i] < r
+        yi = self._year_index(t)
+        row = self.appointments[yi, tier]
+        row[0] += 1
+        row[1] += female
+        row[2] += young
+        row[3] += female and young
+        self.year_count[tier] += 1
+        self.year_group[tier, WOMEN] += female
+        self.year_group[tier, YOUNG] += young
+        self.appt_log.append((t, p, i, r, old_rank, female, young, first,
+                              float(self.retire[i] - t), t - opened))
+        # Move the person.
+        self._consume_hazard(i, t)
+        self.rank[i] = r
+        self.post[i] = p
+        self.unit[i] = self.post_unit[p]
+        self.since[i] = t
+        self.elig_from[i], self.elig_until[i] = rules.promotion_window(self.retire[i], t)
+        self.gone_t[i] = np.inf
+        self.term_end[i] = t + rules.TERM_MONTHS
+        self.terms_done[i] = 0
+        if r > self.max_rank[i]:
+            self.max_rank[i] = r
+        self.post_holder[p] = i
+        self._schedule_next(i)
+        if old_post >= 0:
+            self.post_holder[old_post] = GONE
+            self._open_vacancy(old_post)
+
+    # --------------------------------------------------------- yearly cycle
+    def _recruit(self, _ev: Any = None) -> None:
+        """Replenish the specialist pool to its planned size (assumed yearly intake)."""
+        t = self.env.now
+        n = self.n
+        in_pool = np.flatnonzero(self.rank[:n] == POOL)
+        gone = in_pool[self.gone_t[in_pool] <= t]
+        for i in gone:
+            self._log_pool_exit(int(i))
+        alive = len(in_pool) - len(gone)
+        k = self.pool_target - alive
+        if k > 0:
+            self._alloc(n + k)
+            idx = np.arange(n, n + k)
+            rec = self.sc.dynamics.recruitment
+            year = int(t // 12)
+            female = self.female_u[idx] < rec.women_share
+            young = self.young_u[idx] < rec.young_share
+            ages = np.empty(k)
+            ages[young] = rec.young_min_age + self.age_u[idx[young]] * (40.0 - rec.young_min_age)
+            ages[~young] = old_age_ppf(self.age_u[idx[~young]], rec.age, female[~young], year)
+            self.female[idx] = female
+            self.birth[idx] = np.floor(t - ages * 12.0)
+            self.retire[idx] = rules.retirement_months(female, self.birth[idx].astype(np.int64))
+            self.rank[idx] = POOL
+            self.max_rank[idx] = POOL
+            self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
+            self.since[idx] = t
+            self.elig_from[idx] = -np.inf
+            self.hz_t[idx] = t
+            self.n = n + k
+            for i in idx:
+                self._update_pool_gone(int(i))
+            self._refresh_scores(year)  # same yearly draws for everyone, now also the recruits
+        self._at(t + 12, self._recruit)
+
+    def _log_pool_exit(self, i: int) -> None:
+        t_gone = float(self.gone_t[i])
+        cause = RETIREMENT if t_gone >= self.retire[i] else OTHER_EXIT
+        if self.keep_log:
+            self.exit_log.append((t_gone, i, -1, POOL, cause))
+        self.rank[i] = GONE
+        self.elig_until[i] = -np.inf
+
+    def _year_end(self, _ev: Any = None) -> None:
+        """31 December: snapshot, target metrics; then open the next year."""
+        t = self.env.now
+        year = int(t // 12) - 1
+        yi = year - self.year0
+        holders = self.post_holder
+        filled = holders >= 0
+        h = holders[filled]
+        tiers = self.post_tier[filled]
+        female = self.female[h]
+        young = (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
+        for tier in (1, 2):
+            sel = tiers == tier
+            self.headcount[yi, tier] = (sel.sum(), (female & sel).sum(), (young & sel).sum())
+        n = self.n
+        pool = (self.rank[:n] == POOL) & (self.gone_t[:n] > t)
+        self.headcount[yi, 0] = (
+            pool.sum(),
+            (pool & self.female[:n]).sum(),
+            (pool & ((t - self.birth[:n]) < rules.YOUNG_AGE_MONTHS)).sum(),
+        )
+        for k, target in enumerate(self.targets):
+            if isinstance(target, StockTarget):
+                self.trajectory[k, yi] = self._stock_metric(k, target, t)
+            elif isinstance(target, UnitRuleTarget):
+                self.trajectory[k, yi] = self._women_staff_metric()
+        self.year_count[:] = 0
+        self.year_group[:] = 0
+        if t < self.t_end:
+            self._refresh_scores(year + 1)
+            self._at(t + 12, self._year_end, urgent=True)
+
+    def _stock_metric(self, k: int, target: StockTarget, t: float) -> float:
+        posts = self.target_post_mask[k]
+        h = self.post_holder[posts]
+        h = h[h >= 0]
+        if len(h) == 0:
+            return math.nan
+        g = GROUP_CODE[target.group]
+        if g == LONG:
+            flags = (self.retire[h] - t) >= self.long_months[self.rank[h]]
+        elif g == WOMEN:
+            flags = self.female[h]
+        else:
+            flags = (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
+        return float(np.mean(flags))
+
+    def _women_staff_metric(self) -> float:
+        """Share of flagged units whose leaders include a woman at every rule tier."""
+        units = np.flatnonzero(self.layout.unit_staff_share
+                               > self.sc.policy.women_staff_rule.threshold)
+        if len(units) == 0:
+            return math.nan
+        tiers = [i for i in (1, 2) if self.wsr_tiers[i]] or [2]
+        ok = 0
+        for u in units:
+            good = True
+            for tier in tiers:
+                posts = self.unit_tier_posts.get((int(u), tier))
+                if posts is None:
+                    continue
+                h = self.post_holder[posts]
+                h = h[h >= 0]
+                if not self.female[h].any():
+                    good = False
+                    break
+            ok += good
+        return ok / len(units)
+
+    # --------------------------------------------------------------- congress
+    def _congress(self, _ev: Any = None, initial: bool = False) -> None:
+        """Choose the provincial Party committee (Chỉ thị 35-CT/TW composition rules)."""
+        cfg = self.sc.congress
+        assert cfg is not None
+        t = self.env.now
+        n = self.n
+        ranks = np.array([RANK_CODE[r] for r in cfg.candidate_ranks])
+        cand = np.flatnonzero(np.isin(self.rank[:n], ranks))
+        left = self.retire[cand] - t
+        inc = np.array([int(c) in self.committee for c in cand], dtype=bool)
+        ok = np.where(inc, left >= cfg.incumbent_min_service_months,
+                      left >= cfg.new_member_min_service_months)
+        cand, inc = cand[ok], inc[ok]
+        score = self.score[cand] + cfg.head_bonus * (self.rank[cand] == L1_HEAD)
+        order = np.argsort(-score, kind="stable")
+        cand, inc = cand[order], inc[order]
+        female = self.female[cand]
+        young = (t - self.birth[cand]) < rules.YOUNG_AGE_MONTHS
+        chosen = np.zeros(len(cand), dtype=bool)
+        size = min(cfg.size, len(cand))
+        if cfg.enforce_floors:
+            for flags, floor in ((young, cfg.young_floor), (female, cfg.women_floor)):
+                need = math.ceil(floor * cfg.size - 1e-9) - int((chosen & flags).sum())
+                if need > 0:
+                    pick = np.flatnonzero(flags & ~chosen)[:need]
+                    chosen[pick] = True
+        if not initial:
+            cap = math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
+            room = cap - int((chosen & inc).sum())
+            if room > 0:
+                chosen[np.flatnonzero(inc & ~chosen)[:room]] = True
+        rest = size - int(chosen.sum())
+        if rest > 0:
+            eligible = ~chosen & (~inc if not initial else True)
+            pick = np.flatnonzero(eligible)[:rest]
+            chosen[pick] = True
+            rest = size - int(chosen.sum())
+            if rest > 0:  # not enough newcomers: re-elect beyond the cap rather than leave seats
+                chosen[np.flatnonzero(~chosen)[:rest]] = True
+        members = cand[chosen]
+        new = int((~inc[chosen]).sum())
+        self.committee = {int(m) for m in members}
+        if not initial:
+            row = (len(members), int(female[chosen].sum()), int(young[chosen].sum()), new)
+            self.committee_rows.append(row)
+            if self.keep_log:
+                self.committee_members.append(members.copy())
+
+    # ------------------------------------------------------------------- run
+    def run(self) -> RepResult:
+        """Run the replication to the end of the horizon and reduce it to a :class:`RepResult`."""
+        env = self.env
+        start_year = self.sc.start.year
+        if self.sc.congress is not None:
+            self._congress(initial=True)
+            for tc in self.congress_times:
+                self._at(tc, self._congress)
+        rec_month = self.sc.dynamics.recruitment.month
+        first_rec = 12 * start_year + rec_month - 1
+        if first_rec < self.t0:
+            first_rec += 12
+        self._at(first_rec, self._recruit)
+        self._at(12 * (start_year + 1), self._year_end, urgent=True)
+        env.run(until=self.t_end + 1e-9)
+        # Close open vacancies at the horizon.
+        for p, opened in self.vacant_since.items():
+            tier = int(self.post_tier[p])
+            self._add_months(self.vac_months, tier, opened, self.t_end)
+            held = self.reserved_since.get(p)
+            if held is not None:
+                self._add_months(self.res_months, tier, held, self.t_end)
+        n_events = next(env._eid) - len(env._queue)
+        return self._result(n_events)
+
+    def _appt_array(self) -> np.ndarray:
+        cols = [("t", float), ("post", np.int64), ("person", np.int64), ("rank", np.int8),
+                ("from_rank", np.int8), ("female", bool), ("young", bool), ("first", bool),
+                ("service_left", float), ("vacant_months", float)]
+        return np.array(self.appt_log, dtype=cols)
+
+    def _result(self, n_events: int) -> RepResult:
+        appts = self._appt_array()
+        nt = len(self.targets)
+        value = np.full(nt, np.nan)
+        met = np.zeros(nt, dtype=bool)
+        years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
+        for k, target in enumerate(self.targets):
+            if isinstance(target, (StockTarget, UnitRuleTarget)):
+                value[k] = self.trajectory[k, target.by - self.year0]
+            elif isinstance(target, FlowTarget):
+                value[k] = self._flow_metric(k, target, appts, years)
+            elif isinstance(target, CommitteeTarget):
+                value[k] = self._committee_metric(k, target)
+            met[k] = _compare(value[k], target.op, target.value)
+        log = None
+        if self.keep_log:
+            log = {
+                "appointments": appts,
+                "exits": np.array(self.exit_log, dtype=[("t", float), ("person", np.int64),
+                                                        ("post", np.int64), ("rank", np.int8),
+                                                        ("cause", np.int8)]),
+                "retire": self.retire[: self.n].copy(),
+                "birth": self.birth[: self.n].copy(),
+                "female": self.female[: self.n].copy(),
+                "post_holder": self.post_holder.copy(),
+                "rank": self.rank[: self.n].copy(),
+                "n_people": np.array([self.n]),
+                "n_initial_holders": np.array([int(np.count_nonzero(self.layout.post_rank >= 0))]),
+            }
+        return RepResult(
+            rep=self.rep,
+            target_value=value,
+            target_met=met,
+            trajectory=self.trajectory,
+            appointments=self.appointments,
+            vacancy_months=self.vac_months,
+            reserved_months=self.res_months,
+            exits=self.exits,
+            headcount=self.headcount,
+            committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
+            n_events=int(n_events),
+            log=log,
+        )
+
+    def _flow_metric(self, k: int, target: FlowTarget, appts: np.ndarray, years: np.ndarray
+                     ) -> float:
+        mask = self.target_post_mask[k][appts["post"]] if len(appts) else np.zeros(0, bool)
+        mask &= (years >= target.from_year) & (years <= target.by)
+        if target.first_time_only:
+            mask &= appts["first"]
+        g = GROUP_CODE[target.group]
+        if g == WOMEN:
+            flags = appts["female"]
+        elif g == YOUNG:
+            flags = appts["young"]
+        else:
+            flags = appts["service_left"] >= self.long_months[appts["rank"]]
+        # Yearly shares for the trajectory.
+        out = math.nan
+        shares = []
+        for y in range(target.from_year, target.by + 1):
+            sel = mask & (years == y)
+            if sel.any():
+                s = float(np.mean(flags[sel]))
+                self.trajectory[k, y - self.year0] = s
+                shares.append(s)
+        if not mask.any():
+            return out
+        if target.aggregate == "pooled":
+            return float(np.mean(flags[mask]))
+        return float(min(shares))
+
+    def _committee_metric(self, k: int, target: CommitteeTarget) -> float:
+        assert self.sc.congress is not None
+        years = [d.year for d in self.sc.congress.dates]
+        for j, y in enumerate(years):
+            if j < len(self.committee_rows):
+                size, women, young, _new = self.committee_rows[j]
+                share = (women if target.group == "women" else young) / size if size else math.nan
+                self.trajectory[k, y - self.year0] = share
+        j = years.index(target.by)
+        if j >= len(self.committee_rows):
+            return math.nan
+        size, women, young, _new = self.committee_rows[j]
+        if size == 0:
+            return math.nan
+        return (women if target.group == "women" else young) / size
+
+
+class _Vacancy:
+    """The state of one vacancy while it waits to be filled."""
+
+    __slots__ = ("drawn", "draws", "first_try", "post")
+
+    def __init__(self, post: int, draws: np.ndarray) -> None:
+        self.post = post
+        self.draws = draws
+        self.drawn: list[bool | None] = [None, None, None]
+        self.first_try: float | None = None
+
+
+def _compare(value: float, op: str, threshold: float) -> bool:
+    if math.isnan(value):
+        return False
+    eps = 1e-12
+    if op == ">=":
+        return value >= threshold - eps
+    if op == ">":
+        return value > threshold + eps
+    if op == "<=":
+        return value <= threshold + eps
+    return value < threshold - eps
+
+
+def run_model(scenario: Scenario, seed: int, rep: int, keep_log: bool = False) -> RepResult:
+    """Run replication ``rep`` of ``scenario`` with master seed ``seed``."""
+    return Model(scenario, seed, rep, keep_log=keep_log).run()
+
+
+__all__ = ["CAUSES", "TIER_NAMES", "Model", "RepResult", "run_model", "stream_generators"]

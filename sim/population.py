@@ -1,0 +1,244 @@
+"""Posts, units and the synthetic starting population built from a scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from sim import rules
+from sim.scenario import RANK_CODE, AgeDist, Scenario
+
+L1_HEAD = RANK_CODE["l1_head"]
+L1_DEPUTY = RANK_CODE["l1_deputy"]
+L2_HEAD = RANK_CODE["l2_head"]
+L2_DEPUTY = RANK_CODE["l2_deputy"]
+POOL = RANK_CODE["pool"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The posts and units of a scenario as flat arrays (identical for every replication)."""
+
+    unit_block: np.ndarray  # int16, block index of each unit
+    unit_district: np.ndarray  # bool
+    unit_staff_share: np.ndarray  # float, share of women among the unit's staff
+    post_rank: np.ndarray  # int8 rank code of each post
+    post_unit: np.ndarray  # int32
+    post_block: np.ndarray  # int16
+    post_district: np.ndarray  # bool
+    block_ids: tuple[str, ...]
+
+    @property
+    def n_posts(self) -> int:
+        return len(self.post_rank)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_block)
+
+
+def build_layout(scenario: Scenario) -> Layout:
+    """Lay out units and posts: heads go to the first units of a block, deputies round-robin."""
+    unit_block, unit_district, unit_share = [], [], []
+    post_rank, post_unit = [], []
+    for b_idx, block in enumerate(scenario.structure.blocks):
+        first_unit = len(unit_block)
+        for u in range(block.units):
+            unit_block.append(b_idx)
+            unit_district.append(block.district)
+            unit_share.append(block.staff_share(u))
+        for u in range(block.heads):
+            post_rank.append(L1_HEAD)
+            post_unit.append(first_unit + u)
+        for d in range(block.deputies):
+            post_rank.append(L1_DEPUTY)
+            post_unit.append(first_unit + d % block.units)
+        for u in range(block.units):
+            for _ in range(block.l2_divisions_per_unit):
+                post_rank.append(L2_HEAD)
+                post_unit.append(first_unit + u)
+                for _ in range(block.l2_deputies_per_division):
+                    post_rank.append(L2_DEPUTY)
+                    post_unit.append(first_unit + u)
+    ub = np.asarray(unit_block, dtype=np.int16)
+    pu = np.asarray(post_unit, dtype=np.int32)
+    return Layout(
+        unit_block=ub,
+        unit_district=np.asarray(unit_district, dtype=bool),
+        unit_staff_share=np.asarray(unit_share, dtype=float),
+        post_rank=np.asarray(post_rank, dtype=np.int8),
+        post_unit=pu,
+        post_block=ub[pu],
+        post_district=np.asarray(unit_district, dtype=bool)[pu],
+        block_ids=tuple(b.id for b in scenario.structure.blocks),
+    )
+
+
+def pool_size(scenario: Scenario, layout: Layout) -> int:
+    """Planned size of the specialist pool."""
+    n_l2_deputy = int(np.count_nonzero(layout.post_rank == L2_DEPUTY))
+    return int(round(scenario.structure.pool_per_l2_deputy * max(n_l2_deputy, 1)))
+
+
+@dataclass
+class People:
+    """Attributes of the starting population, one entry a person (posts first, then the pool)."""
+
+    female: np.ndarray
+    birth: np.ndarray  # month index of birth (float, mid-month precision not needed)
+    post: np.ndarray  # post index or -1 for the pool
+    rank: np.ndarray
+    unit: np.ndarray
+    since: np.ndarray  # month index the current post (or pool membership) began
+
+
+def ages_to_birth(start_month: int, ages_years: np.ndarray, u_month: np.ndarray) -> np.ndarray:
+    """Birth month indices for people of the given (continuous) ages on the start date."""
+    return np.floor(start_month - ages_years * 12.0 - u_month).astype(np.int64)
+
+
+def sample_old_ages(
+    rng: np.random.Generator, dist: AgeDist, female: np.ndarray, start_year: int
+) -> np.ndarray:
+    """Ages (years) of people aged ``dist.min`` (at least 40) up to their retirement age.
+
+    A normal law truncated to [max(min, 40), retirement age in the start year - 1 month).
+    Documented assumption: the seeds give no age distribution for leaders beyond the under-40 count.
+    """
+    n = len(female)
+    out = np.empty(n)
+    for is_f in (False, True):
+        idx = np.flatnonzero(female == is_f)
+        if len(idx) == 0:
+            continue
+        hi = rules.retirement_age_months(is_f, start_year) / 12.0 - 1.0 / 12.0
+        lo = min(max(dist.min, 40.0), hi - 0.5)
+        a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
+        out[idx] = stats.truncnorm.rvs(a, b, loc=dist.mean, scale=dist.sd, size=len(idx),
+                                       random_state=rng)
+    return out
+
+
+def old_age_ppf(u: np.ndarray, dist: AgeDist, female: np.ndarray, year: int) -> np.ndarray:
+    """Inverse-CDF version of :func:`sample_old_ages` (for per-person pre-drawn uniforms)."""
+    out = np.empty(len(u))
+    for is_f in (False, True):
+        idx = np.flatnonzero(female == is_f)
+        if len(idx) == 0:
+            continue
+        hi = rules.retirement_age_months(is_f, year) / 12.0 - 1.0 / 12.0
+        lo = min(max(dist.min, 40.0), hi - 0.5)
+        a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
+        out[idx] = stats.truncnorm.ppf(u[idx], a, b, loc=dist.mean, scale=dist.sd)
+    return out
+
+
+def assign_l1_stock(
+    rng: np.random.Generator, scenario: Scenario, layout: Layout, l1_posts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact assignment of sex and youth to L1 posts matching the seed's counts.
+
+    Every assignment consistent with the counts (women by area, young by area, young women)
+    is equally likely: the number of young women in districts is drawn from its exact
+    (product-hypergeometric) law, then posts are chosen uniformly within each cell.
+    """
+    stock = scenario.population.l1
+    district = layout.post_district[l1_posts]
+    n = len(l1_posts)
+    female = np.zeros(n, dtype=bool)
+    for area, count in ((False, stock.women.provincial), (True, stock.women.district)):
+        idx = np.flatnonzero(district == area)
+        female[rng.choice(idx, size=count, replace=False)] = True
+    yw, yd = stock.young_women, stock.young.district
+    ym = stock.young.provincial + stock.young.district - yw
+    wd = int(np.count_nonzero(female & district))
+    wp = int(np.count_nonzero(female & ~district))
+    md = int(np.count_nonzero(~female & district))
+    mp = int(np.count_nonzero(~female & ~district))
+    # x = young women in districts; then young men in districts = yd - x.
+    xs = np.arange(0, min(yw, yd) + 1)
+    w = (
+        special.comb(wd, xs)
+        * special.comb(wp, yw - xs)
+        * special.comb(md, yd - xs)
+        * special.comb(mp, ym - (yd - xs))
+    )
+    if not np.any(w > 0):
+        raise ValueError(
+            "population.l1: the counts of young, women and young women cannot be placed in "
+            "the posts of their areas"
+        )
+    x = int(rng.choice(xs, p=w / w.sum()))
+    young = np.zeros(n, dtype=bool)
+    for is_f, is_d, c in (
+        (True, True, x),
+        (True, False, yw - x),
+        (False, True, yd - x),
+        (False, False, ym - (yd - x)),
+    ):
+        idx = np.flatnonzero((female == is_f) & (district == is_d))
+        young[rng.choice(idx, size=c, replace=False)] = True
+    return female, young
+
+
+def _exact_flags(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    flags = np.zeros(n, dtype=bool)
+    k = int(round(share * n))
+    flags[rng.choice(n, size=k, replace=False)] = True
+    return flags
+
+
+def _ages(
+    rng: np.random.Generator,
+    female: np.ndarray,
+    young: np.ndarray,
+    dist: AgeDist,
+    young_min: float,
+    start_year: int,
+) -> np.ndarray:
+    ages = np.empty(len(female))
+    ages[young] = rng.uniform(young_min, 40.0 - 1e-6, size=int(young.sum()))
+    old = ~young
+    ages[old] = sample_old_ages(rng, dist, female[old], start_year)
+    return ages
+
+
+def build_people(rng: np.random.Generator, scenario: Scenario, layout: Layout) -> People:
+    """The synthetic starting population: every post filled, plus the specialist pool."""
+    start = scenario.start_month
+    year = scenario.start.year
+    pop = scenario.population
+    ranks = layout.post_rank
+
+    l1 = np.flatnonzero(ranks >= L1_DEPUTY)
+    l2 = np.flatnonzero((ranks == L2_HEAD) | (ranks == L2_DEPUTY))
+    f1, y1 = assign_l1_stock(rng, scenario, layout, l1)
+    ages1 = np.empty(len(l1))
+    heads = ranks[l1] == L1_HEAD
+    for sel, dist in ((heads, pop.l1.age_heads), (~heads, pop.l1.age_deputies)):
+        ages1[sel] = _ages(rng, f1[sel], y1[sel], dist, pop.l1.young_min_age, year)
+
+    f2 = _exact_flags(rng, len(l2), pop.l2.women_share)
+    y2 = _exact_flags(rng, len(l2), pop.l2.young_share)
+    ages2 = _ages(rng, f2, y2, pop.l2.age, pop.l2.young_min_age, year)
+
+    n_pool = pool_size(scenario, layout)
+    f3 = _exact_flags(rng, n_pool, pop.pool.women_share)
+    y3 = _exact_flags(rng, n_pool, pop.pool.young_share)
+    ages3 = _ages(rng, f3, y3, pop.pool.age, pop.pool.young_min_age, year)
+
+    posts = np.concatenate([l1, l2, np.full(n_pool, -1)]).astype(np.int32)
+    female = np.concatenate([f1, f2, f3])
+    ages = np.concatenate([ages1, ages2, ages3])
+    n = len(posts)
+    birth = ages_to_birth(start, ages, rng.uniform(0.0, 1.0, size=n))
+    rank = np.where(posts >= 0, ranks[np.maximum(posts, 0)], POOL).astype(np.int8)
+    unit = np.where(posts >= 0, layout.post_unit[np.maximum(posts, 0)],
+                    rng.integers(0, layout.n_units, size=n)).astype(np.int32)
+    # Time already served in the current post: uniform over a term (assumption).
+    since = start - rng.uniform(0.0, rules.TERM_MONTHS, size=n)
+    since[posts < 0] = start - rng.uniform(0.0, 120.0, size=n_pool)
+    return People(female=female, birth=birth.astype(float), post=posts, rank=rank, unit=unit,
+                   since=since)

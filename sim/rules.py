@@ -1,0 +1,481 @@
+"""Statutory rules on retirement, terms, promotion eligibility and appointment quotas."""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "EXTENSION_THRESHOLD_MONTHS",
+    "MIN_MONTHS_IN_POST",
+    "PROMOTION_MIN_SERVICE_MONTHS",
+    "TERM_MONTHS",
+    "YOUNG_AGE_MONTHS",
+    "TermOutcome",
+    "expected_share_probability",
+    "floor_requires_group",
+    "is_young",
+    "month_index",
+    "month_to_year_month",
+    "promotion_service_ok",
+    "promotion_window",
+    "reappointment_allowed",
+    "retirement_age_months",
+    "retirement_month",
+    "retirement_months",
+    "term_end_outcome",
+    "time_in_post_ok",
+]
+
+# ---------------------------------------------------------------------------
+# Calendar
+# ---------------------------------------------------------------------------
+
+
+def month_index(year: int, month: int) -> int:
+    """Return the absolute month index of a calendar month.
+
+    The engine measures time in months since January of year 0:
+    ``month_index(year, month) = 12 * year + (month - 1)``.
+
+    Args:
+        year: Calendar year.
+        month: Calendar month, 1 (January) to 12 (December).
+
+    Returns:
+        The absolute month index (e.g. 2021-01 is 24252).
+
+    Raises:
+        ValueError: If ``month`` is not in 1..12.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be in 1..12, got {month}")
+    return 12 * year + (month - 1)
+
+
+def month_to_year_month(m: float) -> tuple[int, int]:
+    """Return the calendar (year, month) containing a possibly fractional month index.
+
+    The index is floored first, so any instant inside a month maps to that month.
+
+    Args:
+        m: Absolute month index, integer or fractional.
+
+    Returns:
+        ``(year, month)`` with ``month`` in 1..12.
+    """
+    whole = math.floor(m)
+    return whole // 12, whole % 12 + 1
+
+
+# ---------------------------------------------------------------------------
+# Retirement age and retirement month
+# ---------------------------------------------------------------------------
+
+_RAMP_START_YEAR = 2021
+"""First calendar year of the gradual increase of the retirement age."""
+
+_RAMP_END_YEAR = 2035
+"""First calendar year from which both sexes have reached the final retirement age."""
+
+_MALE_BASE_MONTHS = 720
+_MALE_STEP_MONTHS = 3
+_MALE_FINAL_MONTHS = 744
+_FEMALE_BASE_MONTHS = 660
+_FEMALE_STEP_MONTHS = 4
+_FEMALE_FINAL_MONTHS = 720
+
+
+def retirement_age_months(female: bool, year: int) -> int:
+    """Return the normal retirement age, in months, applying in a calendar year.
+
+    Legal source: Labour Code 2019 (Law 45/2019/QH14) art. 169(2) and
+    Decree 135/2020/NĐ-CP art. 4 (normal working conditions).
+
+    * Men: 60 years (720 months) up to 2020; 60 years 3 months in 2021, then
+      3 more months each calendar year until 62 years (744 months) in 2028,
+      constant afterwards.
+    * Women: 55 years (660 months) up to 2020; 55 years 4 months in 2021,
+      then 4 more months each calendar year until 60 years (720 months) in
+      2035, constant afterwards.
+
+    Args:
+        female: True for a woman, False for a man.
+        year: Calendar year in which the age is reached.
+
+    Returns:
+        The retirement age in months.
+    """
+    steps = max(0, year - (_RAMP_START_YEAR - 1))
+    if female:
+        return min(_FEMALE_BASE_MONTHS + _FEMALE_STEP_MONTHS * steps, _FEMALE_FINAL_MONTHS)
+    return min(_MALE_BASE_MONTHS + _MALE_STEP_MONTHS * steps, _MALE_FINAL_MONTHS)
+
+
+def retirement_month(female: bool, birth_year: int, birth_month: int) -> int:
+    """Return the month index of the first month of retirement (pension start).
+
+    Legal source: Decree 135/2020/NĐ-CP art. 6 ("thời điểm hưởng lương hưu")
+    and its Appendix I table; ages from Labour Code 2019 art. 169 and
+    Decree 135/2020/NĐ-CP art. 4.
+
+    With ``b`` the birth month index, the person reaches the retirement age in
+    the earliest month ``M`` such that
+    ``M - b >= retirement_age_months(female, year of M)``; the pension starts
+    in the following month, ``M + 1``. For instance a man born 01/1961
+    reaches 60 years 3 months in 04/2021 and retires from 05/2021.
+
+    Args:
+        female: True for a woman, False for a man.
+        birth_year: Calendar year of birth.
+        birth_month: Calendar month of birth, 1..12.
+
+    Returns:
+        Month index of the first month of retirement.
+    """
+    birth = month_index(birth_year, birth_month)
+    # No retirement age is below the pre-2021 base age, so the search can start there.
+    reached = birth + retirement_age_months(female, _RAMP_START_YEAR - 1)
+    while reached - birth < retirement_age_months(female, reached // 12):
+        reached += 1
+    return reached + 1
+
+
+def retirement_months(
+    female: npt.ArrayLike,
+    birth_m: npt.ArrayLike,
+) -> npt.NDArray[np.int64]:
+    """Vectorised :func:`retirement_month` taking birth month indices.
+
+    Legal source: as :func:`retirement_month` (Decree 135/2020/NĐ-CP art. 4
+    and 6, Labour Code 2019 art. 169).
+
+    Time is split into segments over which the retirement age is constant:
+    everything before 2021, each calendar year 2021..2034, and everything from
+    2035 on. In each segment the earliest month reaching the age is the
+    segment start or ``birth + age``, whichever is later, provided it still
+    lies in the segment; the overall answer is the minimum over segments.
+    The loop runs over the ~16 segments, never over people.
+
+    Args:
+        female: Boolean array, True for women.
+        birth_m: Array of birth month indices, broadcastable with ``female``.
+            Integer arrays are expected; a float array is floored, so a
+            fractional index counts as the calendar month containing it
+            (as in :func:`month_to_year_month`).
+
+    Returns:
+        Integer (int64) array of month indices of the first month of
+        retirement.
+
+    Raises:
+        ValueError: If ``birth_m`` holds a non-finite value.
+    """
+    fem = np.asarray(female, dtype=bool)
+    birth = np.asarray(birth_m)
+    if not np.issubdtype(birth.dtype, np.integer):
+        if not np.all(np.isfinite(birth)):
+            raise ValueError("birth_m must hold finite month indices")
+        birth = np.floor(birth)
+    fem, birth = np.broadcast_arrays(fem, birth.astype(np.int64))
+
+    def age(year: int) -> npt.NDArray[np.int64]:
+        return np.where(
+            fem, retirement_age_months(True, year), retirement_age_months(False, year)
+        ).astype(np.int64)
+
+    # Segment before the ramp: months < January 2021.
+    ramp_start = month_index(_RAMP_START_YEAR, 1)
+    candidate = birth + age(_RAMP_START_YEAR - 1)
+    reached = np.where(candidate < ramp_start, candidate, np.iinfo(np.int64).max)
+    # One segment per ramp year.
+    for year in range(_RAMP_START_YEAR, _RAMP_END_YEAR):
+        start = month_index(year, 1)
+        candidate = np.maximum(start, birth + age(year))
+        reached = np.where(candidate <= start + 11, np.minimum(reached, candidate), reached)
+    # Open segment after the ramp: the final age applies for ever.
+    candidate = np.maximum(month_index(_RAMP_END_YEAR, 1), birth + age(_RAMP_END_YEAR))
+    reached = np.minimum(reached, candidate)
+    return reached + 1
+
+
+# ---------------------------------------------------------------------------
+# Terms of appointment
+# ---------------------------------------------------------------------------
+
+TERM_MONTHS = 60
+"""Length of one appointment term: 5 years (Decree 138/2020/NĐ-CP art. 41)."""
+
+EXTENSION_THRESHOLD_MONTHS = 24
+"""Months left below which a term is extended to retirement (Decree 138/2020/NĐ-CP art. 41)."""
+
+
+class TermOutcome(enum.Enum):
+    """What happens when an appointment term ends (Decree 138/2020/NĐ-CP art. 41)."""
+
+    EXTEND_TO_RETIREMENT = enum.auto()
+    """Less than 2 years left: the term is extended until retirement."""
+
+    DECIDE = enum.auto()
+    """2 years or more left: reappointment is decided, it is not automatic."""
+
+
+def term_end_outcome(months_to_retirement: float) -> TermOutcome:
+    """Classify the end of an appointment term.
+
+    Legal source: Decree 138/2020/NĐ-CP art. 41. An appointment lasts 5 years.
+    At the end of the term, a holder with 2 years (24 months) or more left
+    before retirement goes through a reappointment decision; a holder with
+    less than 2 years left has the term extended until retirement.
+
+    Args:
+        months_to_retirement: Months from the term end to the first month of
+            retirement.
+
+    Returns:
+        ``TermOutcome.DECIDE`` if ``months_to_retirement >= 24``, otherwise
+        ``TermOutcome.EXTEND_TO_RETIREMENT``.
+    """
+    if months_to_retirement >= EXTENSION_THRESHOLD_MONTHS:
+        return TermOutcome.DECIDE
+    return TermOutcome.EXTEND_TO_RETIREMENT
+
+
+def reappointment_allowed(consecutive_terms_done: int, max_consecutive_terms: int | None) -> bool:
+    """Tell whether a post holder may be reappointed for one more consecutive term.
+
+    Legal source: Decree 138/2020/NĐ-CP art. 41 (reappointment at term end);
+    some posts allow at most two consecutive terms.
+
+    Args:
+        consecutive_terms_done: Consecutive terms already served in the post.
+        max_consecutive_terms: Maximum consecutive terms allowed for the
+            post, or None when there is no limit.
+
+    Returns:
+        True if one more term stays within the limit.
+
+    Raises:
+        ValueError: If a count is negative.
+    """
+    if consecutive_terms_done < 0:
+        raise ValueError(f"consecutive_terms_done must be >= 0, got {consecutive_terms_done}")
+    if max_consecutive_terms is None:
+        return True
+    if max_consecutive_terms < 0:
+        raise ValueError(f"max_consecutive_terms must be >= 0, got {max_consecutive_terms}")
+    return consecutive_terms_done < max_consecutive_terms
+
+
+# ---------------------------------------------------------------------------
+# Promotion eligibility
+# ---------------------------------------------------------------------------
+
+PROMOTION_MIN_SERVICE_MONTHS = 60
+"""Service left required for a promotion: 5 years (Kết luận 08-KL/TW 2021, Quy định 50-QĐ/TW)."""
+
+MIN_MONTHS_IN_POST = 24
+"""Time in the current post required before a move (Quy định 80-QĐ/TW 2022, Decree 138/2020)."""
+
+
+def promotion_service_ok(months_to_retirement: float, is_promotion: bool) -> bool:
+    """Check the remaining-service condition for an appointment.
+
+    Legal source: Kết luận 08-KL/TW (2021) and Quy định 50-QĐ/TW (2021): a
+    person proposed for appointment to a higher post must have at least a
+    full 5 years (60 months) of service left. Moving to an equal or lower
+    post is exempt.
+
+    Args:
+        months_to_retirement: Months from the decision to the first month of
+            retirement.
+        is_promotion: True if the new post is higher than the current one.
+
+    Returns:
+        True if the condition holds (``months_to_retirement >= 60``) or does
+        not apply.
+    """
+    return not is_promotion or months_to_retirement >= PROMOTION_MIN_SERVICE_MONTHS
+
+
+def time_in_post_ok(months_in_post: float, first_appointment: bool) -> bool:
+    """Check the minimum-time-in-post condition for an appointment.
+
+    Legal source: Quy định 80-QĐ/TW (2022) and Decree 138/2020/NĐ-CP: a
+    leader must have held the current post for at least 24 months before
+    being appointed to another one. A first appointment to a leadership post
+    is exempt.
+
+    Args:
+        months_in_post: Months since appointment to the current post.
+        first_appointment: True if the person holds no leadership post yet.
+
+    Returns:
+        True if the condition holds (``months_in_post >= 24``) or does not
+        apply.
+    """
+    return first_appointment or months_in_post >= MIN_MONTHS_IN_POST
+
+
+def promotion_window(
+    retire_m: npt.ArrayLike,
+    since_m: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return the half-open window of times at which each person may be promoted.
+
+    Legal source: Kết luận 08-KL/TW (2021), Quy định 50-QĐ/TW (2021) (at
+    least 60 months of service left), Quy định 80-QĐ/TW (2022) and
+    Decree 138/2020/NĐ-CP (at least 24 months in the current post).
+
+    Convention: a person is eligible at time ``t`` (a month index, integer or
+    fractional) iff ``eligible_from <= t < eligible_until``, and this holds
+    exactly when both scalar rules hold at ``t``::
+
+        time_in_post_ok(t - since_m, False)      <=>  t >= since_m + 24
+        promotion_service_ok(retire_m - t, True) <=>  t <= retire_m - 60
+
+    The first condition is closed on the left, which the half-open window
+    expresses directly: ``eligible_from = since_m + 24``. The second is
+    closed on the right (exactly 60 months left is enough), so
+    ``eligible_until`` is ``retire_m - 60`` moved up by one unit in the last
+    place (``np.nextafter``): ``t = retire_m - 60`` is inside the window and
+    any ``t > retire_m - 60`` is outside. In particular, at integer months,
+    month ``retire_m - 60`` is the last eligible one and ``retire_m - 59`` the
+    first ineligible one. The window is empty when
+    ``eligible_from >= eligible_until``.
+
+    The bounds are float64 and must not be cast to integers: truncation would
+    turn ``eligible_until`` back into ``retire_m - 60`` and wrongly exclude
+    the boundary month. ``month_to_year_month(eligible_until)`` gives the
+    calendar month of the last eligible instant.
+
+    Args:
+        retire_m: Array of first months of retirement.
+        since_m: Array of times of appointment to the current post,
+            broadcastable with ``retire_m``.
+
+    Returns:
+        ``(eligible_from, eligible_until)`` float64 arrays of month indices.
+    """
+    retire = np.asarray(retire_m, dtype=np.float64)
+    since = np.asarray(since_m, dtype=np.float64)
+    eligible_from = since + MIN_MONTHS_IN_POST
+    eligible_until = np.nextafter(retire - PROMOTION_MIN_SERVICE_MONTHS, np.inf)
+    shape = np.broadcast_shapes(eligible_from.shape, eligible_until.shape)
+    return np.broadcast_to(eligible_from, shape).copy(), np.broadcast_to(
+        eligible_until, shape
+    ).copy()
+
+
+# ---------------------------------------------------------------------------
+# Age groups
+# ---------------------------------------------------------------------------
+
+YOUNG_AGE_MONTHS = 480
+"""Upper age bound (exclusive) of young cadres: 40 years (Quy định 50-QĐ/TW 2021)."""
+
+
+@overload
+def is_young(age_months: float) -> bool: ...
+@overload
+def is_young(age_months: npt.NDArray[np.generic]) -> npt.NDArray[np.bool_]: ...
+def is_young(age_months: float | npt.NDArray[np.generic]) -> bool | npt.NDArray[np.bool_]:
+    """Tell whether a person counts as a young cadre (under 40).
+
+    Legal source: Quy định 50-QĐ/TW (2021): young cadres are those under 40,
+    the age being measured at the date the target is measured.
+
+    Args:
+        age_months: Age in months at the measurement date, scalar or array.
+
+    Returns:
+        ``age_months < 480``: a ``bool`` for a scalar, a boolean array for an
+        array.
+    """
+    result = np.less(age_months, YOUNG_AGE_MONTHS)
+    if np.ndim(result) == 0:
+        return bool(result)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Appointment quotas
+# ---------------------------------------------------------------------------
+
+_CEIL_TOLERANCE = 1e-9
+
+
+def floor_requires_group(share: float, appointments_including_this: int, group_so_far: int) -> bool:
+    """Annual-floor reading of a quota: must this appointment go to the group?
+
+    Legal source: Quảng Bình Scheme 01-ĐA/TU §II.4 ("about 15% of each
+    year's appointments to women and 15% to under-40s"), read as a floor
+    that holds at every point of the year: at least
+    ``ceil(share * n)`` of the ``n`` appointments made so far this year,
+    counting the current one, must go to the group.
+
+    The product is reduced by 1e-9 before rounding up so that floating error
+    does not add a seat: a 15% share computed as ``0.1 + 0.05`` times 20
+    evaluates to ``3.0000000000000004`` (and ``0.07 * 100`` to
+    ``7.000000000000001``), whose ceiling must be 3 (7), not 4 (8).
+
+    Args:
+        share: Target share of the group, in [0, 1].
+        appointments_including_this: Appointments this year, counting the
+            current one (>= 1).
+        group_so_far: Appointments this year already given to the group,
+            excluding the current one (0..``appointments_including_this - 1``).
+
+    Returns:
+        True if the floor would be broken unless this appointment goes to
+        the group.
+
+    Raises:
+        ValueError: If an argument is out of range.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be in [0, 1], got {share}")
+    if appointments_including_this < 1:
+        raise ValueError(
+            f"appointments_including_this must be >= 1, got {appointments_including_this}"
+        )
+    if not 0 <= group_so_far < appointments_including_this:
+        raise ValueError(
+            f"group_so_far must be in 0..{appointments_including_this - 1}, got {group_so_far}"
+        )
+    required = math.ceil(share * appointments_including_this - _CEIL_TOLERANCE)
+    return group_so_far < required
+
+
+def expected_share_probability(target_share: float, baseline_share: float) -> float:
+    """Expected-share reading of a quota: probability of reserving an appointment.
+
+    Legal source: Quảng Bình Scheme 01-ĐA/TU §II.4 ("about 15% of each
+    year's appointments to women and 15% to under-40s"), read as a target on
+    the expected share.
+
+    Each appointment is reserved for the group independently with
+    probability ``pi = max(0, (target - baseline) / (1 - baseline))``; an
+    unreserved appointment is an open merit contest that the group wins with
+    probability ``baseline`` (its share among eligible candidates). Then
+    ``pi + (1 - pi) * baseline == target`` whenever ``target >= baseline``,
+    so the expected share meets the target and is never capped; when
+    ``target < baseline`` nothing is reserved and the expected share is the
+    baseline.
+
+    Args:
+        target_share: Target share of the group.
+        baseline_share: Share of the group among eligible candidates.
+
+    Returns:
+        The reservation probability, clipped to [0, 1]; 0.0 when
+        ``baseline_share >= 1`` (the group already wins every contest).
+    """
+    if baseline_share >= 1.0:
+        return 0.0
+    pi = (target_share - baseline_share) / (1.0 - baseline_share)
+    return min(1.0, max(0.0, pi))

@@ -1,0 +1,731 @@
+"""The scenario: a typed, validated, immutable description of one province's leadership and policies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.yamlpos import YamlSyntaxError, load_yaml_with_positions, position_for
+
+# --------------------------------------------------------------------------- #
+# Vocabulary
+# --------------------------------------------------------------------------- #
+
+#: Ranks from the bottom of the ladder to the top. The order is the promotion order.
+RANKS: tuple[str, ...] = ("pool", "l2_deputy", "l2_head", "l1_deputy", "l1_head")
+RANK_CODE: dict[str, int] = {r: i for i, r in enumerate(RANKS)}
+#: The tier each rank belongs to.
+RANK_TIER: dict[str, str] = {
+    "pool": "pool",
+    "l2_deputy": "l2",
+    "l2_head": "l2",
+    "l1_deputy": "l1",
+    "l1_head": "l1",
+}
+TIERS: tuple[str, ...] = ("pool", "l2", "l1")
+LEADER_RANKS: tuple[str, ...] = RANKS[1:]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[int, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+Rank = Literal["pool", "l2_deputy", "l2_head", "l1_deputy", "l1_head"]
+LeaderRank = Literal["l2_deputy", "l2_head", "l1_deputy", "l1_head"]
+Tier = Literal["pool", "l2", "l1"]
+Group = Literal["women", "young", "long_service"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Text(_Frozen):
+    """A label in both working languages."""
+
+    en: str
+    vi: str
+
+
+# --------------------------------------------------------------------------- #
+# Structure
+# --------------------------------------------------------------------------- #
+
+
+class Block(_Frozen):
+    """A block of similar units (e.g. People's Committee departments) with its post counts."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    district: bool = Field(False, description="True for district-level units (huyện).")
+    units: Annotated[int, Field(ge=1)]
+    heads: Count = Field(description="Number of L1 head posts in the block (cấp trưởng).")
+    deputies: Count = Field(description="Number of L1 deputy and other L1 posts (cấp phó, ủy viên).")
+    l2_divisions_per_unit: Count = Field(
+        description="Divisions (phòng) per unit, each with one L2 head post."
+    )
+    l2_deputies_per_division: Count = Field(1, description="L2 deputy posts per division.")
+    women_staff_share: Share | list[Share] = Field(
+        0.0,
+        description="Share of women among the unit's staff: one value for every unit, or one per unit.",
+    )
+    assumption: str | None = Field(None, description="What in this block is assumed, not sourced.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Block:
+        if self.heads > self.units:
+            raise ValueError(f"heads ({self.heads}) cannot exceed units ({self.units})")
+        if isinstance(self.women_staff_share, list) and len(self.women_staff_share) != self.units:
+            raise ValueError(
+                f"women_staff_share lists {len(self.women_staff_share)} values for {self.units} units"
+            )
+        return self
+
+    def staff_share(self, unit_index: int) -> float:
+        """The women-staff share of the block's unit number ``unit_index``."""
+        if isinstance(self.women_staff_share, list):
+            return self.women_staff_share[unit_index]
+        return self.women_staff_share
+
+
+class Structure(_Frozen):
+    """Blocks, units and posts of the province, and the size of the specialist pool."""
+
+    blocks: Annotated[list[Block], Field(min_length=1)]
+    l1_total: Count | None = Field(
+        None, description="If given, the number of L1 posts must add up to it (seed figure)."
+    )
+    pool_per_l2_deputy: NonNegFloat = Field(
+        2.0, description="Promotable specialists kept in the pool per L2 deputy post."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Structure:
+        ids = [b.id for b in self.blocks]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"block ids must be unique; repeated: {', '.join(dupes)}")
+        total = sum(b.heads + b.deputies for b in self.blocks)
+        if self.l1_total is not None and total != self.l1_total:
+            raise ValueError(
+                f"the blocks hold {total} L1 posts but l1_total says {self.l1_total}"
+            )
+        if total == 0:
+            raise ValueError("the structure has no L1 posts")
+        return self
+
+    def block(self, block_id: str) -> Block:
+        for b in self.blocks:
+            if b.id == block_id:
+                return b
+        raise KeyError(block_id)
+
+
+# --------------------------------------------------------------------------- #
+# Starting population
+# --------------------------------------------------------------------------- #
+
+
+class AgeDist(_Frozen):
+    """Ages (in years) of people aged 40 or over: a normal law truncated to [min, retirement age)."""
+
+    mean: Annotated[float, Field(ge=18, le=70)]
+    sd: PosFloat
+    min: Annotated[float, Field(ge=18, le=70)] = 40.0
+
+
+class AreaCounts(_Frozen):
+    """Counts split between provincial units and district units."""
+
+    provincial: Count
+    district: Count
+
+
+class L1Stock(_Frozen):
+    """The L1 stock at the start, given as exact counts (seed figures)."""
+
+    women: AreaCounts
+    young: AreaCounts
+    young_women: Count
+    young_min_age: Annotated[float, Field(ge=18, le=40)] = 30.0
+    age_heads: AgeDist
+    age_deputies: AgeDist
+
+
+class TierStock(_Frozen):
+    """The stock of a tier at the start, given as shares (assumptions where the seeds are silent)."""
+
+    women_share: Share
+    young_share: Share
+    young_min_age: Annotated[float, Field(ge=18, le=40)] = 25.0
+    age: AgeDist
+
+
+class Population(_Frozen):
+    """The starting population of every tier."""
+
+    l1: L1Stock
+    l2: TierStock
+    pool: TierStock
+
+
+# --------------------------------------------------------------------------- #
+# Dynamics and policies
+# --------------------------------------------------------------------------- #
+
+
+class Hazards(_Frozen):
+    """Yearly hazards of leaving for reasons other than retirement, by tier."""
+
+    l1: Share
+    l2: Share
+    pool: Share
+
+
+class Recruitment(_Frozen):
+    """Yearly replenishment of the specialist pool to its planned size."""
+
+    month: Annotated[int, Field(ge=1, le=12)] = 7
+    women_share: Share
+    young_share: Share = Field(description="Share of recruits under 40.")
+    young_min_age: Annotated[float, Field(ge=18, le=40)] = 25.0
+    age: AgeDist
+
+
+class Dynamics(_Frozen):
+    """How people move when no policy intervenes."""
+
+    exit_hazard: Hazards = Field(description="Transfers out, resignation: yearly probability.")
+    death_illness_hazard: Share = Field(0.003, description="Death or ill-health: yearly probability.")
+    reappointment_probability: Share = Field(
+        description="Probability that a term ending with 2+ years to retirement is renewed."
+    )
+    max_consecutive_terms: dict[LeaderRank, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="Posts limited to a number of consecutive terms."
+    )
+    selection_delay_months: Annotated[float, Field(ge=0.0, le=36.0)] = Field(
+        3.0, description="Mean time from a vacancy to an appointment (gamma law)."
+    )
+    selection_delay_shape: PosFloat = 2.0
+    evaluation_noise_sd: NonNegFloat = Field(
+        0.5, description="Noise of the yearly evaluation around a person's latent merit (SD units)."
+    )
+    promotion_sources: dict[LeaderRank, Annotated[list[Rank], Field(min_length=1)]] = Field(
+        default_factory=lambda: {
+            "l2_deputy": ["pool"],
+            "l2_head": ["l2_deputy"],
+            "l1_deputy": ["l2_head"],
+            "l1_head": ["l1_deputy"],
+        },
+        description="For each rank, the ranks its candidates come from.",
+    )
+    same_unit_bonus: NonNegFloat = Field(
+        0.0, description="Score bonus (SD units) for candidates from the unit of the vacancy."
+    )
+    recruitment: Recruitment
+
+    @model_validator(mode="after")
+    def _check(self) -> Dynamics:
+        for rank, sources in self.promotion_sources.items():
+            for src in sources:
+                if RANK_CODE[src] > RANK_CODE[rank]:
+                    raise ValueError(
+                        f"promotion_sources.{rank}: {src} is above {rank}; candidates come from "
+                        "the same rank or below"
+                    )
+        missing = [r for r in LEADER_RANKS if r not in self.promotion_sources]
+        if missing:
+            raise ValueError(f"promotion_sources has no entry for {', '.join(missing)}")
+        return self
+
+
+class Reading(str, Enum):
+    """How a yearly appointment share is enforced (SPEC §5.1)."""
+
+    EXPECTED = "expected"
+    FLOOR = "floor"
+    NONE = "none"
+
+
+class AppointmentShare(_Frozen):
+    """Yearly shares of appointments for women and under-40s (seed 001 §II.4)."""
+
+    women: Share
+    young: Share
+    reading: Reading = Reading.EXPECTED
+    tiers: Annotated[list[Literal["l1", "l2"]], Field(min_length=1)] = Field(
+        default_factory=lambda: ["l1"],
+        description="Tiers whose appointments the shares apply to.",
+    )
+
+
+class AfterHold(str, Enum):
+    """What happens to a reserved post when the holding time runs out."""
+
+    OPEN = "open"  # fill it on merit
+    RELAX = "relax"  # waive the 24-month rule for the group once, then fill on merit
+
+
+class VacancyReservation(_Frozen):
+    """Keep a post vacant until a woman or young candidate is ready (seed 001 §II.4)."""
+
+    enabled: bool = False
+    max_hold_months: Annotated[float, Field(ge=0.0, le=120.0)] = 12.0
+    recheck_months: Annotated[float, Field(gt=0.0, le=12.0)] = 1.0
+    after: AfterHold = AfterHold.OPEN
+
+
+class WomenStaffRule(_Frozen):
+    """Units with more than 30% women staff must have a woman among their leaders (seed 001 §II.4)."""
+
+    enabled: bool = True
+    threshold: Share = 0.30
+    tiers: list[Literal["l1", "l2"]] = Field(default_factory=lambda: ["l1", "l2"])
+
+
+class LongService(_Frozen):
+    """65% of first-time heads with 2 terms of service left, deputies with 3 (seed 001 §II.8)."""
+
+    enabled: bool = True
+    share: Share = 0.65
+    head_months: Annotated[int, Field(ge=0, le=480)] = 120
+    deputy_months: Annotated[int, Field(ge=0, le=480)] = 180
+    reading: Reading = Reading.EXPECTED
+
+
+class Policy(_Frozen):
+    """The levers an adviser can set."""
+
+    appointment_share: AppointmentShare
+    evaluation_bias: Annotated[float, Field(ge=-3.0, le=3.0)] = Field(
+        0.0, description="Penalty (SD units) on women's evaluation scores; negative favours women."
+    )
+    vacancy_reservation: VacancyReservation = VacancyReservation()
+    women_staff_rule: WomenStaffRule = WomenStaffRule()
+    long_service: LongService = LongService()
+
+
+class Congress(_Frozen):
+    """Selection of the provincial Party committee at each congress (Chỉ thị 35-CT/TW, 2019)."""
+
+    dates: list[dt.date] = Field(description="Dates of the provincial congresses in the horizon.")
+    size: Annotated[int, Field(ge=1, le=200)]
+    candidate_ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
+        default_factory=lambda: ["l1_head", "l1_deputy"]
+    )
+    women_floor: Share = 0.15
+    young_floor: Share = 0.10
+    enforce_floors: bool = True
+    max_incumbent_share: Share = Field(
+        0.67, description="At most this share re-elected: about a third new members."
+    )
+    incumbent_min_service_months: Annotated[int, Field(ge=0, le=120)] = 30
+    new_member_min_service_months: Annotated[int, Field(ge=0, le=120)] = 60
+    head_bonus: NonNegFloat = Field(
+        1.0, description="Score bonus (SD units) for unit heads, who sit on the committee ex officio."
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Targets
+# --------------------------------------------------------------------------- #
+
+
+class Who(_Frozen):
+    """Which posts a target looks at."""
+
+    ranks: Annotated[list[LeaderRank], Field(min_length=1)]
+    blocks: list[str] | None = Field(None, description="Block ids; all blocks when omitted.")
+
+
+class _TargetBase(_Frozen):
+    id: Annotated[str, Field(min_length=1, max_length=40)]
+    source: str = Field(description="The seed document and section the target comes from.")
+    text: Text
+    op: Literal[">=", ">", "<=", "<"] = ">="
+    value: float
+    by: Annotated[int, Field(ge=1990, le=2100)] = Field(description="Deadline year.")
+
+
+class StockTarget(_TargetBase):
+    """Share of a group among the holders of some posts on 31 December of the deadline year."""
+
+    kind: Literal["stock"]
+    who: Who
+    group: Group
+
+
+class FlowTarget(_TargetBase):
+    """Share of a group among appointments to some posts over a window of years."""
+
+    kind: Literal["flow"]
+    who: Who
+    group: Group
+    from_year: int
+    aggregate: Literal["pooled", "each_year"] = "pooled"
+    first_time_only: bool = False
+
+
+class CommitteeTarget(_TargetBase):
+    """Share of a group in the provincial Party committee chosen at the congress of year ``by``."""
+
+    kind: Literal["committee"]
+    group: Literal["women", "young"]
+
+
+class UnitRuleTarget(_TargetBase):
+    """Share of units with more than the threshold of women staff that have a woman leader."""
+
+    kind: Literal["women_staff_rule"]
+
+
+Target = Annotated[
+    StockTarget | FlowTarget | CommitteeTarget | UnitRuleTarget, Field(discriminator="kind")
+]
+
+
+class NotModelled(_Frozen):
+    """A target from the seeds that the model cannot represent, kept visible with the reason."""
+
+    id: str
+    source: str
+    text: Text
+    reason: str
+
+
+# --------------------------------------------------------------------------- #
+# The scenario
+# --------------------------------------------------------------------------- #
+
+
+class Scenario(_Frozen):
+    """One province's leadership, rules and targets; immutable once validated."""
+
+    schema_version: Literal[1] = 1
+    province: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    start: dt.date = dt.date(2021, 1, 1)
+    end: dt.date = dt.date(2030, 12, 31)
+    structure: Structure
+    population: Population
+    dynamics: Dynamics
+    policy: Policy
+    congress: Congress | None = None
+    targets: list[Target] = Field(default_factory=list)
+    not_modelled: list[NotModelled] = Field(default_factory=list)
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named sets of dotted-path overrides, e.g. a business-as-usual variant.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if self.start.day != 1:
+            raise ValueError(f"start ({self.start}) must be the first day of a month")
+        block_ids = {b.id for b in self.structure.blocks}
+        ids: set[str] = set()
+        for t in self.targets:
+            if t.id in ids:
+                raise ValueError(f"target id {t.id!r} is used twice")
+            ids.add(t.id)
+            if not (self.start.year <= t.by <= self.end.year):
+                raise ValueError(
+                    f"target {t.id}: deadline {t.by} is outside the horizon "
+                    f"{self.start.year}-{self.end.year}"
+                )
+            who = getattr(t, "who", None)
+            if who is not None and who.blocks is not None:
+                unknown = sorted(set(who.blocks) - block_ids)
+                if unknown:
+                    raise ValueError(f"target {t.id}: unknown block(s) {', '.join(unknown)}")
+            if isinstance(t, FlowTarget) and not (self.start.year <= t.from_year <= t.by):
+                raise ValueError(
+                    f"target {t.id}: from_year {t.from_year} must lie between the start year "
+                    f"{self.start.year} and the deadline {t.by}"
+                )
+            if isinstance(t, CommitteeTarget):
+                years = [d.year for d in (self.congress.dates if self.congress else [])]
+                if t.by not in years:
+                    raise ValueError(f"target {t.id}: no congress is scheduled in {t.by}")
+            if t.kind != "women_staff_rule" and not 0.0 <= t.value <= 1.0:
+                raise ValueError(f"target {t.id}: a share target needs a value in [0, 1]")
+        if self.congress is not None:
+            for d in self.congress.dates:
+                if not (self.start <= d <= self.end):
+                    raise ValueError(f"congress date {d} is outside the horizon")
+        l1 = self.population.l1
+        prov = sum(b.heads + b.deputies for b in self.structure.blocks if not b.district)
+        dist = sum(b.heads + b.deputies for b in self.structure.blocks if b.district)
+        for label, counts in (("women", l1.women), ("young", l1.young)):
+            if counts.provincial > prov or counts.district > dist:
+                raise ValueError(
+                    f"population.l1.{label}: {counts.provincial} provincial / {counts.district} "
+                    f"district exceed the posts ({prov} / {dist})"
+                )
+        if l1.young_women > min(
+            l1.women.provincial + l1.women.district, l1.young.provincial + l1.young.district
+        ):
+            raise ValueError("population.l1.young_women exceeds the women or the young")
+        return self
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def start_month(self) -> int:
+        return 12 * self.start.year + self.start.month - 1
+
+    @property
+    def end_month(self) -> float:
+        """The month index just after the last day of the horizon."""
+        return 12 * self.end.year + self.end.month  # end of the end month
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start.year, self.end.year + 1))
+
+    def digest(self) -> str:
+        """A stable hash of the validated content (used for caching and metadata)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
+        """A new validated scenario with dotted-path overrides applied; ``self`` is untouched."""
+        return apply_overrides(self, overrides)
+
+    def variant(self, name: str) -> Scenario:
+        """The named variant: this scenario with the variant's overrides applied."""
+        if name not in self.variants:
+            known = ", ".join(sorted(self.variants)) or "none"
+            raise ScenarioError([Issue(f"variant {name!r} is not defined (known: {known})")])
+        return self.with_overrides(self.variants[name])
+
+
+# --------------------------------------------------------------------------- #
+# Errors, loading, overrides
+# --------------------------------------------------------------------------- #
+
+
+class Issue:
+    """One problem in a scenario: where it is and what is wrong."""
+
+    __slots__ = ("column", "file", "line", "message", "path")
+
+    def __init__(
+        self,
+        message: str,
+        path: str = "",
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        parts = [p for p in (where, self.path) if p]
+        prefix = " ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with every problem found."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def _loc_to_path(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _clean_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    """Drop pydantic's discriminator tags (e.g. ``'stock'``) from a location."""
+    kinds = {"stock", "flow", "committee", "women_staff_rule"}
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and part in kinds and i > 0 and isinstance(loc[i - 1], int):
+            continue
+        if isinstance(part, str) and (part.startswith("function-") or part in ("list[...]",)):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _validation_issues(
+    err: ValidationError, file: str | None, positions: Mapping[tuple, tuple[int, int]] | None
+) -> list[Issue]:
+    issues = []
+    for e in err.errors(include_url=False):
+        loc = _clean_loc(e["loc"])
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the scenario schema)"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        elif "input" in e and e["type"] not in ("model_type",) and not isinstance(
+            e["input"], dict | list
+        ):
+            msg = f"{msg} (got {e['input']!r})"
+        pos = position_for(positions, loc) if positions else None
+        issues.append(
+            Issue(msg, _loc_to_path(loc), file, pos[0] if pos else None, pos[1] if pos else None)
+        )
+    return issues
+
+
+def scenario_from_dict(
+    data: Any,
+    file: str | None = None,
+    positions: Mapping[tuple, tuple[int, int]] | None = None,
+) -> Scenario:
+    """Validate plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Issue("a scenario must be a mapping of keys to values", "", file, 1)])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_validation_issues(err, file, positions)) from None
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read, parse and validate a scenario YAML file."""
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise ScenarioError([Issue("no such scenario file", "", name)])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Issue(f"the file is not UTF-8 text ({exc.reason})", "", name)]) from None
+    except OSError as exc:
+        raise ScenarioError([Issue(f"cannot read the file ({exc.strerror})", "", name)]) from None
+    return load_scenario_text(text, name)
+
+
+def load_scenario_text(text: str, file: str = "<scenario>") -> Scenario:
+    """Parse and validate scenario YAML given as text (e.g. an upload)."""
+    try:
+        data, positions = load_yaml_with_positions(text, file)
+    except YamlSyntaxError as exc:
+        raise ScenarioError([Issue(exc.problem, "", file, exc.line, exc.column)]) from None
+    return scenario_from_dict(data, file, positions)
+
+
+def bundled_scenarios_dir() -> Path:
+    """The ``scenarios/`` folder shipped with the project."""
+    env = os.environ.get("CADRESIM_SCENARIOS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+DEFAULT_SCENARIO = "quang_binh"
+
+
+def resolve_scenario_path(name_or_path: str | None) -> Path:
+    """A bundled scenario by name (``quang_binh``) or a path to a YAML file."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_SCENARIO
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    return bundled_scenarios_dir() / f"{name_or_path}.yaml"
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Split ``path=value``; the value is read as YAML (numbers, booleans, lists)."""
+    if "=" not in item:
+        raise ScenarioError([Issue(f"override {item!r} must look like path=value", "--set")])
+    path, raw = item.split("=", 1)
+    path = path.strip()
+    if not path:
+        raise ScenarioError([Issue(f"override {item!r} has an empty path", "--set")])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def _set_path(data: Any, path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            try:
+                idx = int(part)
+                node[idx]  # noqa: B018 - bounds check
+            except (ValueError, IndexError):
+                raise ScenarioError(
+                    [Issue(f"{part!r} is not a valid index into a list of {len(node)}", where)]
+                ) from None
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if part not in node:
+                # Allow setting optional fields that are absent (None) in the dump.
+                raise ScenarioError([Issue("no such setting in the scenario", where)])
+            if last:
+                node[part] = value
+            else:
+                if node[part] is None:
+                    raise ScenarioError(
+                        [Issue("this setting is empty; set the whole section instead", where)]
+                    )
+                node = node[part]
+        else:
+            raise ScenarioError([Issue("this setting has no sub-settings", where)])
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
+    """Return a new validated scenario with dotted-path overrides applied."""
+    items = (
+        list(overrides.items())
+        if isinstance(overrides, Mapping)
+        else [parse_override(o) for o in overrides]
+    )
+    if not items:
+        return scenario
+    data = scenario.model_dump(mode="json")
+    for path, value in items:
+        _set_path(data, path, value)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        issues = _validation_issues(err, "--set", None)
+        raise ScenarioError(issues) from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files."""
+    return Scenario.model_json_schema()
