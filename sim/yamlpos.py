@@ -75,8 +75,9 @@ class PositionMap(dict[Path, Position]):
     """Maps a :data:`Path` to the position of the node's *value*.
 
     For an entry ``key: value`` the recorded position is where the value
-    starts. For a block collection this is its first item, usually on the
-    line after the key; for an alias (``key: *anchor``) it is the alias
+    starts. For a collection or scalar with an anchor or tag, that is the
+    anchor or tag; an untagged block collection starts at its first item,
+    usually on the line after the key; for an alias (``key: *anchor``) it is the alias
     itself; for an empty value (``key:``) it is just after the colon.
 
     :attr:`key_positions` additionally holds, for every mapping entry, the

@@ -1,0 +1,241 @@
+"""The ``cadresim`` command line: run, validate and describe scenarios."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim import __version__
+from sim.results import Collector, metadata, write_outputs
+from sim.runner import make_runner, run_many
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_scenarios_dir,
+    json_schema,
+    load_scenario,
+    resolve_scenario_path,
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="cadresim",
+    help="Succession-planning simulator for provincial leadership corps (cán bộ lãnh đạo, quản lý).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _load(scenario: str | None, overrides: list[str], variant: str | None
+          ) -> tuple[Scenario, Path]:
+    path = resolve_scenario_path(scenario)
+    sc = load_scenario(path)
+    if variant:
+        sc = sc.variant(variant)
+    if overrides:
+        sc = sc.with_overrides(overrides)
+    return sc, path
+
+
+def _fmt(x: float, pct: bool = True) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{100 * x:.1f}%" if pct else f"{x:.3g}"
+
+
+def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"Targets: probability met ({summary.n_reps} replications)",
+                  title_justify="left")
+    for col, just in (("target", "left"), ("by", "right"), ("goal", "right"), ("P(met)", "right"),
+                      ("95% interval", "right"), ("median metric", "right"),
+                      ("5-95%", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in summary.targets.itertuples():
+        if r.status != "modelled":
+            table.add_row(r.target, "", "", "[dim]not modelled[/]", "", "", "")
+            continue
+        pct = r.kind != "women_staff_rule" or True
+        table.add_row(
+            r.target, str(r.by), f"{r.op} {_fmt(r.value, pct)}", _fmt(r.p_met),
+            f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}", _fmt(r.metric_median, pct),
+            f"{_fmt(r.metric_p5, pct)} - {_fmt(r.metric_p95, pct)}",
+        )
+    console.print(table)
+    joint = Table(title="All targets of a deadline met together", title_justify="left")
+    for col in ("by", "targets", "P(all met)", "95% interval"):
+        joint.add_column(col)
+    for r in summary.joint.itertuples():
+        joint.add_row(str(r.by), r.targets, _fmt(r.p_all_met),
+                      f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}")
+    console.print(joint)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str | None, typer.Argument(
+        help="A bundled scenario name (e.g. quang_binh) or a path to a YAML file.")] = None,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=1, max=1_000_000,
+                                      help="Number of replications.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256,
+                                         help="Worker processes (1 = sequential).")] = 1,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a setting by dotted path, e.g. policy.appointment_share.women=0.2"
+    )] = None,
+    variant: Annotated[str | None, typer.Option(
+        "--variant", help="A named variant of the scenario (e.g. bau).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for CSV, Parquet and metadata files.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a Monte Carlo study of a scenario and report P(target met)."""
+    overrides = list(set_ or [])
+    try:
+        sc, path = _load(scenario, overrides, variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            probe = out / ".cadresim-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise _fail(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
+    collector = Collector(sc, reps)
+    started = time.perf_counter()
+    interrupted = False
+    runner = make_runner(workers)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=err_console, disable=quiet, transient=False,
+    )
+    try:
+        with progress:
+            task = progress.add_task(f"{sc.province}", total=reps, rate="")
+
+            def tick(k: int) -> None:
+                done = len(collector.done) + k
+                el = time.perf_counter() - started
+                progress.update(task, advance=k, rate=f"{done / el:.1f} rep/s" if el > 0 else "")
+
+            for res in run_many(sc, seed, reps, runner, progress=tick):
+                collector.add(res)
+    except KeyboardInterrupt:
+        interrupted = True
+        err_console.print(f"[yellow]interrupted after {len(collector.done)} of {reps} "
+                          "replications; keeping what is done[/]")
+    elapsed = time.perf_counter() - started
+    if len(collector.done) == 0:
+        raise _fail("no replication finished", EXIT_INTERRUPTED if interrupted else 1)
+    summary = collector.summary()
+    out_console.print(f"[bold]{sc.name.en}[/]  ({sc.name.vi})")
+    out_console.print(
+        f"scenario {path} | hash {sc.digest()} | seed {seed} | "
+        f"{summary.n_reps} replications in {elapsed:.1f} s with {workers} worker(s)"
+        + (f" | variant {variant}" if variant else "")
+        + (f" | overrides {' '.join(overrides)}" if overrides else ""),
+        highlight=False,
+    )
+    _print_targets(summary, out_console)
+    if out is not None:
+        meta = metadata(sc, seed, reps, summary.n_reps, overrides, workers, str(path), variant)
+        meta["elapsed_seconds"] = round(elapsed, 3)
+        try:
+            write_outputs(summary, out, meta)
+        except OSError as exc:
+            raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
+        out_console.print(f"results written to {out}/ (targets, joint, trajectories, flows, costs,"
+                          " committee, replications as CSV and Parquet; metadata.json)")
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario names or YAML files.")],
+) -> None:
+    """Check scenario files and report every problem with its place in the file."""
+    bad = 0
+    for name in scenarios:
+        path = resolve_scenario_path(name)
+        try:
+            sc = load_scenario(path)
+            for v in sc.variants:
+                sc.variant(v)
+        except ScenarioError as exc:
+            bad += 1
+            err_console.print(f"[bold red]invalid:[/] {path}", highlight=False)
+            for issue in exc.issues:
+                err_console.print(f"  {issue}", highlight=False)
+            continue
+        out_console.print(f"[green]valid:[/] {path} ({sc.province}, {len(sc.targets)} targets, "
+                          f"{len(sc.variants)} variants, hash {sc.digest()})", highlight=False)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files."""
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the bundled scenarios."""
+    for p in sorted(bundled_scenarios_dir().glob("*.yaml")):
+        try:
+            sc = load_scenario(p)
+            out_console.print(f"{p.stem:16s} {sc.name.en}", highlight=False)
+        except ScenarioError:
+            out_console.print(f"{p.stem:16s} [red](invalid: run cadresim validate {p})[/]")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"cadresim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version.")] = False,
+) -> None:
+    """cadresim: how likely is each leadership target to be met, at what cost."""
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except ScenarioError as exc:  # pragma: no cover - every command catches its own
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_BAD_INPUT)

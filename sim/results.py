@@ -1,0 +1,276 @@
+"""Monte Carlo estimates from replication results: P(met) with intervals, quantiles, trajectories."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import __version__
+from sim.model import CAUSES, TIER_NAMES, RepResult
+from sim.scenario import Scenario
+
+CI_LEVEL = 0.95
+
+
+def proportion_interval(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (scipy)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+@dataclass
+class Collector:
+    """Collects replication results (in any order) into compact arrays indexed by replication."""
+
+    scenario: Scenario
+    reps: int
+    _got: np.ndarray = field(init=False)
+    arrays: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._got = np.zeros(self.reps, dtype=bool)
+
+    def add(self, res: RepResult) -> None:
+        fields = {
+            "target_value": res.target_value,
+            "target_met": res.target_met,
+            "trajectory": res.trajectory,
+            "appointments": res.appointments,
+            "vacancy_months": res.vacancy_months,
+            "reserved_months": res.reserved_months,
+            "exits": res.exits,
+            "headcount": res.headcount,
+            "committee": res.committee,
+            "n_events": np.asarray(res.n_events),
+        }
+        for name, value in fields.items():
+            if name not in self.arrays:
+                self.arrays[name] = np.zeros((self.reps, *np.shape(value)), dtype=np.asarray(
+                    value).dtype)
+            self.arrays[name][res.rep] = value
+        self._got[res.rep] = True
+
+    def extend(self, results: Iterable[RepResult]) -> Collector:
+        for r in results:
+            self.add(r)
+        return self
+
+    @property
+    def done(self) -> np.ndarray:
+        """Indices of the replications received so far."""
+        return np.flatnonzero(self._got)
+
+    def summary(self) -> Summary:
+        return summarise(self.scenario, {k: v[self.done] for k, v in self.arrays.items()},
+                         self.done)
+
+
+@dataclass
+class Summary:
+    """Every table a user reads, as tidy DataFrames."""
+
+    targets: pd.DataFrame
+    joint: pd.DataFrame
+    trajectories: pd.DataFrame
+    flows: pd.DataFrame
+    costs: pd.DataFrame
+    replications: pd.DataFrame
+    committee: pd.DataFrame
+    n_reps: int
+    n_events_mean: float
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "targets": self.targets,
+            "joint": self.joint,
+            "trajectories": self.trajectories,
+            "flows": self.flows,
+            "costs": self.costs,
+            "committee": self.committee,
+            "replications": self.replications,
+        }
+
+
+def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return (math.nan, math.nan, math.nan)
+    q = np.quantile(x, [0.05, 0.5, 0.95])
+    return (float(q[1]), float(q[0]), float(q[2]))
+
+
+def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) -> Summary:
+    """Reduce per-replication arrays to the estimates of SPEC §6."""
+    n = len(reps)
+    targets = scenario.targets
+    years = scenario.years
+    rows = []
+    met = arr.get("target_met", np.zeros((n, len(targets)), bool))
+    val = arr.get("target_value", np.zeros((n, len(targets))))
+    for k, t in enumerate(targets):
+        k_met = int(met[:, k].sum()) if n else 0
+        lo, hi = proportion_interval(k_met, n)
+        med, p5, p95 = _quantiles(val[:, k]) if n else (math.nan,) * 3
+        rows.append({
+            "target": t.id, "kind": t.kind, "by": t.by, "op": t.op, "value": t.value,
+            "p_met": k_met / n if n else math.nan, "ci_low": lo, "ci_high": hi,
+            "metric_median": med, "metric_p5": p5, "metric_p95": p95,
+            "undefined_reps": int(np.isnan(val[:, k]).sum()) if n else 0,
+            "status": "modelled", "source": t.source, "text_en": t.text.en, "text_vi": t.text.vi,
+        })
+    for nm in scenario.not_modelled:
+        rows.append({"target": nm.id, "kind": "not_modelled", "by": None, "op": None,
+                     "value": None, "p_met": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                     "metric_median": math.nan, "metric_p5": math.nan, "metric_p95": math.nan,
+                     "undefined_reps": 0, "status": f"not modelled: {nm.reason}",
+                     "source": nm.source, "text_en": nm.text.en, "text_vi": nm.text.vi})
+    target_df = pd.DataFrame(rows)
+
+    joint_rows = []
+    for by in sorted({t.by for t in targets}):
+        cols = [k for k, t in enumerate(targets) if t.by == by]
+        all_met = met[:, cols].all(axis=1) if n else np.zeros(0, bool)
+        k_all = int(all_met.sum())
+        lo, hi = proportion_interval(k_all, n)
+        joint_rows.append({"by": by, "targets": " ".join(targets[c].id for c in cols),
+                           "p_all_met": k_all / n if n else math.nan, "ci_low": lo, "ci_high": hi})
+    joint_df = pd.DataFrame(joint_rows)
+
+    traj_rows = []
+    traj = arr.get("trajectory")
+    if traj is not None and n:
+        for k, t in enumerate(targets):
+            for j, y in enumerate(years):
+                x = traj[:, k, j]
+                x = x[~np.isnan(x)]
+                if len(x) == 0:
+                    continue
+                q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+                traj_rows.append({"target": t.id, "year": y, "n": len(x), "mean": float(x.mean()),
+                                  "p5": q[0], "p25": q[1], "median": q[2], "p75": q[3],
+                                  "p95": q[4], "threshold": t.value, "by": t.by})
+    traj_df = pd.DataFrame(traj_rows)
+
+    flow_rows = []
+    cost_rows = []
+    if n:
+        ap = arr["appointments"]  # (n, years, tiers, 4)
+        vac = arr["vacancy_months"]
+        res = arr["reserved_months"]
+        ex = arr["exits"]
+        hc = arr["headcount"]
+        for j, y in enumerate(years):
+            for tier in (2, 1):
+                a = ap[:, j, tier]
+                tot = a[:, 0].sum()
+                flow_rows.append({
+                    "year": y, "tier": TIER_NAMES[tier],
+                    "appointments_mean": a[:, 0].mean(),
+                    "women_share": a[:, 1].sum() / tot if tot else math.nan,
+                    "young_share": a[:, 2].sum() / tot if tot else math.nan,
+                    "young_women_share": a[:, 3].sum() / tot if tot else math.nan,
+                    "stock_women_share": _ratio(hc[:, j, tier, 1], hc[:, j, tier, 0]),
+                    "stock_young_share": _ratio(hc[:, j, tier, 2], hc[:, j, tier, 0]),
+                    "holders_mean": hc[:, j, tier, 0].mean(),
+                })
+            row: dict[str, Any] = {"year": y}
+            for tier in (2, 1):
+                row[f"vacancy_months_{TIER_NAMES[tier]}"] = vac[:, j, tier].mean()
+                row[f"reserved_months_{TIER_NAMES[tier]}"] = res[:, j, tier].mean()
+            for c, cause in enumerate(CAUSES):
+                row[f"exits_{cause}"] = ex[:, j, c].mean()
+            cost_rows.append(row)
+    flows_df = pd.DataFrame(flow_rows)
+    costs_df = pd.DataFrame(cost_rows)
+
+    committee_rows = []
+    com = arr.get("committee")
+    if com is not None and n and scenario.congress is not None and com.shape[1]:
+        for j, d in enumerate(scenario.congress.dates[: com.shape[1]]):
+            c = com[:, j]
+            committee_rows.append({
+                "congress": d.isoformat(), "size_mean": c[:, 0].mean(),
+                "women_share_mean": _ratio(c[:, 1], c[:, 0]),
+                "young_share_mean": _ratio(c[:, 2], c[:, 0]),
+                "new_share_mean": _ratio(c[:, 3], c[:, 0]),
+            })
+    committee_df = pd.DataFrame(committee_rows)
+
+    rep_rows = {
+        "rep": np.repeat(reps, len(targets)),
+        "target": np.tile([t.id for t in targets], n),
+        "value": val.reshape(-1) if n else np.zeros(0),
+        "met": met.reshape(-1) if n else np.zeros(0, bool),
+    }
+    rep_df = pd.DataFrame(rep_rows)
+    ne = arr.get("n_events")
+    return Summary(target_df, joint_df, traj_df, flows_df, costs_df, rep_df, committee_df, n,
+                   float(ne.mean()) if ne is not None and n else math.nan)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> float:
+    d = den.sum()
+    return float(num.sum() / d) if d else math.nan
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder, then rename: no half-written files."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list[Path]:
+    """Write every table as CSV and Parquet, and the metadata as JSON; return the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, df in summary.tables().items():
+        csv = out / f"{name}.csv"
+        _atomic_write(csv, lambda p, df=df: df.to_csv(p, index=False))
+        pq = out / f"{name}.parquet"
+        _atomic_write(pq, lambda p, df=df: df.to_parquet(p, index=False))
+        written += [csv, pq]
+    meta = out / "metadata.json"
+    _atomic_write(meta, lambda p: Path(p).write_text(
+        json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
+    written.append(meta)
+    return written
+
+
+def metadata(scenario: Scenario, seed: int, reps_requested: int, reps_done: int,
+             overrides: list[str], workers: int, source: str | None,
+             variant: str | None = None) -> dict[str, Any]:
+    """What is needed to reproduce a run."""
+    return {
+        "package": "cadresim",
+        "version": __version__,
+        "scenario": scenario.province,
+        "scenario_file": source,
+        "scenario_hash": scenario.digest(),
+        "variant": variant,
+        "seed": seed,
+        "replications_requested": reps_requested,
+        "replications_done": reps_done,
+        "complete": reps_done == reps_requested,
+        "overrides": overrides,
+        "workers": workers,
+        "scenario_resolved": scenario.model_dump(mode="json"),
+    }

@@ -1,0 +1,125 @@
+"""Execution strategies: run replications sequentially or on a local process pool."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Protocol
+
+from sim.model import Model, RepResult
+from sim.population import Layout, build_layout
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class RepTask:
+    """What a worker needs to run a batch of replications."""
+
+    seed: int
+    reps: tuple[int, ...]
+
+
+def run_replication(scenario: Scenario, seed: int, rep: int, layout: Layout | None = None,
+                    keep_log: bool = False) -> RepResult:
+    """Run one replication: a pure function of (scenario, seed, rep)."""
+    return Model(scenario, seed, rep, keep_log=keep_log, layout=layout).run()
+
+
+def run_batch(scenario: Scenario, task: RepTask) -> list[RepResult]:
+    """Run a batch of replications of one scenario (the worker's unit of work)."""
+    layout = build_layout(scenario)
+    return [run_replication(scenario, task.seed, r, layout) for r in task.reps]
+
+
+class Runner(Protocol):
+    """Runs replications and yields their results as they finish (in any order)."""
+
+    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
+        ...
+
+
+class SequentialRunner:
+    """Runs every replication in this process, in order."""
+
+    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
+        layout = build_layout(scenario)
+        for r in reps:
+            yield run_replication(scenario, seed, r, layout)
+
+
+# Worker-side state: the scenario is sent once per worker, not once per batch.
+_WORKER_SCENARIO: Scenario | None = None
+
+
+def _init_worker(scenario: Scenario) -> None:
+    global _WORKER_SCENARIO
+    _WORKER_SCENARIO = scenario
+
+
+def _worker_batch(task: RepTask) -> list[RepResult]:
+    assert _WORKER_SCENARIO is not None, "worker not initialised"
+    return run_batch(_WORKER_SCENARIO, task)
+
+
+def default_start_method() -> str:
+    """``fork`` where it is safe and cheap (Linux), ``spawn`` elsewhere."""
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+class ProcessPoolRunner:
+    """Runs batches of replications on a pool of local worker processes."""
+
+    def __init__(self, workers: int | None = None, batch: int | None = None,
+                 start_method: str | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.batch = batch
+        self.start_method = start_method or default_start_method()
+
+    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
+        reps = list(reps)
+        if not reps:
+            return
+        size = self.batch or max(1, min(25, len(reps) // (self.workers * 4) or 1))
+        tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
+        ctx = mp.get_context(self.start_method)
+        with ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+            initargs=(scenario,),
+        ) as pool:
+            pending: set[Future[list[RepResult]]] = {pool.submit(_worker_batch, t) for t in tasks}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        yield from fut.result()
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+
+def make_runner(workers: int = 1) -> Runner:
+    """The sequential runner for one worker, a process pool otherwise."""
+    if workers <= 1:
+        return SequentialRunner()
+    return ProcessPoolRunner(workers)
+
+
+def run_many(
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    runner: Runner | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[RepResult]:
+    """Yield the results of replications ``0 .. reps - 1`` as they finish."""
+    runner = runner or SequentialRunner()
+    for res in runner.results(scenario, seed, range(reps)):
+        if progress is not None:
+            progress(1)
+        yield res
