@@ -150,6 +150,8 @@ class Model:
         for r, sources in dyn.promotion_sources.items():
             for s in sources:
                 self.src_lut[RANK_CODE[r], RANK_CODE[s] + 1] = True
+        self.src_list = [np.flatnonzero(self.src_lut[r])[:] - 1 for r in range(5)]
+        self.src_list = [tuple(int(x) for x in s) for s in self.src_list]
         self.same_unit_bonus = dyn.same_unit_bonus
         share = pol.appointment_share
         self.share_reading = share.reading
@@ -224,7 +226,9 @@ class Model:
             self.retire[idx], people.since
         )
         pool = people.post < 0
-        self.elig_from[idx[pool]] = -np.inf  # a first appointment is exempt from the 24 months
+        # A first appointment is exempt from the 24 months in post, but specialists serve a
+        # minimum time in the pool first (assumption).
+        self.elig_from[idx[pool]] = people.since[pool] + self.sc.dynamics.pool_min_months
         self.hz_t[idx] = self.t0
         self.term_end[idx] = people.since + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
@@ -233,8 +237,7 @@ class Model:
         self._refresh_scores(self.sc.start.year)
         for i in holders:
             self._schedule_next(int(i))
-        for i in np.flatnonzero(pool):
-            self._update_pool_gone(int(i))
+        self._update_pool_gone(np.flatnonzero(pool))
 
     def _alloc(self, cap: int) -> None:
         """Grow the person arrays to at least ``cap`` slots, drawing per-person uniforms."""
@@ -359,12 +362,14 @@ class Model:
         rate = self.h_other[tier] + self.h_death
         return self.hz_t[i] + self.hz_left[i] / rate if rate > 0 else np.inf
 
-    def _update_pool_gone(self, i: int) -> None:
-        """A pool member has no scheduled events: they are simply ineligible after leaving."""
-        gone = min(self.retire[i], self._hazard_exit_time(i))
-        self.gone_t[i] = gone
-        _, until = rules.promotion_window(self.retire[i], 0.0)
-        self.elig_until[i] = min(float(until), gone)
+    def _update_pool_gone(self, idx: np.ndarray) -> None:
+        """Pool members have no scheduled events: they are simply ineligible after leaving."""
+        rate = self.h_other[0] + self.h_death
+        exit_t = self.hz_t[idx] + self.hz_left[idx] / rate if rate > 0 else np.inf
+        gone = np.minimum(self.retire[idx], exit_t)
+        self.gone_t[idx] = gone
+        _, until = rules.promotion_window(self.retire[idx], self.hz_t[idx])
+        self.elig_until[idx] = np.minimum(until, gone)
 
     def _schedule_next(self, i: int) -> None:
         """Schedule the next event of a post holder: exit, retirement or term end."""
@@ -455,7 +460,11 @@ class Model:
         ``relax`` waives the 24-months-in-post rule (used once a reservation has run out).
         """
         n = self.n
-        mask = self.src_lut[self.post_rank[p]][self.rank[:n] + 1]
+        sources = self.src_list[self.post_rank[p]]
+        if len(sources) == 1:
+            mask = self.rank[:n] == sources[0]
+        else:
+            mask = self.src_lut[self.post_rank[p]][self.rank[:n] + 1]
         mask &= self.elig_until[:n] > t
         if not relax:
             mask &= self.elig_from[:n] <= t
@@ -464,7 +473,7 @@ class Model:
     def _scores(self, cand: np.ndarray, p: int) -> np.ndarray:
         score = self.score[cand]
         if self.same_unit_bonus:
-            score = score + self.same_unit_bonus * (self.unit[cand] == self.post_unit[p])
+            score[self.unit[cand] == self.post_unit[p]] += self.same_unit_bonus
         return score
 
     def _attempt(self, v: _Vacancy) -> None:
@@ -538,7 +547,7 @@ class Model:
                     )
                 else:
                     if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
-                        base = float(np.mean(self._group_flags(g, cand, r, t)))
+                        base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
                         pi = rules.expected_share_probability(q, base)
                         v.drawn[g] = bool(v.draws[U_WOMEN if g == WOMEN else U_YOUNG] < pi)
                     need = v.drawn[g]
@@ -557,7 +566,7 @@ class Model:
         first = self.max_rank[cand] < r
         if not first.any() or self.long_reading is Reading.NONE:
             return False
-        base = float(np.mean(self._group_flags(LONG, cand[first], r, t)))
+        base = np.count_nonzero(self._group_flags(LONG, cand[first], r, t)) / np.count_nonzero(first)
         if self.long_reading is Reading.FLOOR:
             return base < 1.0  # always prefer the group when the floor reading is chosen
         pi = rules.expected_share_probability(self.long_share, base)
@@ -617,7 +626,7 @@ class Model:
         self.post[i] = p
         self.unit[i] = self.post_unit[p]
         self.since[i] = t
-        self.elig_from[i], self.elig_until[i] = rules.promotion_window(self.retire[i], t)
+        self.elig_from[i], self.elig_until[i] = rules.promotion_bounds(float(self.retire[i]), t)
         self.gone_t[i] = np.inf
         self.term_end[i] = t + rules.TERM_MONTHS
         self.terms_done[i] = 0
@@ -636,14 +645,14 @@ class Model:
         n = self.n
         in_pool = np.flatnonzero(self.rank[:n] == POOL)
         gone = in_pool[self.gone_t[in_pool] <= t]
-        for i in gone:
-            self._log_pool_exit(int(i))
+        self._log_pool_exits(gone)
         alive = len(in_pool) - len(gone)
         k = self.pool_target - alive
         if k > 0:
             self._alloc(n + k)
             idx = np.arange(n, n + k)
             rec = self.sc.dynamics.recruitment
+            rec_pool_min = self.sc.dynamics.pool_min_months
             year = int(t // 12)
             female = self.female_u[idx] < rec.women_share
             young = self.young_u[idx] < rec.young_share
@@ -657,21 +666,23 @@ class Model:
             self.max_rank[idx] = POOL
             self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
             self.since[idx] = t
-            self.elig_from[idx] = -np.inf
+            self.elig_from[idx] = t + rec_pool_min
             self.hz_t[idx] = t
             self.n = n + k
-            for i in idx:
-                self._update_pool_gone(int(i))
+            self._update_pool_gone(idx)
             self._refresh_scores(year)  # same yearly draws for everyone, now also the recruits
         self._at(t + 12, self._recruit)
 
-    def _log_pool_exit(self, i: int) -> None:
-        t_gone = float(self.gone_t[i])
-        cause = RETIREMENT if t_gone >= self.retire[i] else OTHER_EXIT
+    def _log_pool_exits(self, idx: np.ndarray) -> None:
+        """Pool members who left since the last intake (exits of non-holders are not counted
+        in the exits table, which is about post holders)."""
         if self.keep_log:
-            self.exit_log.append((t_gone, i, -1, POOL, cause))
-        self.rank[i] = GONE
-        self.elig_until[i] = -np.inf
+            for i in idx:
+                t_gone = float(self.gone_t[i])
+                cause = RETIREMENT if t_gone >= self.retire[i] else OTHER_EXIT
+                self.exit_log.append((t_gone, int(i), -1, POOL, cause))
+        self.rank[idx] = GONE
+        self.elig_until[idx] = -np.inf
 
     def _year_end(self, _ev: Any = None) -> None:
         """31 December: snapshot, target metrics; then open the next year."""

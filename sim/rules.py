@@ -371,6 +371,18 @@ def promotion_window(
     ).copy()
 
 
+
+def promotion_bounds(retire_m: float, since_m: float) -> tuple[float, float]:
+    """Scalar form of :func:`promotion_window` for one person (the engine's hot path).
+
+    Same legal sources and the same half-open convention: eligible at ``t`` iff
+    ``eligible_from <= t < eligible_until``.
+    """
+    return (
+        since_m + MIN_MONTHS_IN_POST,
+        math.nextafter(retire_m - PROMOTION_MIN_SERVICE_MONTHS, math.inf),
+    )
+
 # ---------------------------------------------------------------------------
 # Age groups
 # ---------------------------------------------------------------------------

@@ -227,6 +227,9 @@ class Dynamics(_Frozen):
         },
         description="For each rank, the ranks its candidates come from.",
     )
+    pool_min_months: Annotated[float, Field(ge=0.0, le=240.0)] = Field(
+        36.0, description="Months a specialist spends in the pool before a first appointment."
+    )
     same_unit_bonus: NonNegFloat = Field(
         0.0, description="Score bonus (SD units) for candidates from the unit of the vacancy."
     )

@@ -21,6 +21,7 @@ from sim.rules import (
     is_young,
     month_index,
     month_to_year_month,
+    promotion_bounds,
     promotion_service_ok,
     promotion_window,
     reappointment_allowed,
@@ -567,3 +568,13 @@ def test_expected_share_identity(target: float, baseline: float) -> None:
         assert expected_share == baseline
     # The expected share is never capped below the target.
     assert expected_share >= target - 1e-9
+
+
+@given(
+    retire=st.integers(min_value=20000, max_value=30000),
+    since=st.floats(min_value=20000, max_value=30000, allow_nan=False),
+)
+def test_promotion_bounds_equals_the_array_window(retire: int, since: float) -> None:
+    lo, hi = promotion_bounds(float(retire), since)
+    arr_lo, arr_hi = promotion_window(np.array([retire]), np.array([since]))
+    assert lo == arr_lo[0] and hi == arr_hi[0]
