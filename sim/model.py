@@ -233,6 +233,7 @@ class Model:
         self.term_end[idx] = people.since + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
         self.post_holder[people.post[holders]] = holders
+        self.initial_holder = self.post_holder.copy() if self.keep_log else None
         self.pool_target = pool_size(self.sc, self.layout)
         self._refresh_scores(self.sc.start.year)
         for i in holders:
@@ -425,7 +426,7 @@ class Model:
         p = int(self.post[i])
         self.exits[self._year_index(t), cause] += 1
         if self.keep_log:
-            self.exit_log.append((t, i, p, int(self.rank[i]), cause))
+            self.exit_log.append((t, i, p, int(self.rank[i]), cause, len(self.appt_log)))
         self.rank[i] = GONE
         self.post[i] = GONE
         self.gone_t[i] = t
@@ -680,7 +681,7 @@ class Model:
             for i in idx:
                 t_gone = float(self.gone_t[i])
                 cause = RETIREMENT if t_gone >= self.retire[i] else OTHER_EXIT
-                self.exit_log.append((t_gone, int(i), -1, POOL, cause))
+                self.exit_log.append((t_gone, int(i), -1, POOL, cause, -1))
         self.rank[idx] = GONE
         self.elig_until[idx] = -np.inf
 
@@ -852,16 +853,18 @@ class Model:
         if self.keep_log:
             log = {
                 "appointments": appts,
+                # ``after`` = how many appointments preceded the exit (its place in the sequence).
                 "exits": np.array(self.exit_log, dtype=[("t", float), ("person", np.int64),
                                                         ("post", np.int64), ("rank", np.int8),
-                                                        ("cause", np.int8)]),
+                                                        ("cause", np.int8), ("after", np.int64)]),
+                "initial_holder": self.initial_holder,
+                "t_end": np.array([self.t_end]),
                 "retire": self.retire[: self.n].copy(),
                 "birth": self.birth[: self.n].copy(),
                 "female": self.female[: self.n].copy(),
                 "post_holder": self.post_holder.copy(),
                 "rank": self.rank[: self.n].copy(),
                 "n_people": np.array([self.n]),
-                "n_initial_holders": np.array([int(np.count_nonzero(self.layout.post_rank >= 0))]),
             }
         return RepResult(
             rep=self.rep,

@@ -99,12 +99,22 @@ def ages_to_birth(start_month: int, ages_years: np.ndarray, u_month: np.ndarray)
     return np.floor(start_month - ages_years * 12.0 - u_month).astype(np.int64)
 
 
+def _max_age_years(female: bool, year: int) -> float:
+    """The oldest age (years) at which someone can still be at work on 1 January of ``year``.
+
+    The previous year's retirement age (less a month) is the safe bound: someone older would
+    have reached the previous year's age, and retired, before the year began.
+    """
+    return rules.retirement_age_months(female, year - 1) / 12.0 - 1.0 / 12.0
+
+
 def sample_old_ages(
     rng: np.random.Generator, dist: AgeDist, female: np.ndarray, start_year: int
 ) -> np.ndarray:
     """Ages (years) of people aged ``dist.min`` (at least 40) up to their retirement age.
 
-    A normal law truncated to [max(min, 40), retirement age in the start year - 1 month).
+    A normal law truncated to [max(min, 40), the oldest age still at work, see
+    :func:`_max_age_years`).
     Documented assumption: the seeds give no age distribution for leaders beyond the under-40 count.
     """
     n = len(female)
@@ -113,7 +123,7 @@ def sample_old_ages(
         idx = np.flatnonzero(female == is_f)
         if len(idx) == 0:
             continue
-        hi = rules.retirement_age_months(is_f, start_year) / 12.0 - 1.0 / 12.0
+        hi = _max_age_years(is_f, start_year)
         lo = min(max(dist.min, 40.0), hi - 0.5)
         a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
         out[idx] = stats.truncnorm.rvs(a, b, loc=dist.mean, scale=dist.sd, size=len(idx),
@@ -128,7 +138,7 @@ def old_age_ppf(u: np.ndarray, dist: AgeDist, female: np.ndarray, year: int) -> 
         idx = np.flatnonzero(female == is_f)
         if len(idx) == 0:
             continue
-        hi = rules.retirement_age_months(is_f, year) / 12.0 - 1.0 / 12.0
+        hi = _max_age_years(is_f, year)
         lo = min(max(dist.min, 40.0), hi - 0.5)
         a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
         out[idx] = stats.truncnorm.ppf(u[idx], a, b, loc=dist.mean, scale=dist.sd)

@@ -1,0 +1,235 @@
+"""Functional, metamorphic and reproducibility tests of the engine on the bundled scenario."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.invariants import check_invariants
+from sim.model import Model, RepResult
+from sim.population import build_layout, build_people
+from sim.results import Collector
+from sim.runner import ProcessPoolRunner, SequentialRunner, run_many
+from sim.scenario import Scenario, load_scenario, resolve_scenario_path
+
+L1 = 2  # tier code of L1 in the result arrays
+
+
+@pytest.fixture(scope="module")
+def qb() -> Scenario:
+    return load_scenario(resolve_scenario_path("quang_binh"))
+
+
+def _collect(sc: Scenario, reps: int, seed: int = 11, workers: int = 1) -> Collector:
+    runner = SequentialRunner() if workers == 1 else ProcessPoolRunner(workers)
+    return Collector(sc, reps).extend(run_many(sc, seed, reps, runner))
+
+
+# --------------------------------------------------------------------------- population
+
+
+def test_starting_population_matches_the_seed_counts(qb: Scenario) -> None:
+    layout = build_layout(qb)
+    assert int(np.count_nonzero(layout.post_rank >= 3)) == 338  # seed 001
+    assert layout.n_units == sum(b.units for b in qb.structure.blocks)
+    for seed in range(5):
+        people = build_people(np.random.default_rng(seed), qb, layout)
+        l1 = people.rank >= 3
+        district = layout.post_district[people.post[l1]]
+        female = people.female[l1]
+        start = qb.start_month
+        young = (start - people.birth[l1]) < 480
+        assert int(female.sum()) == 45
+        assert int((female & ~district).sum()) == 27
+        assert int((female & district).sum()) == 18
+        assert int(young.sum()) == 8
+        assert int((young & ~district).sum()) == 7
+        assert int((young & female).sum()) == 2
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+@pytest.mark.parametrize("variant", [None, "bau", "floor", "merit_only"])
+def test_invariants_hold_on_every_replication(qb: Scenario, variant: str | None) -> None:
+    sc = qb.variant(variant) if variant else qb
+    sc = sc.with_overrides({"policy.vacancy_reservation.after": "relax"}) if variant == "floor" \
+        else sc
+    for rep in range(4):
+        model = Model(sc, seed=3, rep=rep, keep_log=True)
+        res = model.run()
+        assert check_invariants(res, model.layout.post_rank) == []
+        assert len(res.log["appointments"]) > 100
+        assert np.all(res.log["exits"]["t"][res.log["exits"]["post"] >= 0] <= sc.end_month)
+
+
+def test_the_invariant_checker_can_fail(qb: Scenario) -> None:
+    model = Model(qb, seed=3, rep=0, keep_log=True)
+    res = model.run()
+    assert res.log is not None
+    broken = res.log["appointments"].copy()
+    # Appoint the second appointee into the first appointment's post at the same time.
+    broken["post"][1] = broken["post"][0]
+    res.log["appointments"] = broken
+    assert check_invariants(res, model.layout.post_rank)
+
+
+# ------------------------------------------------------------------------ reproducibility
+
+
+def _same(a: RepResult, b: RepResult) -> bool:
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
+        for f in ("target_value", "target_met", "trajectory", "appointments",
+                  "vacancy_months", "exits", "headcount", "committee")
+    ) and a.n_events == b.n_events
+
+
+def test_same_seed_same_results(qb: Scenario) -> None:
+    a = Model(qb, seed=42, rep=3).run()
+    b = Model(qb, seed=42, rep=3).run()
+    c = Model(qb, seed=43, rep=3).run()
+    assert _same(a, b)
+    assert not _same(a, c)
+
+
+@pytest.mark.slow
+def test_process_pool_equals_sequential(qb: Scenario) -> None:
+    seq = {r.rep: r for r in SequentialRunner().results(qb, 9, range(6))}
+    runner = ProcessPoolRunner(workers=2, batch=2)
+    par = {r.rep: r for r in runner.results(qb, 9, range(6))}
+    assert sorted(par) == list(range(6))
+    for rep in range(6):
+        assert _same(seq[rep], par[rep]), rep
+
+
+def test_replication_does_not_depend_on_its_neighbours(qb: Scenario) -> None:
+    alone = Model(qb, seed=5, rep=4).run()
+    batch = list(SequentialRunner().results(qb, 5, [2, 3, 4]))
+    assert _same(alone, batch[-1])
+
+
+# --------------------------------------------------------------------------- metamorphic
+
+
+def _l1_share(c: Collector, col: int, years: slice = slice(0, 5)) -> float:
+    a = c.arrays["appointments"][:, years, L1]
+    return float(a[:, :, col].sum() / a[:, :, 0].sum())
+
+
+@pytest.mark.slow
+def test_more_women_share_never_lowers_the_women_targets(qb: Scenario) -> None:
+    """Under common random numbers, raising the women's share cannot hurt the women targets."""
+    reps = 24
+    shares = (0.05, 0.15, 0.30)
+    flow, p_flow = [], []
+    for q in shares:
+        sc = qb.with_overrides({"policy.appointment_share.women": q})
+        c = _collect(sc, reps)
+        flow.append(_l1_share(c, 1))
+        k = [t.id for t in sc.targets].index("QB-AW")
+        p_flow.append(float(c.arrays["target_met"][:, k].mean()))
+    assert flow[0] < flow[1] < flow[2]
+    # P(met) non-decreasing within Monte Carlo noise (two standard errors).
+    for lo, hi in zip(p_flow, p_flow[1:], strict=False):
+        se = math.sqrt(max(lo * (1 - lo), 0.25 / reps) / reps)
+        assert hi >= lo - 2 * se
+
+
+@pytest.mark.slow
+def test_vacancy_reservation_raises_group_share_and_vacancy_months(qb: Scenario) -> None:
+    base = qb.with_overrides({"policy.appointment_share.reading": "floor",
+                              "policy.vacancy_reservation.enabled": False})
+    held = base.with_overrides({"policy.vacancy_reservation.enabled": True,
+                                "policy.vacancy_reservation.max_hold_months": 24})
+    a, b = _collect(base, 16), _collect(held, 16)
+    young_a, young_b = _l1_share(a, 2), _l1_share(b, 2)
+    assert young_b > young_a
+    assert b.arrays["reserved_months"][:, :, L1].sum() > 0
+    assert a.arrays["reserved_months"].sum() == 0
+    assert b.arrays["vacancy_months"][:, :, L1].sum() > a.arrays["vacancy_months"][:, :, L1].sum()
+
+
+def test_quota_readings_differ(qb: Scenario) -> None:
+    """The floor reading gives the groups more appointments than merit alone."""
+    floor = _collect(qb.variant("floor"), 6)
+    merit = _collect(qb.variant("merit_only"), 6)
+    assert _l1_share(floor, 2) > _l1_share(merit, 2)
+
+
+# ------------------------------------------------------------------------- flow and stock
+
+
+def _flow_stock_scenario(qb: Scenario, q: float, exit_rate: float) -> Scenario:
+    """One L1 rank fed from below, equal exit rates for both sexes, nobody near retirement."""
+    data = qb.model_dump(mode="json")
+    for b in data["structure"]["blocks"]:
+        b["deputies"] += b["heads"]
+        b["heads"] = 0
+    data["structure"]["l1_total"] = 338
+    data["population"]["l1"]["age_heads"] = {"mean": 42, "sd": 1.5, "min": 40}
+    data["population"]["l1"]["age_deputies"] = {"mean": 42, "sd": 1.5, "min": 40}
+    data["population"]["l1"]["young"] = {"provincial": 0, "district": 0}
+    data["population"]["l1"]["young_women"] = 0
+    data["population"]["l2"]["age"] = {"mean": 42, "sd": 1.5, "min": 40}
+    data["population"]["pool"]["age"] = {"mean": 41, "sd": 1.0, "min": 40}
+    data["dynamics"]["recruitment"]["age"] = {"mean": 41, "sd": 1.0, "min": 40}
+    data["dynamics"]["exit_hazard"]["l1"] = exit_rate
+    data["dynamics"]["death_illness_hazard"] = 0.0
+    data["dynamics"]["reappointment_probability"] = 1.0
+    data["dynamics"]["selection_delay_months"] = 0.0
+    data["dynamics"]["same_unit_bonus"] = 0.0
+    data["policy"] = {
+        "appointment_share": {"women": q, "young": 0.0, "reading": "expected", "tiers": ["l1"]},
+        "vacancy_reservation": {"enabled": False},
+        "women_staff_rule": {"enabled": False},
+        "long_service": {"enabled": False},
+    }
+    data["congress"] = None
+    data["targets"] = [{
+        "id": "W", "source": "test", "text": {"en": "w", "vi": "w"}, "kind": "stock",
+        "who": {"ranks": ["l1_deputy"]}, "group": "women", "value": 0.17, "by": 2030,
+    }]
+    data["variants"] = {}
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.slow
+def test_stock_share_follows_the_flow_stock_identity(qb: Scenario) -> None:
+    """SPEC §7: s(k) = q + (s0 - q)(1 - t)^k when both sexes leave at the same rate t."""
+    q, t = 0.30, 0.12
+    sc = _flow_stock_scenario(qb, q, t)
+    c = _collect(sc, 40)
+    traj = c.arrays["trajectory"][:, 0, :]  # (reps, years) women share of L1 at year end
+    s0 = 45 / 338
+    mean = traj.mean(axis=0)
+    se = traj.std(axis=0, ddof=1) / math.sqrt(traj.shape[0])
+    for k in range(1, len(mean) + 1):
+        expected = q + (s0 - q) * (1 - t) ** k
+        assert abs(mean[k - 1] - expected) < 3 * se[k - 1] + 0.01, (k, mean[k - 1], expected)
+    # The stock never passes the flow share.
+    assert np.all(mean < q + 0.01)
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+@pytest.mark.slow
+def test_business_as_usual_reproduces_the_2016_2020_flow_volume(qb: Scenario) -> None:
+    """Seed 001: 245 appointments to L1 posts in five years (2016-2020)."""
+    c = _collect(qb.variant("bau"), 30, seed=2016)
+    five_years = c.arrays["appointments"][:, :5, L1, 0].sum(axis=1)
+    assert 200 <= five_years.mean() <= 290
+    assert 0.07 <= _l1_share(c, 1) <= 0.18  # women, seed: 10.7%
+    assert 0.04 <= _l1_share(c, 2) <= 0.14  # under 40, seed: 8.2%
+
+
+def test_committee_is_chosen_at_each_congress(qb: Scenario) -> None:
+    res = Model(qb, seed=1, rep=0).run()
+    assert res.committee.shape == (2, 4)
+    size, women, young, new = res.committee[0]
+    assert size == qb.congress.size
+    assert women >= math.ceil(0.15 * size)
+    assert new >= size - math.floor(0.67 * size)
