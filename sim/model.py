@@ -142,9 +142,10 @@ class Model:
         self.h_other = np.array([-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)])
         self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
         self.p_reappoint = dyn.reappointment_probability
-        self.max_terms = np.zeros(5, dtype=np.int64)
+        self.max_terms_of_rank: list[int | None] = [None] * 5
         for r, m in dyn.max_consecutive_terms.items():
-            self.max_terms[RANK_CODE[r]] = m
+            self.max_terms_of_rank[RANK_CODE[r]] = m
+        self.rate_of_rank = [float(self.h_other[TIER_OF_RANK[r]] + self.h_death) for r in range(5)]
         # Source lookup: src_lut[r][rank + 1] is True if rank feeds rank r.
         self.src_lut = np.zeros((5, 6), dtype=bool)
         for r, sources in dyn.promotion_sources.items():
@@ -185,7 +186,10 @@ class Model:
         self.post_unit = lay.post_unit
         self.post_tier = TIER_OF_RANK[lay.post_rank]
         self.post_holder = np.full(n, GONE, dtype=np.int64)
-        self.post_nvac = np.zeros(n, dtype=np.int64)
+        self.post_nvac = [0] * n
+        self.post_rank_l = lay.post_rank.tolist()
+        self.post_tier_l = self.post_tier.tolist()
+        self.post_unit_l = lay.post_unit.tolist()
         self.vacant_since: dict[int, float] = {}
         self.reserved_since: dict[int, float] = {}
         # Per-post draws for up to k_max vacancies each.
@@ -230,7 +234,8 @@ class Model:
         # minimum time in the pool first (assumption).
         self.elig_from[idx[pool]] = people.since[pool] + self.sc.dynamics.pool_min_months
         self.hz_t[idx] = self.t0
-        self.term_end[idx] = people.since + rules.TERM_MONTHS
+        for i, s in zip(idx.tolist(), people.since.tolist(), strict=True):
+            self.term_end[i] = s + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
         self.post_holder[people.post[holders]] = holders
         self.initial_holder = self.post_holder.copy() if self.keep_log else None
@@ -269,14 +274,9 @@ class Model:
             "since": (float, 0.0),
             "elig_from": (float, np.inf),
             "elig_until": (float, -np.inf),
-            "term_end": (float, np.inf),
-            "terms_done": (np.int64, 0),
-            "token": (np.int64, 0),
             "hz_t": (float, 0.0),
             "gone_t": (float, np.inf),
             "score": (float, 0.0),
-            "next_kind": (np.int8, 0),
-            "exit_t": (float, np.inf),
         }
         for name, (dtype, fill) in specs.items():
             old = getattr(self, name, None)
@@ -284,6 +284,14 @@ class Model:
             if old is not None:
                 arr[: self.cap] = old
             setattr(self, name, arr)
+        # Scalar-only state lives in Python lists (faster per event than numpy scalars).
+        for name, fill in (("term_end", math.inf), ("terms_done", 0), ("token", 0),
+                           ("next_kind", 0)):
+            lst = getattr(self, name, None)
+            if lst is None:
+                lst = []
+                setattr(self, name, lst)
+            lst.extend([fill] * extra)
         for name, values in draws.items():
             old = getattr(self, name, None)
             setattr(self, name, values if old is None else np.concatenate([old, values]))
@@ -298,8 +306,10 @@ class Model:
         self.res_months = np.zeros((ny, 3))
         self.exits = np.zeros((ny, len(CAUSES)), dtype=np.int64)
         self.headcount = np.zeros((ny, 3, 3), dtype=np.int64)
-        self.year_count = np.zeros(3, dtype=np.int64)  # appointments this year, share tiers
-        self.year_group = np.zeros((3, 2), dtype=np.int64)  # of which women, young
+        # Appointments this year by tier, and of which women / young (for the floor reading).
+        self.year_count = [0, 0, 0]
+        self.year_women = [0, 0, 0]
+        self.year_young = [0, 0, 0]
         self.appt_log: list[tuple] = []
         self.exit_log: list[tuple] = []
         self.committee: set[int] = set()
@@ -353,15 +363,13 @@ class Model:
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
         """Spend the exit budget accumulated at the current tier's hazard since the last update."""
-        tier = TIER_OF_RANK[self.rank[i]]
-        rate = self.h_other[tier] + self.h_death
-        self.hz_left[i] = max(0.0, self.hz_left[i] - (t - self.hz_t[i]) * rate)
+        rate = self.rate_of_rank[self.rank.item(i)]
+        self.hz_left[i] = max(0.0, self.hz_left.item(i) - (t - self.hz_t.item(i)) * rate)
         self.hz_t[i] = t
 
     def _hazard_exit_time(self, i: int) -> float:
-        tier = TIER_OF_RANK[self.rank[i]]
-        rate = self.h_other[tier] + self.h_death
-        return self.hz_t[i] + self.hz_left[i] / rate if rate > 0 else np.inf
+        rate = self.rate_of_rank[self.rank.item(i)]
+        return self.hz_t.item(i) + self.hz_left.item(i) / rate if rate > 0 else math.inf
 
     def _update_pool_gone(self, idx: np.ndarray) -> None:
         """Pool members have no scheduled events: they are simply ineligible after leaving."""
@@ -375,8 +383,7 @@ class Model:
     def _schedule_next(self, i: int) -> None:
         """Schedule the next event of a post holder: exit, retirement or term end."""
         exit_t = self._hazard_exit_time(i)
-        self.exit_t[i] = exit_t
-        t_ret = self.retire[i]
+        t_ret = self.retire.item(i)
         t_term = self.term_end[i]
         if t_ret <= exit_t and t_ret <= t_term:
             kind, t = NEXT_RETIRE, t_ret
@@ -385,34 +392,35 @@ class Model:
         else:
             kind, t = NEXT_TERM, t_term
         self.next_kind[i] = kind
+        token = self.token[i] + 1
+        self.token[i] = token
         if t >= self.t_end:
             return  # beyond the horizon: never processed, so never scheduled
-        self.token[i] += 1
-        token = int(self.token[i])
-        ev = self.env.timeout(max(0.0, t - self.env.now))
+        now = self.env.now
+        ev = self.env.timeout(t - now if t > now else 0.0)
         ev.callbacks.append(lambda _e, i=i, token=token: self._on_person_event(i, token))
 
     def _on_person_event(self, i: int, token: int) -> None:
-        if self.token[i] != token or self.rank[i] == GONE:
-            return  # superseded by a move
+        if self.token[i] != token:
+            return  # superseded by a move or an exit
         t = self.env.now
         kind = self.next_kind[i]
         if kind == NEXT_RETIRE:
             self._exit(i, RETIREMENT)
         elif kind == NEXT_EXIT:
-            tier = TIER_OF_RANK[self.rank[i]]
-            p_death = self.h_death / (self.h_other[tier] + self.h_death)
-            self._exit(i, DEATH_ILLNESS if self.cause_u[i] < p_death else OTHER_EXIT)
+            r = self.rank.item(i)
+            p_death = self.h_death / self.rate_of_rank[r]
+            self._exit(i, DEATH_ILLNESS if self.cause_u.item(i) < p_death else OTHER_EXIT)
         else:
-            outcome = rules.term_end_outcome(self.retire[i] - t)
+            outcome = rules.term_end_outcome(self.retire.item(i) - t)
             if outcome is rules.TermOutcome.EXTEND_TO_RETIREMENT:
-                self.term_end[i] = np.inf
+                self.term_end[i] = math.inf
                 self._consume_hazard(i, t)
                 self._schedule_next(i)
                 return
-            done = int(self.terms_done[i]) + 1
-            allowed = rules.reappointment_allowed(done, int(self.max_terms[self.rank[i]]) or None)
-            u = self.term_u[i, min(done - 1, TERM_DRAWS - 1)]
+            done = self.terms_done[i] + 1
+            allowed = rules.reappointment_allowed(done, self.max_terms_of_rank[self.rank.item(i)])
+            u = self.term_u.item(i, min(done - 1, TERM_DRAWS - 1))
             if allowed and u < self.p_reappoint:
                 self.terms_done[i] = done
                 self.term_end[i] = t + rules.TERM_MONTHS
@@ -431,19 +439,18 @@ class Model:
         self.post[i] = GONE
         self.gone_t[i] = t
         self.elig_until[i] = -np.inf
-        self.token[i] += 1
+        self.token[i] += 1  # cancels any pending event
         if p >= 0:
             self.post_holder[p] = GONE
             self._open_vacancy(p)
 
     # -------------------------------------------------------------- vacancies
     def _open_vacancy(self, p: int) -> None:
-        t = self.env.now
-        self.vacant_since[p] = t
-        k = int(self.post_nvac[p])
+        self.vacant_since[p] = self.env.now
+        k = self.post_nvac[p]
         self.post_nvac[p] = k + 1
         if k < self.k_max:
-            delay = float(self.post_delay[p, k])
+            delay = self.post_delay.item(p, k)
             draws = self.post_u[p, k]
         else:
             g = self.rng["overflow"]
@@ -543,9 +550,8 @@ class Model:
                 if q <= 0 or g in hard:
                     continue
                 if self.share_reading is Reading.FLOOR:
-                    need = rules.floor_requires_group(
-                        q, int(self.year_count[tier]) + 1, int(self.year_group[tier, g])
-                    )
+                    so_far = self.year_women[tier] if g == WOMEN else self.year_young[tier]
+                    need = rules.floor_requires_group(q, self.year_count[tier] + 1, so_far)
                 else:
                     if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
                         base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
@@ -586,52 +592,33 @@ class Model:
         ev = self.env.timeout(self.recheck)
         ev.callbacks.append(lambda _e: self._attempt(v))
 
-    def _add_months(self, table: np.ndarray, tier: int, a: float, b: float) -> None:
-        """Spread the interval [a, b) of vacancy over the years it covers."""
-        while a < b:
-            y_end = (math.floor(a / 12) + 1) * 12
-            seg_end = min(b, y_end)
-            yi = int(a // 12) - self.year0
-            if 0 <= yi < self.n_years:
-                table[yi, tier] += seg_end - a
-            a = seg_end
-
     def _appoint(self, i: int, p: int) -> None:
+        """Appoint person ``i`` to post ``p``; the post they leave falls vacant in turn."""
         t = self.env.now
-        r = int(self.post_rank[p])
-        tier = int(self.post_tier[p])
-        old_post = int(self.post[i])
-        old_rank = int(self.rank[i])
+        r = self.post_rank_l[p]
+        tier = self.post_tier_l[p]
+        old_post = self.post.item(i)
         opened = self.vacant_since.pop(p)
-        self._add_months(self.vac_months, tier, opened, t)
-        held = self.reserved_since.pop(p, None)
-        if held is not None:
-            self._add_months(self.res_months, tier, held, t)
-        female = bool(self.female[i])
-        young = (t - self.birth[i]) < rules.YOUNG_AGE_MONTHS
-        first = self.max_rank[i] < r
-        yi = self._year_index(t)
-        row = self.appointments[yi, tier]
-        row[0] += 1
-        row[1] += female
-        row[2] += young
-        row[3] += female and young
+        held = self.reserved_since.pop(p, -1.0)
+        female = self.female.item(i)
+        retire = self.retire.item(i)
+        young = (t - self.birth.item(i)) < rules.YOUNG_AGE_MONTHS
         self.year_count[tier] += 1
-        self.year_group[tier, WOMEN] += female
-        self.year_group[tier, YOUNG] += young
-        self.appt_log.append((t, p, i, r, old_rank, female, young, first,
-                              float(self.retire[i] - t), t - opened))
+        self.year_women[tier] += female
+        self.year_young[tier] += young
+        self.appt_log.append((t, p, i, r, self.rank.item(i), female, young,
+                              self.max_rank.item(i) < r, retire - t, opened, held))
         # Move the person.
         self._consume_hazard(i, t)
         self.rank[i] = r
         self.post[i] = p
-        self.unit[i] = self.post_unit[p]
+        self.unit[i] = self.post_unit_l[p]
         self.since[i] = t
-        self.elig_from[i], self.elig_until[i] = rules.promotion_bounds(float(self.retire[i]), t)
-        self.gone_t[i] = np.inf
+        self.elig_from[i], self.elig_until[i] = rules.promotion_bounds(retire, t)
+        self.gone_t[i] = math.inf
         self.term_end[i] = t + rules.TERM_MONTHS
         self.terms_done[i] = 0
-        if r > self.max_rank[i]:
+        if r > self.max_rank.item(i):
             self.max_rank[i] = r
         self.post_holder[p] = i
         self._schedule_next(i)
@@ -711,8 +698,9 @@ class Model:
                 self.trajectory[k, yi] = self._stock_metric(k, target, t)
             elif isinstance(target, UnitRuleTarget):
                 self.trajectory[k, yi] = self._women_staff_metric()
-        self.year_count[:] = 0
-        self.year_group[:] = 0
+        self.year_count = [0, 0, 0]
+        self.year_women = [0, 0, 0]
+        self.year_young = [0, 0, 0]
         if t < self.t_end:
             self._refresh_scores(year + 1)
             self._at(t + 12, self._year_end, urgent=True)
@@ -819,24 +807,42 @@ class Model:
         self._at(first_rec, self._recruit)
         self._at(12 * (start_year + 1), self._year_end, urgent=True)
         env.run(until=self.t_end + 1e-9)
-        # Close open vacancies at the horizon.
-        for p, opened in self.vacant_since.items():
-            tier = int(self.post_tier[p])
-            self._add_months(self.vac_months, tier, opened, self.t_end)
-            held = self.reserved_since.get(p)
-            if held is not None:
-                self._add_months(self.res_months, tier, held, self.t_end)
         n_events = next(env._eid) - len(env._queue)
         return self._result(n_events)
 
     def _appt_array(self) -> np.ndarray:
         cols = [("t", float), ("post", np.int64), ("person", np.int64), ("rank", np.int8),
                 ("from_rank", np.int8), ("female", bool), ("young", bool), ("first", bool),
-                ("service_left", float), ("vacant_months", float)]
+                ("service_left", float), ("opened", float), ("reserved_from", float)]
         return np.array(self.appt_log, dtype=cols)
+
+    def _tables(self, appts: np.ndarray) -> None:
+        """Appointments and vacancy-months by year and tier, from the appointment log."""
+        years = np.minimum((appts["t"] // 12).astype(np.int64) - self.year0, self.n_years - 1)
+        tier = self.post_tier[appts["post"]]
+        f, y = appts["female"], appts["young"]
+        for col, w in enumerate((None, f, y, f & y)):
+            np.add.at(self.appointments[:, :, col], (years, tier), 1 if w is None else w)
+        # Vacancies still open at the horizon count up to its end.
+        open_posts = np.fromiter(self.vacant_since.keys(), dtype=np.int64)
+        opened = np.concatenate([appts["opened"],
+                                 np.fromiter(self.vacant_since.values(), dtype=float)])
+        closed = np.concatenate([appts["t"], np.full(len(open_posts), float(self.t_end))])
+        tiers = np.concatenate([tier, self.post_tier[open_posts]])
+        held = np.concatenate([appts["reserved_from"], np.array(
+            [self.reserved_since.get(int(p), -1.0) for p in open_posts], dtype=float)])
+        is_held = held >= 0
+        for j in range(self.n_years):
+            y0 = 12.0 * (self.year0 + j)
+            y1 = y0 + 12.0
+            overlap = np.clip(np.minimum(closed, y1) - np.maximum(opened, y0), 0.0, None)
+            np.add.at(self.vac_months[j], tiers, overlap)
+            h = np.clip(np.minimum(closed, y1) - np.maximum(held, y0), 0.0, None) * is_held
+            np.add.at(self.res_months[j], tiers, h)
 
     def _result(self, n_events: int) -> RepResult:
         appts = self._appt_array()
+        self._tables(appts)
         nt = len(self.targets)
         value = np.full(nt, np.nan)
         met = np.zeros(nt, dtype=bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from sim import rules
 from sim.scenario import RANK_CODE, AgeDist, Scenario
@@ -108,31 +108,21 @@ def _max_age_years(female: bool, year: int) -> float:
     return rules.retirement_age_months(female, year - 1) / 12.0 - 1.0 / 12.0
 
 
-def sample_old_ages(
-    rng: np.random.Generator, dist: AgeDist, female: np.ndarray, start_year: int
-) -> np.ndarray:
-    """Ages (years) of people aged ``dist.min`` (at least 40) up to their retirement age.
-
-    A normal law truncated to [max(min, 40), the oldest age still at work, see
-    :func:`_max_age_years`).
-    Documented assumption: the seeds give no age distribution for leaders beyond the under-40 count.
-    """
-    n = len(female)
-    out = np.empty(n)
-    for is_f in (False, True):
-        idx = np.flatnonzero(female == is_f)
-        if len(idx) == 0:
-            continue
-        hi = _max_age_years(is_f, start_year)
-        lo = min(max(dist.min, 40.0), hi - 0.5)
-        a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
-        out[idx] = stats.truncnorm.rvs(a, b, loc=dist.mean, scale=dist.sd, size=len(idx),
-                                       random_state=rng)
-    return out
+def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, lo: float, hi: float
+                         ) -> np.ndarray:
+    """Inverse CDF of a normal law truncated to [lo, hi] (closed form, vectorised)."""
+    a = special.ndtr((lo - mean) / sd)
+    b = special.ndtr((hi - mean) / sd)
+    return np.clip(mean + sd * special.ndtri(a + u * (b - a)), lo, hi)
 
 
 def old_age_ppf(u: np.ndarray, dist: AgeDist, female: np.ndarray, year: int) -> np.ndarray:
-    """Inverse-CDF version of :func:`sample_old_ages` (for per-person pre-drawn uniforms)."""
+    """Ages (years) on 1 January of ``year`` of people aged ``dist.min`` (at least 40) and over.
+
+    A normal law truncated to [max(min, 40), the oldest age still at work] (see
+    :func:`_max_age_years`), by inverse CDF of the uniforms ``u``. Documented assumption: the
+    seeds give no age distribution for leaders beyond the under-40 count.
+    """
     out = np.empty(len(u))
     for is_f in (False, True):
         idx = np.flatnonzero(female == is_f)
@@ -140,9 +130,15 @@ def old_age_ppf(u: np.ndarray, dist: AgeDist, female: np.ndarray, year: int) -> 
             continue
         hi = _max_age_years(is_f, year)
         lo = min(max(dist.min, 40.0), hi - 0.5)
-        a, b = (lo - dist.mean) / dist.sd, (hi - dist.mean) / dist.sd
-        out[idx] = stats.truncnorm.ppf(u[idx], a, b, loc=dist.mean, scale=dist.sd)
+        out[idx] = truncated_normal_ppf(u[idx], dist.mean, dist.sd, lo, hi)
     return out
+
+
+def sample_old_ages(
+    rng: np.random.Generator, dist: AgeDist, female: np.ndarray, start_year: int
+) -> np.ndarray:
+    """Draw ages with :func:`old_age_ppf`."""
+    return old_age_ppf(rng.random(len(female)), dist, female, start_year)
 
 
 def assign_l1_stock(
