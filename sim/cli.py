@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import __version__
-from sim.results import Collector, metadata, write_outputs
+from sim.model import Model
+from sim.results import Collector, event_log_frames, metadata, write_outputs
 from sim.runner import make_runner, run_many
 from sim.scenario import (
     Scenario,
@@ -24,6 +26,7 @@ from sim.scenario import (
     json_schema,
     load_scenario,
     resolve_scenario_path,
+    schema_markdown,
 )
 
 EXIT_BAD_INPUT = 2
@@ -106,6 +109,8 @@ def run(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for CSV, Parquet and metadata files.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    log: Annotated[bool, typer.Option(
+        "--log", help="Also write the event log of replication 0 (needs --out).")] = False,
 ) -> None:
     """Run a Monte Carlo study of a scenario and report P(target met)."""
     overrides = list(set_ or [])
@@ -163,6 +168,12 @@ def run(
         meta["elapsed_seconds"] = round(elapsed, 3)
         try:
             write_outputs(summary, out, meta)
+            if log:
+                model = Model(sc, seed, 0, keep_log=True)
+                frames = event_log_frames(model.run(), model.layout)
+                for name, df in frames.items():
+                    df.to_csv(out / f"{name}.csv", index=False)
+                    df.to_parquet(out / f"{name}.parquet", index=False)
         except OSError as exc:
             raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
         out_console.print(f"results written to {out}/ (targets, joint, trajectories, flows, costs,"
@@ -198,9 +209,12 @@ def validate(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="A readable reference page.")
+                        ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files."""
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    """Print the JSON Schema of scenario files (or a reference page with --markdown)."""
+    text = schema_markdown() if markdown else json.dumps(json_schema(), indent=2,
+                                                         ensure_ascii=False)
     if out is None:
         sys.stdout.write(text + "\n")
     else:
@@ -233,9 +247,23 @@ def _main(
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script: no traceback ever reaches the user.
+
+    Set ``CADRESIM_DEBUG=1`` to see the full traceback of an unexpected error.
+    """
     try:
         app()
-    except ScenarioError as exc:  # pragma: no cover - every command catches its own
-        err_console.print(f"[bold red]error:[/] {exc}")
+    except ScenarioError as exc:
+        err_console.print(f"[bold red]error:[/] invalid scenario\n{exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        if os.environ.get("CADRESIM_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a fault in cadresim, not in your input. Rerun with CADRESIM_DEBUG=1 "
+            "for the full traceback and report it.", highlight=False)
+        sys.exit(1)

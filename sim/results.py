@@ -274,3 +274,45 @@ def metadata(scenario: Scenario, seed: int, reps_requested: int, reps_done: int,
         "workers": workers,
         "scenario_resolved": scenario.model_dump(mode="json"),
     }
+
+
+def event_log_frames(result: RepResult, layout: Any) -> dict[str, pd.DataFrame]:
+    """The event log of one replication (run with ``keep_log=True``) as readable tables."""
+    from sim.model import CAUSES as causes  # local: keeps the import surface small
+    from sim.scenario import RANKS
+
+    if result.log is None:
+        raise ValueError("this replication was run without its event log")
+    log = result.log
+    birth = log["birth"]
+    female = log["female"]
+
+    def when(t: np.ndarray) -> pd.Series:
+        years = (t // 12).astype(int)
+        months = (t % 12).astype(int) + 1
+        return pd.Series([f"{y:04d}-{m:02d}" for y, m in zip(years, months, strict=True)])
+
+    a = log["appointments"]
+    appts = pd.DataFrame({
+        "month": when(a["t"]), "t": a["t"], "post": a["post"],
+        "unit": layout.post_unit[a["post"]],
+        "block": [layout.block_ids[b] for b in layout.post_block[a["post"]]],
+        "rank": [RANKS[r] for r in a["rank"]],
+        "from_rank": [RANKS[r] if r >= 0 else "" for r in a["from_rank"]],
+        "person": a["person"], "female": a["female"], "young": a["young"],
+        "age": np.round((a["t"] - birth[a["person"]]) / 12.0, 1),
+        "first_time": a["first"], "service_left_years": np.round(a["service_left"] / 12.0, 1),
+        "vacant_months": np.round(a["t"] - a["opened"], 2),
+        "reserved_months": np.round(np.where(a["reserved_from"] >= 0,
+                                             a["t"] - a["reserved_from"], 0.0), 2),
+    })
+    e = log["exits"]
+    e = e[e["post"] >= 0]
+    exits = pd.DataFrame({
+        "month": when(e["t"]), "t": e["t"], "post": e["post"],
+        "rank": [RANKS[r] for r in e["rank"]], "person": e["person"],
+        "female": female[e["person"]],
+        "age": np.round((e["t"] - birth[e["person"]]) / 12.0, 1),
+        "cause": [causes[c] for c in e["cause"]],
+    })
+    return {"events_appointments": appts, "events_exits": exits}

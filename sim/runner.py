@@ -88,19 +88,32 @@ class ProcessPoolRunner:
         size = self.batch or max(1, min(25, len(reps) // (self.workers * 4) or 1))
         tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
         ctx = mp.get_context(self.start_method)
-        with ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-            initargs=(scenario,),
-        ) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                   initializer=_init_worker, initargs=(scenario,))
+        finished = False
+        try:
             pending: set[Future[list[RepResult]]] = {pool.submit(_worker_batch, t) for t in tasks}
-            try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        yield from fut.result()
-            finally:
-                for fut in pending:
-                    fut.cancel()
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield from fut.result()
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # interrupted or failed: do not wait for batches nobody will read
+                _stop_pool(pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued batches and stop the workers now (Python 3.11 has no public call for it)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
 
 
 def make_runner(workers: int = 1) -> Runner:
