@@ -18,6 +18,8 @@ times and the same draws for the same posts wherever their histories coincide:
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,9 +115,10 @@ class Model:
 
     def __init__(
         self, scenario: Scenario, seed: int, rep: int = 0, *, keep_log: bool = False,
-        layout: Layout | None = None,
+        layout: Layout | None = None, fast: bool = True,
     ) -> None:
         self.sc = scenario
+        self.fast = fast  # use the sorted-scan selection where it applies (same results)
         self.rep = rep
         self.keep_log = keep_log
         self.layout = layout if layout is not None else build_layout(scenario)
@@ -153,7 +156,7 @@ class Model:
                 self.src_lut[RANK_CODE[r], RANK_CODE[s] + 1] = True
         self.src_list = [np.flatnonzero(self.src_lut[r])[:] - 1 for r in range(5)]
         self.src_list = [tuple(int(x) for x in s) for s in self.src_list]
-        self.same_unit_bonus = dyn.same_unit_bonus
+        self.same_unit_bonus = float(dyn.same_unit_bonus)
         share = pol.appointment_share
         self.share_reading = share.reading
         self.share_q = (share.women, share.young)
@@ -172,6 +175,7 @@ class Model:
             for tier in wsr.tiers:
                 self.wsr_tiers[TIER_NAMES.index(tier)] = True
         ls = pol.long_service
+        self.fast_rank = [False] * 5  # filled in by _init_posts once the tiers are known
         self.long_on = ls.enabled
         self.long_share = ls.share
         self.long_reading = ls.reading
@@ -200,9 +204,19 @@ class Model:
         self.post_delay = g.gamma(shape, mean / shape, size=(n, self.k_max)) if mean > 0 else (
             np.zeros((n, self.k_max)))
         self.post_u = g.random(size=(n, self.k_max, 3))
+        # Ranks whose vacancies never carry a share or long-service requirement.
+        for r in range(1, 5):
+            tier = int(TIER_OF_RANK[r])
+            self.fast_rank[r] = (
+                len(self.src_list[r]) == 1
+                and not (self.share_tiers[tier] and self.share_reading is not Reading.NONE)
+                and not (self.long_on and self.long_months[r] > 0)
+            )
         # Units and the women-staff rule: posts of each unit by tier.
         flagged = lay.unit_staff_share > self.sc.policy.women_staff_rule.threshold
         self.unit_flagged = flagged & bool(self.wsr_tiers.any())
+        self.flagged_l = self.unit_flagged.tolist()
+        self.rule_tier_l = self.wsr_tiers.tolist()
         self.unit_tier_posts: dict[tuple[int, int], np.ndarray] = {}
         for u in np.flatnonzero(flagged):
             for tier in (1, 2):
@@ -238,12 +252,17 @@ class Model:
             self.term_end[i] = s + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
         self.post_holder[people.post[holders]] = holders
+        # Women holding posts, by unit and tier (for the women-staff rule).
+        self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
+        for i in holders[people.female[holders]].tolist():
+            p = int(people.post[i])
+            self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] += 1
         self.initial_holder = self.post_holder.copy() if self.keep_log else None
         self.pool_target = pool_size(self.sc, self.layout)
-        self._refresh_scores(self.sc.start.year)
-        for i in holders:
-            self._schedule_next(int(i))
         self._update_pool_gone(np.flatnonzero(pool))
+        self._refresh_scores(self.sc.start.year)
+        for i in holders.tolist():
+            self._schedule_next(i)
 
     def _alloc(self, cap: int) -> None:
         """Grow the person arrays to at least ``cap`` slots, drawing per-person uniforms."""
@@ -354,11 +373,112 @@ class Model:
 
         Each year has its own child stream, and person ``i`` always takes draw ``i`` of it.
         """
+        self.score = self._scores_for(year, slice(None))
+        self._rebuild_index()
+
+    def _scores_for(self, year: int, idx: slice | np.ndarray) -> np.ndarray:
+        """Evaluation scores of ``year`` for the people ``idx`` (draw ``i`` goes to person ``i``)."""
         ss = self.seeds["evaluation"]
         child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, year))
-        noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)
+        noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)[idx]
         sd = self.sc.dynamics.evaluation_noise_sd
-        self.score = self.merit + sd * noise - self.bias * self.female
+        return self.merit[idx] + sd * noise - self.bias * self.female[idx]
+
+    def _rebuild_index(self) -> None:
+        """Python mirrors of the eligibility state and, per rank, people sorted by score.
+
+        Each rank keeps a list of people sorted by decreasing score who are past their
+        ``elig_from`` time, and a heap of those still waiting for it. Entries go stale when
+        people move up, leave or age out of eligibility; scans drop them as they meet them.
+        Rebuilt at every yearly evaluation and pool intake, kept current in between by
+        :meth:`_index_move`.
+        """
+        n = self.n
+        t = self.env.now
+        self.score_l = self.score.tolist()
+        self.rank_l = self.rank.tolist()
+        self.ef_l = self.elig_from.tolist()
+        self.eu_l = self.elig_until.tolist()
+        self.unit_l = self.unit.tolist()
+        live = np.flatnonzero((self.rank[:n] >= 0) & (self.elig_until[:n] > t))
+        live = live[np.argsort(-self.score[live], kind="stable")]
+        ready = self.elig_from[live] <= t
+        ranks = self.rank[live]
+        self.order_ids = []
+        self.order_keys = []
+        self.waiting: list[list[tuple[float, int]]] = []
+        for s in range(5):
+            ids = live[ready & (ranks == s)]
+            self.order_ids.append(ids.tolist())
+            self.order_keys.append((-self.score[ids]).tolist())
+            later = live[~ready & (ranks == s)]
+            heap = list(zip(self.elig_from[later].tolist(), later.tolist(), strict=True))
+            heapq.heapify(heap)
+            self.waiting.append(heap)
+
+    def _index_recruits(self, idx: np.ndarray) -> None:
+        """Add new pool members to the mirrors and to the pool's waiting heap."""
+        grow = self.cap - len(self.score_l)
+        if grow > 0:
+            for name, arr in (("score_l", self.score), ("rank_l", self.rank),
+                              ("ef_l", self.elig_from), ("eu_l", self.elig_until),
+                              ("unit_l", self.unit)):
+                getattr(self, name).extend(arr[-grow:].tolist())
+        for i in idx.tolist():
+            self.score_l[i] = self.score.item(i)
+            self._index_move(i, POOL)
+
+    def _index_move(self, i: int, r: int) -> None:
+        """Keep the mirrors and sorted lists current after person ``i`` moved to rank ``r``."""
+        self.rank_l[i] = r
+        ef = self.elig_from.item(i)
+        self.ef_l[i] = ef
+        self.eu_l[i] = self.elig_until.item(i)
+        self.unit_l[i] = self.unit.item(i)
+        if r >= 0:
+            if ef > self.env.now:
+                heapq.heappush(self.waiting[r], (ef, i))
+            else:
+                self._insert_sorted(r, i)
+
+    def _insert_sorted(self, s: int, i: int) -> None:
+        key = -self.score_l[i]
+        pos = bisect.bisect_right(self.order_keys[s], key)
+        self.order_keys[s].insert(pos, key)
+        self.order_ids[s].insert(pos, i)
+
+    def _scan_best(self, s: int, t: float, unit: int) -> int:
+        """Best eligible person of rank ``s`` at ``t`` on merit (with the same-unit bonus).
+
+        Walks the rank's people in decreasing score and stops as soon as nobody further
+        down can beat the best found; -1 if nobody is eligible. Gives the same choice as
+        the vectorised path (the tests check it).
+        """
+        waiting = self.waiting[s]
+        while waiting and waiting[0][0] <= t:
+            _, i = heapq.heappop(waiting)
+            if self.rank_l[i] == s and self.ef_l[i] <= t:
+                self._insert_sorted(s, i)
+        bonus = self.same_unit_bonus
+        score, rank, ef, eu, units = self.score_l, self.rank_l, self.ef_l, self.eu_l, self.unit_l
+        ids, keys = self.order_ids[s], self.order_keys[s]
+        best, best_adj = -1, -math.inf
+        j = 0
+        while j < len(ids):
+            i = ids[j]
+            sc = score[i]
+            if sc + bonus <= best_adj:
+                break
+            if rank[i] != s or t >= eu[i]:  # moved or gone, or no longer eligible: for good
+                del ids[j], keys[j]
+                continue
+            j += 1
+            if ef[i] > t:
+                continue
+            adj = sc + bonus if units[i] == unit else sc
+            if adj > best_adj:
+                best, best_adj = i, adj
+        return best
 
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
@@ -440,8 +560,11 @@ class Model:
         self.gone_t[i] = t
         self.elig_until[i] = -np.inf
         self.token[i] += 1  # cancels any pending event
+        self._index_move(i, GONE)
         if p >= 0:
             self.post_holder[p] = GONE
+            if self.female.item(i):
+                self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] -= 1
             self._open_vacancy(p)
 
     # -------------------------------------------------------------- vacancies
@@ -497,6 +620,13 @@ class Model:
         r = int(self.post_rank[p])
         if v.first_try is None:
             v.first_try = t
+        if self.fast and self.fast_rank[r] and not self._women_rule_applies(p):
+            best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
+            if best < 0:
+                self._retry(v, reserved=False)
+            else:
+                self._appoint(best, p)
+            return
         cand = self._candidates(p, t)
         if len(cand) == 0:
             self._retry(v, reserved=False)
@@ -537,13 +667,7 @@ class Model:
         Hard groups come from the women-staff rule and the yearly shares in the scenario's
         reading; only they can hold a post vacant. The long-service preference is soft.
         """
-        hard: list[int] = []
-        if self.wsr_tiers[tier] and self.unit_flagged[self.post_unit[p]]:
-            posts = self.unit_tier_posts.get((int(self.post_unit[p]), tier))
-            if posts is not None:
-                holders = self.post_holder[posts]
-                if not self.female[holders[holders >= 0]].any():
-                    hard.append(WOMEN)
+        hard: list[int] = [WOMEN] if self._women_rule_applies(p) else []
         if self.share_tiers[tier] and self.share_reading is not Reading.NONE:
             for g in (WOMEN, YOUNG):
                 q = self.share_q[g]
@@ -567,6 +691,12 @@ class Model:
             if v.drawn[LONG]:
                 soft = (LONG,)
         return tuple(hard), soft
+
+    def _women_rule_applies(self, p: int) -> bool:
+        """The >30%-women-staff rule: the post's unit has no woman at this tier (seed 001)."""
+        tier = self.post_tier_l[p]
+        u = self.post_unit_l[p]
+        return self.rule_tier_l[tier] and self.flagged_l[u] and self.women_at[u][tier] == 0
 
     def _long_service_required(self, v: _Vacancy, cand: np.ndarray, r: int, t: float) -> bool:
         """The 65% preference for first-time appointees with 2 (heads) or 3 (deputies) terms left."""
@@ -620,7 +750,12 @@ class Model:
         self.terms_done[i] = 0
         if r > self.max_rank.item(i):
             self.max_rank[i] = r
+        self._index_move(i, r)
         self.post_holder[p] = i
+        if female:
+            self.women_at[self.post_unit_l[p]][tier] += 1
+            if old_post >= 0:
+                self.women_at[self.post_unit_l[old_post]][self.post_tier_l[old_post]] -= 1
         self._schedule_next(i)
         if old_post >= 0:
             self.post_holder[old_post] = GONE
@@ -634,14 +769,16 @@ class Model:
         in_pool = np.flatnonzero(self.rank[:n] == POOL)
         gone = in_pool[self.gone_t[in_pool] <= t]
         self._log_pool_exits(gone)
+        for i in gone.tolist():
+            self.rank_l[i] = GONE  # their stale index entries are dropped by later scans
         alive = len(in_pool) - len(gone)
+        year = int(t // 12)
         k = self.pool_target - alive
         if k > 0:
             self._alloc(n + k)
             idx = np.arange(n, n + k)
             rec = self.sc.dynamics.recruitment
             rec_pool_min = self.sc.dynamics.pool_min_months
-            year = int(t // 12)
             female = self.female_u[idx] < rec.women_share
             young = self.young_u[idx] < rec.young_share
             ages = np.empty(k)
@@ -658,7 +795,9 @@ class Model:
             self.hz_t[idx] = t
             self.n = n + k
             self._update_pool_gone(idx)
-            self._refresh_scores(year)  # same yearly draws for everyone, now also the recruits
+            # This year's evaluation for the recruits, from the same yearly draws as everyone.
+            self.score[idx] = self._scores_for(year, idx)
+            self._index_recruits(idx)
         self._at(t + 12, self._recruit)
 
     def _log_pool_exits(self, idx: np.ndarray) -> None:

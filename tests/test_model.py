@@ -233,3 +233,25 @@ def test_committee_is_chosen_at_each_congress(qb: Scenario) -> None:
     assert size == qb.congress.size
     assert women >= math.ceil(0.15 * size)
     assert new >= size - math.floor(0.67 * size)
+
+
+@pytest.mark.parametrize("variant", [None, "bau", "floor"])
+def test_sorted_scan_selection_equals_the_vectorised_path(qb: Scenario, variant: str | None
+                                                          ) -> None:
+    """The fast selection path is an optimisation only: every replication is identical."""
+    sc = qb.variant(variant) if variant else qb
+    for rep in range(2):
+        fast = Model(sc, seed=21, rep=rep, fast=True).run()
+        slow = Model(sc, seed=21, rep=rep, fast=False).run()
+        assert _same(fast, slow)
+
+
+def test_truncated_normal_inverse_cdf_matches_scipy() -> None:
+    from scipy import stats
+
+    from sim.population import truncated_normal_ppf
+
+    u = np.linspace(0.001, 0.999, 101)
+    ours = truncated_normal_ppf(u, 50.0, 5.0, 40.0, 59.9)
+    ref = stats.truncnorm.ppf(u, (40 - 50) / 5, (59.9 - 50) / 5, loc=50, scale=5)
+    assert np.allclose(ours, ref, atol=1e-9)
