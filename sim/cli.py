@@ -31,6 +31,7 @@ from sim.scenario import (
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 app = typer.Typer(
     name="cadresim",
@@ -39,8 +40,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# Wide enough for the targets table when the output is a file or a pipe.
+out_console = Console(width=None if sys.stdout.isatty() else 110)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -100,7 +102,8 @@ def run(
                                       help="Number of replications.")] = 200,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256,
-                                         help="Worker processes (1 = sequential).")] = 1,
+                                         help="Worker processes (1 = sequential); "
+                                              "default: every core.")] = DEFAULT_WORKERS,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a setting by dotted path, e.g. policy.appointment_share.women=0.2"
     )] = None,
@@ -129,7 +132,7 @@ def run(
     collector = Collector(sc, reps)
     started = time.perf_counter()
     interrupted = False
-    runner = make_runner(workers)
+    runner = make_runner(workers if reps >= 2 * workers else 1)
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),

@@ -44,6 +44,18 @@ Tier = Literal["pool", "l2", "l1"]
 Group = Literal["women", "young", "long_service"]
 
 
+class FieldError(ValueError):
+    """A check of a whole model that fails because of one of its fields.
+
+    ``loc`` is the field's location below the model (e.g. ``("targets", 2, "by")``); it is
+    added to the error's location so that the report names the field and its line.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -82,10 +94,14 @@ class Block(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> Block:
         if self.heads > self.units:
-            raise ValueError(f"heads ({self.heads}) cannot exceed units ({self.units})")
+            raise FieldError(
+                ("heads",), f"heads ({self.heads}) cannot exceed units ({self.units})"
+            )
         if isinstance(self.women_staff_share, list) and len(self.women_staff_share) != self.units:
-            raise ValueError(
-                f"women_staff_share lists {len(self.women_staff_share)} values for {self.units} units"
+            raise FieldError(
+                ("women_staff_share",),
+                f"women_staff_share lists {len(self.women_staff_share)} values "
+                f"for {self.units} units",
             )
         return self
 
@@ -112,14 +128,17 @@ class Structure(_Frozen):
         ids = [b.id for b in self.blocks]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"block ids must be unique; repeated: {', '.join(dupes)}")
+            again = next(k for k, i in enumerate(ids) if i in dupes and ids.index(i) < k)
+            raise FieldError(
+                ("blocks", again, "id"), f"block ids must be unique; repeated: {', '.join(dupes)}"
+            )
         total = sum(b.heads + b.deputies for b in self.blocks)
         if self.l1_total is not None and total != self.l1_total:
-            raise ValueError(
-                f"the blocks hold {total} L1 posts but l1_total says {self.l1_total}"
+            raise FieldError(
+                ("l1_total",), f"the blocks hold {total} L1 posts but l1_total says {self.l1_total}"
             )
         if total == 0:
-            raise ValueError("the structure has no L1 posts")
+            raise FieldError(("blocks",), "the structure has no L1 posts")
         return self
 
     def block(self, block_id: str) -> Block:
@@ -238,15 +257,18 @@ class Dynamics(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> Dynamics:
         for rank, sources in self.promotion_sources.items():
-            for src in sources:
+            for k, src in enumerate(sources):
                 if RANK_CODE[src] > RANK_CODE[rank]:
-                    raise ValueError(
+                    raise FieldError(
+                        ("promotion_sources", rank, k),
                         f"promotion_sources.{rank}: {src} is above {rank}; candidates come from "
                         "the same rank or below"
                     )
         missing = [r for r in LEADER_RANKS if r not in self.promotion_sources]
         if missing:
-            raise ValueError(f"promotion_sources has no entry for {', '.join(missing)}")
+            raise FieldError(
+                ("promotion_sources",), f"promotion_sources has no entry for {', '.join(missing)}"
+            )
         return self
 
 
@@ -432,17 +454,18 @@ class Scenario(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+            raise FieldError(("end",), f"end ({self.end}) must be after start ({self.start})")
         if self.start.day != 1:
-            raise ValueError(f"start ({self.start}) must be the first day of a month")
+            raise FieldError(("start",), f"start ({self.start}) must be the first day of a month")
         block_ids = {b.id for b in self.structure.blocks}
         ids: set[str] = set()
-        for t in self.targets:
+        for k, t in enumerate(self.targets):
             if t.id in ids:
-                raise ValueError(f"target id {t.id!r} is used twice")
+                raise FieldError(("targets", k, "id"), f"target id {t.id!r} is used twice")
             ids.add(t.id)
             if not (self.start.year <= t.by <= self.end.year):
-                raise ValueError(
+                raise FieldError(
+                    ("targets", k, "by"),
                     f"target {t.id}: deadline {t.by} is outside the horizon "
                     f"{self.start.year}-{self.end.year}"
                 )
@@ -450,35 +473,50 @@ class Scenario(_Frozen):
             if who is not None and who.blocks is not None:
                 unknown = sorted(set(who.blocks) - block_ids)
                 if unknown:
-                    raise ValueError(f"target {t.id}: unknown block(s) {', '.join(unknown)}")
+                    raise FieldError(
+                        ("targets", k, "who", "blocks"),
+                        f"target {t.id}: unknown block(s) {', '.join(unknown)}",
+                    )
             if isinstance(t, FlowTarget) and not (self.start.year <= t.from_year <= t.by):
-                raise ValueError(
+                raise FieldError(
+                    ("targets", k, "from_year"),
                     f"target {t.id}: from_year {t.from_year} must lie between the start year "
                     f"{self.start.year} and the deadline {t.by}"
                 )
             if isinstance(t, CommitteeTarget):
                 years = [d.year for d in (self.congress.dates if self.congress else [])]
                 if t.by not in years:
-                    raise ValueError(f"target {t.id}: no congress is scheduled in {t.by}")
+                    raise FieldError(
+                        ("targets", k, "by"), f"target {t.id}: no congress is scheduled in {t.by}"
+                    )
             if t.kind != "women_staff_rule" and not 0.0 <= t.value <= 1.0:
-                raise ValueError(f"target {t.id}: a share target needs a value in [0, 1]")
+                raise FieldError(
+                    ("targets", k, "value"),
+                    f"target {t.id}: a share target needs a value in [0, 1]",
+                )
         if self.congress is not None:
-            for d in self.congress.dates:
+            for k, d in enumerate(self.congress.dates):
                 if not (self.start <= d <= self.end):
-                    raise ValueError(f"congress date {d} is outside the horizon")
+                    raise FieldError(
+                        ("congress", "dates", k), f"congress date {d} is outside the horizon"
+                    )
         l1 = self.population.l1
         prov = sum(b.heads + b.deputies for b in self.structure.blocks if not b.district)
         dist = sum(b.heads + b.deputies for b in self.structure.blocks if b.district)
         for label, counts in (("women", l1.women), ("young", l1.young)):
             if counts.provincial > prov or counts.district > dist:
-                raise ValueError(
+                raise FieldError(
+                    ("population", "l1", label),
                     f"population.l1.{label}: {counts.provincial} provincial / {counts.district} "
                     f"district exceed the posts ({prov} / {dist})"
                 )
         if l1.young_women > min(
             l1.women.provincial + l1.women.district, l1.young.provincial + l1.young.district
         ):
-            raise ValueError("population.l1.young_women exceeds the women or the young")
+            raise FieldError(
+                ("population", "l1", "young_women"),
+                "population.l1.young_women exceeds the women or the young",
+            )
         return self
 
     # ----------------------------------------------------------------- helpers
@@ -509,7 +547,7 @@ class Scenario(_Frozen):
         if name not in self.variants:
             known = ", ".join(sorted(self.variants)) or "none"
             raise ScenarioError([Issue(f"variant {name!r} is not defined (known: {known})")])
-        return self.with_overrides(self.variants[name])
+        return apply_overrides(self, self.variants[name], source=f"variants.{name}")
 
 
 # --------------------------------------------------------------------------- #
@@ -583,7 +621,9 @@ def _validation_issues(
 ) -> list[Issue]:
     issues = []
     for e in err.errors(include_url=False):
-        loc = _clean_loc(e["loc"])
+        # A model check that names one of its fields: report that field, not the whole model.
+        below = getattr(e.get("ctx", {}).get("error"), "loc", ())
+        loc = _clean_loc((*e["loc"], *below))
         msg = e["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
@@ -596,6 +636,9 @@ def _validation_issues(
         ):
             msg = f"{msg} (got {e['input']!r})"
         pos = position_for(positions, loc) if positions else None
+        if e["type"] == "extra_forbidden" and positions is not None:
+            # The key is what is wrong: point at it, not at a block value on the next line.
+            pos = getattr(positions, "key_positions", {}).get(loc, pos)
         issues.append(
             Issue(msg, _loc_to_path(loc), file, pos[0] if pos else None, pos[1] if pos else None)
         )
@@ -608,6 +651,8 @@ def scenario_from_dict(
     positions: Mapping[tuple, tuple[int, int]] | None = None,
 ) -> Scenario:
     """Validate plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    if data is None:
+        raise ScenarioError([Issue("the file is empty (no scenario in it)", "", file, 1)])
     if not isinstance(data, dict):
         raise ScenarioError([Issue("a scenario must be a mapping of keys to values", "", file, 1)])
     try:
@@ -620,14 +665,24 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read, parse and validate a scenario YAML file."""
     p = Path(path)
     name = str(path)
+    if p.is_dir():
+        raise ScenarioError([Issue("this is a folder, not a scenario file", "", name)])
     if not p.is_file():
         raise ScenarioError([Issue("no such scenario file", "", name)])
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Issue(f"the file is not UTF-8 text ({exc.reason})", "", name)]) from None
+        raw = p.read_bytes()
     except OSError as exc:
         raise ScenarioError([Issue(f"cannot read the file ({exc.strerror})", "", name)]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise ScenarioError([Issue(
+            f"the file is not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x})",
+            "", name, line, column,
+        )]) from None
     return load_scenario_text(text, name)
 
 
@@ -645,7 +700,8 @@ def bundled_scenarios_dir() -> Path:
     env = os.environ.get("CADRESIM_SCENARIOS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    beside = Path(__file__).resolve().parent.parent / "scenarios"  # a source checkout
+    return beside if beside.is_dir() else Path.cwd() / "scenarios"
 
 
 DEFAULT_SCENARIO = "quang_binh"
@@ -676,7 +732,7 @@ def parse_override(item: str) -> tuple[str, Any]:
     return path, value
 
 
-def _set_path(data: Any, path: str, value: Any) -> None:
+def _set_path(data: Any, path: str, value: Any, source: str = "--set") -> None:
     parts = path.split(".")
     node = data
     for i, part in enumerate(parts):
@@ -687,9 +743,9 @@ def _set_path(data: Any, path: str, value: Any) -> None:
                 idx = int(part)
                 node[idx]  # noqa: B018 - bounds check
             except (ValueError, IndexError):
-                raise ScenarioError(
-                    [Issue(f"{part!r} is not a valid index into a list of {len(node)}", where)]
-                ) from None
+                raise ScenarioError([Issue(
+                    f"{part!r} is not a valid index into a list of {len(node)}", where, source
+                )]) from None
             if last:
                 node[idx] = value
             else:
@@ -697,21 +753,26 @@ def _set_path(data: Any, path: str, value: Any) -> None:
         elif isinstance(node, dict):
             if part not in node:
                 # Allow setting optional fields that are absent (None) in the dump.
-                raise ScenarioError([Issue("no such setting in the scenario", where)])
+                raise ScenarioError([Issue("no such setting in the scenario", where, source)])
             if last:
                 node[part] = value
             else:
                 if node[part] is None:
-                    raise ScenarioError(
-                        [Issue("this setting is empty; set the whole section instead", where)]
-                    )
+                    raise ScenarioError([Issue(
+                        "this setting is empty; set the whole section instead", where, source
+                    )])
                 node = node[part]
         else:
-            raise ScenarioError([Issue("this setting has no sub-settings", where)])
+            raise ScenarioError([Issue("this setting has no sub-settings", where, source)])
 
 
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
-    """Return a new validated scenario with dotted-path overrides applied."""
+def apply_overrides(
+    scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str], source: str = "--set"
+) -> Scenario:
+    """Return a new validated scenario with dotted-path overrides applied.
+
+    ``source`` names where the overrides come from in error messages (``--set`` or a variant).
+    """
     items = (
         list(overrides.items())
         if isinstance(overrides, Mapping)
@@ -721,11 +782,11 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[
         return scenario
     data = scenario.model_dump(mode="json")
     for path, value in items:
-        _set_path(data, path, value)
+        _set_path(data, path, value, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        issues = _validation_issues(err, "--set", None)
+        issues = _validation_issues(err, source, None)
         raise ScenarioError(issues) from None
 
 
