@@ -26,8 +26,13 @@ from sim.runner import make_runner, run_many  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 L1 = 2
-SEED_FIGURES = {"appointments_5y": 245, "women_share": 0.107, "young_share": 0.082,
-                "stock_women_2021": 0.133, "stock_young_2021": 0.024}
+SEED_FIGURES = {
+    "appointments_5y": 245,
+    "women_share": 0.107,
+    "young_share": 0.082,
+    "stock_women_2021": 0.133,
+    "stock_young_2021": 0.024,
+}
 
 
 def main() -> None:
@@ -41,7 +46,8 @@ def main() -> None:
     sc = load_scenario(args.scenario).variant("bau")
     t0 = time.perf_counter()
     c = Collector(sc, args.reps).extend(
-        run_many(sc, args.seed, args.reps, make_runner(args.workers)))
+        run_many(sc, args.seed, args.reps, make_runner(args.workers))
+    )
     elapsed = time.perf_counter() - t0
     ap_l1 = c.arrays["appointments"][:, :5, L1]  # first five years
     total = ap_l1[:, :, 0].sum(axis=1)
@@ -56,19 +62,29 @@ def main() -> None:
         "young_share": float(young),
         "stock_women_end_year1": float(hc[:, 1].sum() / hc[:, 0].sum()),
         "stock_young_end_year1": float(hc[:, 2].sum() / hc[:, 0].sum()),
-        "reps": args.reps, "seed": args.seed, "seconds": round(elapsed, 1),
+        "reps": args.reps,
+        "seed": args.seed,
+        "seconds": round(elapsed, 1),
     }
-    print(f"Business as usual ({sc.province}, variant bau), {args.reps} replications, "
-          f"seed {args.seed}, {elapsed:.1f} s")
-    print(f"  L1 appointments in 5 years: {figures['appointments_5y_mean']:.0f} "
-          f"(5-95%: {figures['appointments_5y_p5']:.0f}-{figures['appointments_5y_p95']:.0f})"
-          f"   seed 001 (2016-2020): {SEED_FIGURES['appointments_5y']}")
+    print(
+        f"Business as usual ({sc.province}, variant bau), {args.reps} replications, "
+        f"seed {args.seed}, {elapsed:.1f} s"
+    )
+    print(
+        f"  L1 appointments in 5 years: {figures['appointments_5y_mean']:.0f} "
+        f"(5-95%: {figures['appointments_5y_p5']:.0f}-{figures['appointments_5y_p95']:.0f})"
+        f"   seed 001 (2016-2020): {SEED_FIGURES['appointments_5y']}"
+    )
     print(f"  share to women:            {100 * women:.1f}%   seed 001: 10.7%")
     print(f"  share to under-40s:        {100 * young:.1f}%   seed 001: 8.2%")
-    print(f"  L1 stock women, end of year 1: {100 * figures['stock_women_end_year1']:.1f}%"
-          f"   seed 001 (early 2021): 13.3%")
-    print(f"  L1 stock under 40, end of year 1: {100 * figures['stock_young_end_year1']:.1f}%"
-          f"   seed 001 (early 2021): 2.4%")
+    print(
+        f"  L1 stock women, end of year 1: {100 * figures['stock_women_end_year1']:.1f}%"
+        f"   seed 001 (early 2021): 13.3%"
+    )
+    print(
+        f"  L1 stock under 40, end of year 1: {100 * figures['stock_young_end_year1']:.1f}%"
+        f"   seed 001 (early 2021): 2.4%"
+    )
     print("RESULT " + json.dumps(figures))
 
 

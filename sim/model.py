@@ -88,7 +88,8 @@ def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
 def stream_generators(seed: int, rep: int) -> dict[str, np.random.Generator]:
     """One generator per named stream (see :func:`stream_seeds`)."""
     return {
-        name: np.random.Generator(np.random.PCG64(ss)) for name, ss in stream_seeds(seed, rep).items()
+        name: np.random.Generator(np.random.PCG64(ss))
+        for name, ss in stream_seeds(seed, rep).items()
     }
 
 
@@ -114,8 +115,14 @@ class Model:
     """One replication of a scenario."""
 
     def __init__(
-        self, scenario: Scenario, seed: int, rep: int = 0, *, keep_log: bool = False,
-        layout: Layout | None = None, fast: bool = True,
+        self,
+        scenario: Scenario,
+        seed: int,
+        rep: int = 0,
+        *,
+        keep_log: bool = False,
+        layout: Layout | None = None,
+        fast: bool = True,
     ) -> None:
         self.sc = scenario
         self.fast = fast  # use the sorted-scan selection where it applies (same results)
@@ -142,7 +149,9 @@ class Model:
         pol = sc.policy
         # Monthly hazard rates by tier code.
         h = dyn.exit_hazard
-        self.h_other = np.array([-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)])
+        self.h_other = np.array(
+            [-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)]
+        )
         self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
         self.p_reappoint = dyn.reappointment_probability
         self.max_terms_of_rank: list[int | None] = [None] * 5
@@ -201,8 +210,11 @@ class Model:
         g = self.rng["posts"]
         shape = self.sc.dynamics.selection_delay_shape
         mean = self.sc.dynamics.selection_delay_months
-        self.post_delay = g.gamma(shape, mean / shape, size=(n, self.k_max)) if mean > 0 else (
-            np.zeros((n, self.k_max)))
+        self.post_delay = (
+            g.gamma(shape, mean / shape, size=(n, self.k_max))
+            if mean > 0
+            else (np.zeros((n, self.k_max)))
+        )
         self.post_u = g.random(size=(n, self.k_max, 3))
         # Ranks whose vacancies never carry a share or long-service requirement.
         for r in range(1, 5):
@@ -304,8 +316,12 @@ class Model:
                 arr[: self.cap] = old
             setattr(self, name, arr)
         # Scalar-only state lives in Python lists (faster per event than numpy scalars).
-        for name, fill in (("term_end", math.inf), ("terms_done", 0), ("token", 0),
-                           ("next_kind", 0)):
+        for name, fill in (
+            ("term_end", math.inf),
+            ("terms_done", 0),
+            ("token", 0),
+            ("next_kind", 0),
+        ):
             lst = getattr(self, name, None)
             if lst is None:
                 lst = []
@@ -352,8 +368,9 @@ class Model:
         self.trajectory = np.full((len(self.targets), self.n_years), np.nan)
         self.congress_times = []
         if self.sc.congress is not None:
-            self.congress_times = [12 * d.year + d.month - 1 + (d.day - 1) / 31.0
-                                   for d in self.sc.congress.dates]
+            self.congress_times = [
+                12 * d.year + d.month - 1 + (d.day - 1) / 31.0 for d in self.sc.congress.dates
+            ]
         self.committee_year_value: dict[int, tuple[float, float]] = {}
 
     # --------------------------------------------------------------- helpers
@@ -377,7 +394,7 @@ class Model:
         self._rebuild_index()
 
     def _scores_for(self, year: int, idx: slice | np.ndarray) -> np.ndarray:
-        """Evaluation scores of ``year`` for the people ``idx`` (draw ``i`` goes to person ``i``)."""
+        """Evaluation scores of ``year`` for people ``idx`` (draw ``i`` goes to person ``i``)."""
         ss = self.seeds["evaluation"]
         child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, year))
         noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)[idx]
@@ -420,9 +437,13 @@ class Model:
         """Add new pool members to the mirrors and to the pool's waiting heap."""
         grow = self.cap - len(self.score_l)
         if grow > 0:
-            for name, arr in (("score_l", self.score), ("rank_l", self.rank),
-                              ("ef_l", self.elig_from), ("eu_l", self.elig_until),
-                              ("unit_l", self.unit)):
+            for name, arr in (
+                ("score_l", self.score),
+                ("rank_l", self.rank),
+                ("ef_l", self.elig_from),
+                ("eu_l", self.elig_until),
+                ("unit_l", self.unit),
+            ):
                 getattr(self, name).extend(arr[-grow:].tolist())
         for i in idx.tolist():
             self.score_l[i] = self.score.item(i)
@@ -699,11 +720,13 @@ class Model:
         return self.rule_tier_l[tier] and self.flagged_l[u] and self.women_at[u][tier] == 0
 
     def _long_service_required(self, v: _Vacancy, cand: np.ndarray, r: int, t: float) -> bool:
-        """The 65% preference for first-time appointees with 2 (heads) or 3 (deputies) terms left."""
+        """The 65% preference: first-time appointees with 2 (heads) or 3 (deputies) terms left."""
         first = self.max_rank[cand] < r
         if not first.any() or self.long_reading is Reading.NONE:
             return False
-        base = np.count_nonzero(self._group_flags(LONG, cand[first], r, t)) / np.count_nonzero(first)
+        base = np.count_nonzero(self._group_flags(LONG, cand[first], r, t)) / np.count_nonzero(
+            first
+        )
         if self.long_reading is Reading.FLOOR:
             return base < 1.0  # always prefer the group when the floor reading is chosen
         pi = rules.expected_share_probability(self.long_share, base)
@@ -736,8 +759,21 @@ class Model:
         self.year_count[tier] += 1
         self.year_women[tier] += female
         self.year_young[tier] += young
-        self.appt_log.append((t, p, i, r, self.rank.item(i), female, young,
-                              self.max_rank.item(i) < r, retire - t, opened, held))
+        self.appt_log.append(
+            (
+                t,
+                p,
+                i,
+                r,
+                self.rank.item(i),
+                female,
+                young,
+                self.max_rank.item(i) < r,
+                retire - t,
+                opened,
+                held,
+            )
+        )
         # Move the person.
         self._consume_hazard(i, t)
         self.rank[i] = r
@@ -861,8 +897,9 @@ class Model:
 
     def _women_staff_metric(self) -> float:
         """Share of flagged units whose leaders include a woman at every rule tier."""
-        units = np.flatnonzero(self.layout.unit_staff_share
-                               > self.sc.policy.women_staff_rule.threshold)
+        units = np.flatnonzero(
+            self.layout.unit_staff_share > self.sc.policy.women_staff_rule.threshold
+        )
         if len(units) == 0:
             return math.nan
         tiers = [i for i in (1, 2) if self.wsr_tiers[i]] or [2]
@@ -892,8 +929,9 @@ class Model:
         cand = np.flatnonzero(np.isin(self.rank[:n], ranks))
         left = self.retire[cand] - t
         inc = np.array([int(c) in self.committee for c in cand], dtype=bool)
-        ok = np.where(inc, left >= cfg.incumbent_min_service_months,
-                      left >= cfg.new_member_min_service_months)
+        ok = np.where(
+            inc, left >= cfg.incumbent_min_service_months, left >= cfg.new_member_min_service_months
+        )
         cand, inc = cand[ok], inc[ok]
         score = self.score[cand] + cfg.head_bonus * (self.rank[cand] == L1_HEAD)
         order = np.argsort(-score, kind="stable")
@@ -950,9 +988,19 @@ class Model:
         return self._result(n_events)
 
     def _appt_array(self) -> np.ndarray:
-        cols = [("t", float), ("post", np.int64), ("person", np.int64), ("rank", np.int8),
-                ("from_rank", np.int8), ("female", bool), ("young", bool), ("first", bool),
-                ("service_left", float), ("opened", float), ("reserved_from", float)]
+        cols = [
+            ("t", float),
+            ("post", np.int64),
+            ("person", np.int64),
+            ("rank", np.int8),
+            ("from_rank", np.int8),
+            ("female", bool),
+            ("young", bool),
+            ("first", bool),
+            ("service_left", float),
+            ("opened", float),
+            ("reserved_from", float),
+        ]
         return np.array(self.appt_log, dtype=cols)
 
     def _tables(self, appts: np.ndarray) -> None:
@@ -964,12 +1012,17 @@ class Model:
             np.add.at(self.appointments[:, :, col], (years, tier), 1 if w is None else w)
         # Vacancies still open at the horizon count up to its end.
         open_posts = np.fromiter(self.vacant_since.keys(), dtype=np.int64)
-        opened = np.concatenate([appts["opened"],
-                                 np.fromiter(self.vacant_since.values(), dtype=float)])
+        opened = np.concatenate(
+            [appts["opened"], np.fromiter(self.vacant_since.values(), dtype=float)]
+        )
         closed = np.concatenate([appts["t"], np.full(len(open_posts), float(self.t_end))])
         tiers = np.concatenate([tier, self.post_tier[open_posts]])
-        held = np.concatenate([appts["reserved_from"], np.array(
-            [self.reserved_since.get(int(p), -1.0) for p in open_posts], dtype=float)])
+        held = np.concatenate(
+            [
+                appts["reserved_from"],
+                np.array([self.reserved_since.get(int(p), -1.0) for p in open_posts], dtype=float),
+            ]
+        )
         is_held = held >= 0
         for j in range(self.n_years):
             y0 = 12.0 * (self.year0 + j)
@@ -999,9 +1052,17 @@ class Model:
             log = {
                 "appointments": appts,
                 # ``after`` = how many appointments preceded the exit (its place in the sequence).
-                "exits": np.array(self.exit_log, dtype=[("t", float), ("person", np.int64),
-                                                        ("post", np.int64), ("rank", np.int8),
-                                                        ("cause", np.int8), ("after", np.int64)]),
+                "exits": np.array(
+                    self.exit_log,
+                    dtype=[
+                        ("t", float),
+                        ("person", np.int64),
+                        ("post", np.int64),
+                        ("rank", np.int8),
+                        ("cause", np.int8),
+                        ("after", np.int64),
+                    ],
+                ),
                 "initial_holder": self.initial_holder,
                 "t_end": np.array([self.t_end]),
                 "retire": self.retire[: self.n].copy(),
@@ -1026,8 +1087,9 @@ class Model:
             log=log,
         )
 
-    def _flow_metric(self, k: int, target: FlowTarget, appts: np.ndarray, years: np.ndarray
-                     ) -> float:
+    def _flow_metric(
+        self, k: int, target: FlowTarget, appts: np.ndarray, years: np.ndarray
+    ) -> float:
         mask = self.target_post_mask[k][appts["post"]] if len(appts) else np.zeros(0, bool)
         mask &= (years >= target.from_year) & (years <= target.by)
         if target.first_time_only:

@@ -79,7 +79,7 @@ def build_layout(scenario: Scenario) -> Layout:
 def pool_size(scenario: Scenario, layout: Layout) -> int:
     """Planned size of the specialist pool."""
     n_l2_deputy = int(np.count_nonzero(layout.post_rank == L2_DEPUTY))
-    return int(round(scenario.structure.pool_per_l2_deputy * max(n_l2_deputy, 1)))
+    return round(scenario.structure.pool_per_l2_deputy * max(n_l2_deputy, 1))
 
 
 @dataclass
@@ -108,8 +108,7 @@ def _max_age_years(female: bool, year: int) -> float:
     return rules.retirement_age_months(female, year - 1) / 12.0 - 1.0 / 12.0
 
 
-def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, lo: float, hi: float
-                         ) -> np.ndarray:
+def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, lo: float, hi: float) -> np.ndarray:
     """Inverse CDF of a normal law truncated to [lo, hi] (closed form, vectorised)."""
     a = special.ndtr((lo - mean) / sd)
     b = special.ndtr((hi - mean) / sd)
@@ -191,7 +190,7 @@ def assign_l1_stock(
 
 def _exact_flags(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
     flags = np.zeros(n, dtype=bool)
-    k = int(round(share * n))
+    k = round(share * n)
     flags[rng.choice(n, size=k, replace=False)] = True
     return flags
 
@@ -241,10 +240,12 @@ def build_people(rng: np.random.Generator, scenario: Scenario, layout: Layout) -
     n = len(posts)
     birth = ages_to_birth(start, ages, rng.uniform(0.0, 1.0, size=n))
     rank = np.where(posts >= 0, ranks[np.maximum(posts, 0)], POOL).astype(np.int8)
-    unit = np.where(posts >= 0, layout.post_unit[np.maximum(posts, 0)],
-                    rng.integers(0, layout.n_units, size=n)).astype(np.int32)
+    unit = np.where(
+        posts >= 0, layout.post_unit[np.maximum(posts, 0)], rng.integers(0, layout.n_units, size=n)
+    ).astype(np.int32)
     # Time already served in the current post: uniform over a term (assumption).
     since = start - rng.uniform(0.0, rules.TERM_MONTHS, size=n)
     since[posts < 0] = start - rng.uniform(0.0, 120.0, size=n_pool)
-    return People(female=female, birth=birth.astype(float), post=posts, rank=rank, unit=unit,
-                   since=since)
+    return People(
+        female=female, birth=birth.astype(float), post=posts, rank=rank, unit=unit, since=since
+    )

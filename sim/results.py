@@ -1,4 +1,4 @@
-"""Monte Carlo estimates from replication results: P(met) with intervals, quantiles, trajectories."""
+"""Monte Carlo estimates from replications: P(met) with intervals, quantiles, trajectories."""
 
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ class Collector:
         }
         for name, value in fields.items():
             if name not in self.arrays:
-                self.arrays[name] = np.zeros((self.reps, *np.shape(value)), dtype=np.asarray(
-                    value).dtype)
+                self.arrays[name] = np.zeros(
+                    (self.reps, *np.shape(value)), dtype=np.asarray(value).dtype
+                )
             self.arrays[name][res.rep] = value
         self._got[res.rep] = True
 
@@ -73,8 +74,9 @@ class Collector:
         return np.flatnonzero(self._got)
 
     def summary(self) -> Summary:
-        return summarise(self.scenario, {k: v[self.done] for k, v in self.arrays.items()},
-                         self.done)
+        return summarise(
+            self.scenario, {k: v[self.done] for k, v in self.arrays.items()}, self.done
+        )
 
 
 @dataclass
@@ -123,19 +125,47 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
         k_met = int(met[:, k].sum()) if n else 0
         lo, hi = proportion_interval(k_met, n)
         med, p5, p95 = _quantiles(val[:, k]) if n else (math.nan,) * 3
-        rows.append({
-            "target": t.id, "kind": t.kind, "by": t.by, "op": t.op, "value": t.value,
-            "p_met": k_met / n if n else math.nan, "ci_low": lo, "ci_high": hi,
-            "metric_median": med, "metric_p5": p5, "metric_p95": p95,
-            "undefined_reps": int(np.isnan(val[:, k]).sum()) if n else 0,
-            "status": "modelled", "source": t.source, "text_en": t.text.en, "text_vi": t.text.vi,
-        })
+        rows.append(
+            {
+                "target": t.id,
+                "kind": t.kind,
+                "by": t.by,
+                "op": t.op,
+                "value": t.value,
+                "p_met": k_met / n if n else math.nan,
+                "ci_low": lo,
+                "ci_high": hi,
+                "metric_median": med,
+                "metric_p5": p5,
+                "metric_p95": p95,
+                "undefined_reps": int(np.isnan(val[:, k]).sum()) if n else 0,
+                "status": "modelled",
+                "source": t.source,
+                "text_en": t.text.en,
+                "text_vi": t.text.vi,
+            }
+        )
     for nm in scenario.not_modelled:
-        rows.append({"target": nm.id, "kind": "not_modelled", "by": None, "op": None,
-                     "value": None, "p_met": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-                     "metric_median": math.nan, "metric_p5": math.nan, "metric_p95": math.nan,
-                     "undefined_reps": 0, "status": f"not modelled: {nm.reason}",
-                     "source": nm.source, "text_en": nm.text.en, "text_vi": nm.text.vi})
+        rows.append(
+            {
+                "target": nm.id,
+                "kind": "not_modelled",
+                "by": None,
+                "op": None,
+                "value": None,
+                "p_met": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "metric_median": math.nan,
+                "metric_p5": math.nan,
+                "metric_p95": math.nan,
+                "undefined_reps": 0,
+                "status": f"not modelled: {nm.reason}",
+                "source": nm.source,
+                "text_en": nm.text.en,
+                "text_vi": nm.text.vi,
+            }
+        )
     target_df = pd.DataFrame(rows)
 
     joint_rows = []
@@ -144,8 +174,15 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
         all_met = met[:, cols].all(axis=1) if n else np.zeros(0, bool)
         k_all = int(all_met.sum())
         lo, hi = proportion_interval(k_all, n)
-        joint_rows.append({"by": by, "targets": " ".join(targets[c].id for c in cols),
-                           "p_all_met": k_all / n if n else math.nan, "ci_low": lo, "ci_high": hi})
+        joint_rows.append(
+            {
+                "by": by,
+                "targets": " ".join(targets[c].id for c in cols),
+                "p_all_met": k_all / n if n else math.nan,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
     joint_df = pd.DataFrame(joint_rows)
 
     traj_rows = []
@@ -158,9 +195,21 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
                 if len(x) == 0:
                     continue
                 q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
-                traj_rows.append({"target": t.id, "year": y, "n": len(x), "mean": float(x.mean()),
-                                  "p5": q[0], "p25": q[1], "median": q[2], "p75": q[3],
-                                  "p95": q[4], "threshold": t.value, "by": t.by})
+                traj_rows.append(
+                    {
+                        "target": t.id,
+                        "year": y,
+                        "n": len(x),
+                        "mean": float(x.mean()),
+                        "p5": q[0],
+                        "p25": q[1],
+                        "median": q[2],
+                        "p75": q[3],
+                        "p95": q[4],
+                        "threshold": t.value,
+                        "by": t.by,
+                    }
+                )
     traj_df = pd.DataFrame(traj_rows)
 
     flow_rows = []
@@ -175,16 +224,19 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
             for tier in (2, 1):
                 a = ap[:, j, tier]
                 tot = a[:, 0].sum()
-                flow_rows.append({
-                    "year": y, "tier": TIER_NAMES[tier],
-                    "appointments_mean": a[:, 0].mean(),
-                    "women_share": a[:, 1].sum() / tot if tot else math.nan,
-                    "young_share": a[:, 2].sum() / tot if tot else math.nan,
-                    "young_women_share": a[:, 3].sum() / tot if tot else math.nan,
-                    "stock_women_share": _ratio(hc[:, j, tier, 1], hc[:, j, tier, 0]),
-                    "stock_young_share": _ratio(hc[:, j, tier, 2], hc[:, j, tier, 0]),
-                    "holders_mean": hc[:, j, tier, 0].mean(),
-                })
+                flow_rows.append(
+                    {
+                        "year": y,
+                        "tier": TIER_NAMES[tier],
+                        "appointments_mean": a[:, 0].mean(),
+                        "women_share": a[:, 1].sum() / tot if tot else math.nan,
+                        "young_share": a[:, 2].sum() / tot if tot else math.nan,
+                        "young_women_share": a[:, 3].sum() / tot if tot else math.nan,
+                        "stock_women_share": _ratio(hc[:, j, tier, 1], hc[:, j, tier, 0]),
+                        "stock_young_share": _ratio(hc[:, j, tier, 2], hc[:, j, tier, 0]),
+                        "holders_mean": hc[:, j, tier, 0].mean(),
+                    }
+                )
             row: dict[str, Any] = {"year": y}
             for tier in (2, 1):
                 row[f"vacancy_months_{TIER_NAMES[tier]}"] = vac[:, j, tier].mean()
@@ -200,12 +252,15 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
     if com is not None and n and scenario.congress is not None and com.shape[1]:
         for j, d in enumerate(scenario.congress.dates[: com.shape[1]]):
             c = com[:, j]
-            committee_rows.append({
-                "congress": d.isoformat(), "size_mean": c[:, 0].mean(),
-                "women_share_mean": _ratio(c[:, 1], c[:, 0]),
-                "young_share_mean": _ratio(c[:, 2], c[:, 0]),
-                "new_share_mean": _ratio(c[:, 3], c[:, 0]),
-            })
+            committee_rows.append(
+                {
+                    "congress": d.isoformat(),
+                    "size_mean": c[:, 0].mean(),
+                    "women_share_mean": _ratio(c[:, 1], c[:, 0]),
+                    "young_share_mean": _ratio(c[:, 2], c[:, 0]),
+                    "new_share_mean": _ratio(c[:, 3], c[:, 0]),
+                }
+            )
     committee_df = pd.DataFrame(committee_rows)
 
     rep_rows = {
@@ -216,8 +271,17 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
     }
     rep_df = pd.DataFrame(rep_rows)
     ne = arr.get("n_events")
-    return Summary(target_df, joint_df, traj_df, flows_df, costs_df, rep_df, committee_df, n,
-                   float(ne.mean()) if ne is not None and n else math.nan)
+    return Summary(
+        target_df,
+        joint_df,
+        traj_df,
+        flows_df,
+        costs_df,
+        rep_df,
+        committee_df,
+        n,
+        float(ne.mean()) if ne is not None and n else math.nan,
+    )
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> float:
@@ -249,15 +313,26 @@ def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list
         _atomic_write(pq, lambda p, df=df: df.to_parquet(p, index=False))
         written += [csv, pq]
     meta = out / "metadata.json"
-    _atomic_write(meta, lambda p: Path(p).write_text(
-        json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
+    _atomic_write(
+        meta,
+        lambda p: Path(p).write_text(
+            json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        ),
+    )
     written.append(meta)
     return written
 
 
-def metadata(scenario: Scenario, seed: int, reps_requested: int, reps_done: int,
-             overrides: list[str], workers: int, source: str | None,
-             variant: str | None = None) -> dict[str, Any]:
+def metadata(
+    scenario: Scenario,
+    seed: int,
+    reps_requested: int,
+    reps_done: int,
+    overrides: list[str],
+    workers: int,
+    source: str | None,
+    variant: str | None = None,
+) -> dict[str, Any]:
     """What is needed to reproduce a run."""
     return {
         "package": "cadresim",
@@ -293,26 +368,39 @@ def event_log_frames(result: RepResult, layout: Any) -> dict[str, pd.DataFrame]:
         return pd.Series([f"{y:04d}-{m:02d}" for y, m in zip(years, months, strict=True)])
 
     a = log["appointments"]
-    appts = pd.DataFrame({
-        "month": when(a["t"]), "t": a["t"], "post": a["post"],
-        "unit": layout.post_unit[a["post"]],
-        "block": [layout.block_ids[b] for b in layout.post_block[a["post"]]],
-        "rank": [RANKS[r] for r in a["rank"]],
-        "from_rank": [RANKS[r] if r >= 0 else "" for r in a["from_rank"]],
-        "person": a["person"], "female": a["female"], "young": a["young"],
-        "age": np.round((a["t"] - birth[a["person"]]) / 12.0, 1),
-        "first_time": a["first"], "service_left_years": np.round(a["service_left"] / 12.0, 1),
-        "vacant_months": np.round(a["t"] - a["opened"], 2),
-        "reserved_months": np.round(np.where(a["reserved_from"] >= 0,
-                                             a["t"] - a["reserved_from"], 0.0), 2),
-    })
+    appts = pd.DataFrame(
+        {
+            "month": when(a["t"]),
+            "t": a["t"],
+            "post": a["post"],
+            "unit": layout.post_unit[a["post"]],
+            "block": [layout.block_ids[b] for b in layout.post_block[a["post"]]],
+            "rank": [RANKS[r] for r in a["rank"]],
+            "from_rank": [RANKS[r] if r >= 0 else "" for r in a["from_rank"]],
+            "person": a["person"],
+            "female": a["female"],
+            "young": a["young"],
+            "age": np.round((a["t"] - birth[a["person"]]) / 12.0, 1),
+            "first_time": a["first"],
+            "service_left_years": np.round(a["service_left"] / 12.0, 1),
+            "vacant_months": np.round(a["t"] - a["opened"], 2),
+            "reserved_months": np.round(
+                np.where(a["reserved_from"] >= 0, a["t"] - a["reserved_from"], 0.0), 2
+            ),
+        }
+    )
     e = log["exits"]
     e = e[e["post"] >= 0]
-    exits = pd.DataFrame({
-        "month": when(e["t"]), "t": e["t"], "post": e["post"],
-        "rank": [RANKS[r] for r in e["rank"]], "person": e["person"],
-        "female": female[e["person"]],
-        "age": np.round((e["t"] - birth[e["person"]]) / 12.0, 1),
-        "cause": [causes[c] for c in e["cause"]],
-    })
+    exits = pd.DataFrame(
+        {
+            "month": when(e["t"]),
+            "t": e["t"],
+            "post": e["post"],
+            "rank": [RANKS[r] for r in e["rank"]],
+            "person": e["person"],
+            "female": female[e["person"]],
+            "age": np.round((e["t"] - birth[e["person"]]) / 12.0, 1),
+            "cause": [causes[c] for c in e["cause"]],
+        }
+    )
     return {"events_appointments": appts, "events_exits": exits}

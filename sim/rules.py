@@ -371,7 +371,6 @@ def promotion_window(
     ).copy()
 
 
-
 def promotion_bounds(retire_m: float, since_m: float) -> tuple[float, float]:
     """Scalar form of :func:`promotion_window` for one person (the engine's hot path).
 
@@ -382,6 +381,7 @@ def promotion_bounds(retire_m: float, since_m: float) -> tuple[float, float]:
         since_m + MIN_MONTHS_IN_POST,
         math.nextafter(retire_m - PROMOTION_MIN_SERVICE_MONTHS, math.inf),
     )
+
 
 # ---------------------------------------------------------------------------
 # Age groups

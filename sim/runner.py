@@ -23,8 +23,9 @@ class RepTask:
     reps: tuple[int, ...]
 
 
-def run_replication(scenario: Scenario, seed: int, rep: int, layout: Layout | None = None,
-                    keep_log: bool = False) -> RepResult:
+def run_replication(
+    scenario: Scenario, seed: int, rep: int, layout: Layout | None = None, keep_log: bool = False
+) -> RepResult:
     """Run one replication: a pure function of (scenario, seed, rep)."""
     return Model(scenario, seed, rep, keep_log=keep_log, layout=layout).run()
 
@@ -38,8 +39,9 @@ def run_batch(scenario: Scenario, task: RepTask) -> list[RepResult]:
 class Runner(Protocol):
     """Runs replications and yields their results as they finish (in any order)."""
 
-    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
-        ...
+    def results(
+        self, scenario: Scenario, seed: int, reps: Iterable[int]
+    ) -> Iterator[RepResult]: ...
 
 
 class SequentialRunner:
@@ -75,8 +77,9 @@ def default_start_method() -> str:
 class ProcessPoolRunner:
     """Runs batches of replications on a pool of local worker processes."""
 
-    def __init__(self, workers: int | None = None, batch: int | None = None,
-                 start_method: str | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, batch: int | None = None, start_method: str | None = None
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.batch = batch
         self.start_method = start_method or default_start_method()
@@ -88,8 +91,9 @@ class ProcessPoolRunner:
         size = self.batch or max(1, min(25, len(reps) // (self.workers * 4) or 1))
         tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
         ctx = mp.get_context(self.start_method)
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                   initializer=_init_worker, initargs=(scenario,))
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(scenario,)
+        )
         finished = False
         try:
             pending: set[Future[list[RepResult]]] = {pool.submit(_worker_batch, t) for t in tasks}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -55,8 +56,11 @@ def test_starting_population_matches_the_seed_counts(qb: Scenario) -> None:
 @pytest.mark.parametrize("variant", [None, "bau", "floor", "merit_only"])
 def test_invariants_hold_on_every_replication(qb: Scenario, variant: str | None) -> None:
     sc = qb.variant(variant) if variant else qb
-    sc = sc.with_overrides({"policy.vacancy_reservation.after": "relax"}) if variant == "floor" \
+    sc = (
+        sc.with_overrides({"policy.vacancy_reservation.after": "relax"})
+        if variant == "floor"
         else sc
+    )
     for rep in range(4):
         model = Model(sc, seed=3, rep=rep, keep_log=True)
         res = model.run()
@@ -80,11 +84,22 @@ def test_the_invariant_checker_can_fail(qb: Scenario) -> None:
 
 
 def _same(a: RepResult, b: RepResult) -> bool:
-    return all(
-        np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
-        for f in ("target_value", "target_met", "trajectory", "appointments",
-                  "vacancy_months", "exits", "headcount", "committee")
-    ) and a.n_events == b.n_events
+    return (
+        all(
+            np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
+            for f in (
+                "target_value",
+                "target_met",
+                "trajectory",
+                "appointments",
+                "vacancy_months",
+                "exits",
+                "headcount",
+                "committee",
+            )
+        )
+        and a.n_events == b.n_events
+    )
 
 
 def test_same_seed_same_results(qb: Scenario) -> None:
@@ -133,17 +148,22 @@ def test_more_women_share_never_lowers_the_women_targets(qb: Scenario) -> None:
         p_flow.append(float(c.arrays["target_met"][:, k].mean()))
     assert flow[0] < flow[1] < flow[2]
     # P(met) non-decreasing within Monte Carlo noise (two standard errors).
-    for lo, hi in zip(p_flow, p_flow[1:], strict=False):
+    for lo, hi in itertools.pairwise(p_flow):
         se = math.sqrt(max(lo * (1 - lo), 0.25 / reps) / reps)
         assert hi >= lo - 2 * se
 
 
 @pytest.mark.slow
 def test_vacancy_reservation_raises_group_share_and_vacancy_months(qb: Scenario) -> None:
-    base = qb.with_overrides({"policy.appointment_share.reading": "floor",
-                              "policy.vacancy_reservation.enabled": False})
-    held = base.with_overrides({"policy.vacancy_reservation.enabled": True,
-                                "policy.vacancy_reservation.max_hold_months": 24})
+    base = qb.with_overrides(
+        {"policy.appointment_share.reading": "floor", "policy.vacancy_reservation.enabled": False}
+    )
+    held = base.with_overrides(
+        {
+            "policy.vacancy_reservation.enabled": True,
+            "policy.vacancy_reservation.max_hold_months": 24,
+        }
+    )
     a, b = _collect(base, 16), _collect(held, 16)
     young_a, young_b = _l1_share(a, 2), _l1_share(b, 2)
     assert young_b > young_a
@@ -188,10 +208,18 @@ def _flow_stock_scenario(qb: Scenario, q: float, exit_rate: float) -> Scenario:
         "long_service": {"enabled": False},
     }
     data["congress"] = None
-    data["targets"] = [{
-        "id": "W", "source": "test", "text": {"en": "w", "vi": "w"}, "kind": "stock",
-        "who": {"ranks": ["l1_deputy"]}, "group": "women", "value": 0.17, "by": 2030,
-    }]
+    data["targets"] = [
+        {
+            "id": "W",
+            "source": "test",
+            "text": {"en": "w", "vi": "w"},
+            "kind": "stock",
+            "who": {"ranks": ["l1_deputy"]},
+            "group": "women",
+            "value": 0.17,
+            "by": 2030,
+        }
+    ]
     data["variants"] = {}
     return Scenario.model_validate(data)
 
@@ -229,15 +257,16 @@ def test_business_as_usual_reproduces_the_2016_2020_flow_volume(qb: Scenario) ->
 def test_committee_is_chosen_at_each_congress(qb: Scenario) -> None:
     res = Model(qb, seed=1, rep=0).run()
     assert res.committee.shape == (2, 4)
-    size, women, young, new = res.committee[0]
+    size, women, _young, new = res.committee[0]
     assert size == qb.congress.size
     assert women >= math.ceil(0.15 * size)
     assert new >= size - math.floor(0.67 * size)
 
 
 @pytest.mark.parametrize("variant", [None, "bau", "floor"])
-def test_sorted_scan_selection_equals_the_vectorised_path(qb: Scenario, variant: str | None
-                                                          ) -> None:
+def test_sorted_scan_selection_equals_the_vectorised_path(
+    qb: Scenario, variant: str | None
+) -> None:
     """The fast selection path is an optimisation only: every replication is identical."""
     sc = qb.variant(variant) if variant else qb
     for rep in range(2):
