@@ -272,6 +272,7 @@ class Model:
         self.initial_holder = self.post_holder.copy() if self.keep_log else None
         self.pool_target = pool_size(self.sc, self.layout)
         self._update_pool_gone(np.flatnonzero(pool))
+        self._init_mirrors()
         self._refresh_scores(self.sc.start.year)
         for i in holders.tolist():
             self._schedule_next(i)
@@ -401,22 +402,28 @@ class Model:
         sd = self.sc.dynamics.evaluation_noise_sd
         return self.merit[idx] + sd * noise - self.bias * self.female[idx]
 
-    def _rebuild_index(self) -> None:
-        """Python mirrors of the eligibility state and, per rank, people sorted by score.
+    def _init_mirrors(self) -> None:
+        """Python-list copies of the per-person state the selection scans read.
 
-        Each rank keeps a list of people sorted by decreasing score who are past their
+        They are kept current person by person (:meth:`_index_move`, :meth:`_index_recruits`),
+        so only the scores need a full refresh, at each yearly evaluation.
+        """
+        n = self.n
+        self.rank_l = self.rank[:n].tolist()
+        self.ef_l = self.elig_from[:n].tolist()
+        self.eu_l = self.elig_until[:n].tolist()
+        self.unit_l = self.unit[:n].tolist()
+
+    def _rebuild_index(self) -> None:
+        """Per rank, the people sorted by decreasing score (rebuilt at each evaluation).
+
+        Each rank keeps a list of people, sorted by decreasing score, who are past their
         ``elig_from`` time, and a heap of those still waiting for it. Entries go stale when
         people move up, leave or age out of eligibility; scans drop them as they meet them.
-        Rebuilt at every yearly evaluation and pool intake, kept current in between by
-        :meth:`_index_move`.
         """
         n = self.n
         t = self.env.now
-        self.score_l = self.score.tolist()
-        self.rank_l = self.rank.tolist()
-        self.ef_l = self.elig_from.tolist()
-        self.eu_l = self.elig_until.tolist()
-        self.unit_l = self.unit.tolist()
+        self.score_l = self.score[:n].tolist()
         live = np.flatnonzero((self.rank[:n] >= 0) & (self.elig_until[:n] > t))
         live = live[np.argsort(-self.score[live], kind="stable")]
         ready = self.elig_from[live] <= t
@@ -434,20 +441,18 @@ class Model:
             self.waiting.append(heap)
 
     def _index_recruits(self, idx: np.ndarray) -> None:
-        """Add new pool members to the mirrors and to the pool's waiting heap."""
-        grow = self.cap - len(self.score_l)
-        if grow > 0:
-            for name, arr in (
-                ("score_l", self.score),
-                ("rank_l", self.rank),
-                ("ef_l", self.elig_from),
-                ("eu_l", self.elig_until),
-                ("unit_l", self.unit),
-            ):
-                getattr(self, name).extend(arr[-grow:].tolist())
-        for i in idx.tolist():
-            self.score_l[i] = self.score.item(i)
-            self._index_move(i, POOL)
+        """Append new pool members to the mirrors and to the pool's waiting heap."""
+        self.rank_l.extend(self.rank[idx].tolist())
+        self.ef_l.extend(self.elig_from[idx].tolist())
+        self.eu_l.extend(self.elig_until[idx].tolist())
+        self.unit_l.extend(self.unit[idx].tolist())
+        self.score_l.extend(self.score[idx].tolist())
+        t = self.env.now
+        for ef, i in zip(self.elig_from[idx].tolist(), idx.tolist(), strict=True):
+            if ef > t:
+                heapq.heappush(self.waiting[POOL], (ef, i))
+            else:
+                self._insert_sorted(POOL, i)
 
     def _index_move(self, i: int, r: int) -> None:
         """Keep the mirrors and sorted lists current after person ``i`` moved to rank ``r``."""
@@ -805,8 +810,9 @@ class Model:
         in_pool = np.flatnonzero(self.rank[:n] == POOL)
         gone = in_pool[self.gone_t[in_pool] <= t]
         self._log_pool_exits(gone)
-        for i in gone.tolist():
-            self.rank_l[i] = GONE  # their stale index entries are dropped by later scans
+        for i in gone.tolist():  # their stale index entries are dropped by later scans
+            self.rank_l[i] = GONE
+            self.eu_l[i] = -math.inf
         alive = len(in_pool) - len(gone)
         year = int(t // 12)
         k = self.pool_target - alive
