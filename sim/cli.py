@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -35,7 +36,7 @@ DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 app = typer.Typer(
     name="cadresim",
-    help="Succession-planning simulator for provincial leadership corps (cán bộ lãnh đạo, quản lý).",
+    help="Succession-planning simulator for provincial leaders (cán bộ lãnh đạo, quản lý).",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -46,12 +47,13 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Messages quote user input (paths, overrides, YAML values): escape it so that text like
+    # "[/x]" is shown as is, and never wrap, so that file:line:col stays on one line.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
-def _load(scenario: str | None, overrides: list[str], variant: str | None
-          ) -> tuple[Scenario, Path]:
+def _load(scenario: str | None, overrides: list[str], variant: str | None) -> tuple[Scenario, Path]:
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path)
     if variant:
@@ -68,11 +70,18 @@ def _fmt(x: float, pct: bool = True) -> str:
 
 
 def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title=f"Targets: probability met ({summary.n_reps} replications)",
-                  title_justify="left")
-    for col, just in (("target", "left"), ("by", "right"), ("goal", "right"), ("P(met)", "right"),
-                      ("95% interval", "right"), ("median metric", "right"),
-                      ("5-95%", "right")):
+    table = Table(
+        title=f"Targets: probability met ({summary.n_reps} replications)", title_justify="left"
+    )
+    for col, just in (
+        ("target", "left"),
+        ("by", "right"),
+        ("goal", "right"),
+        ("P(met)", "right"),
+        ("95% interval", "right"),
+        ("median metric", "right"),
+        ("5-95%", "right"),
+    ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in summary.targets.itertuples():
         if r.status != "modelled":
@@ -80,8 +89,12 @@ def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untype
             continue
         pct = r.kind != "women_staff_rule" or True
         table.add_row(
-            r.target, str(r.by), f"{r.op} {_fmt(r.value, pct)}", _fmt(r.p_met),
-            f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}", _fmt(r.metric_median, pct),
+            r.target,
+            str(r.by),
+            f"{r.op} {_fmt(r.value, pct)}",
+            _fmt(r.p_met),
+            f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}",
+            _fmt(r.metric_median, pct),
             f"{_fmt(r.metric_p5, pct)} - {_fmt(r.metric_p95, pct)}",
         )
     console.print(table)
@@ -89,31 +102,49 @@ def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untype
     for col in ("by", "targets", "P(all met)", "95% interval"):
         joint.add_column(col)
     for r in summary.joint.itertuples():
-        joint.add_row(str(r.by), r.targets, _fmt(r.p_all_met),
-                      f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}")
+        joint.add_row(
+            str(r.by), r.targets, _fmt(r.p_all_met), f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}"
+        )
     console.print(joint)
 
 
 @app.command()
 def run(
-    scenario: Annotated[str | None, typer.Argument(
-        help="A bundled scenario name (e.g. quang_binh) or a path to a YAML file.")] = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=1, max=1_000_000,
-                                      help="Number of replications.")] = 200,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A bundled scenario name (e.g. quang_binh) or a path to a YAML file."),
+    ] = None,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=1, max=1_000_000, help="Number of replications.")
+    ] = 200,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256,
-                                         help="Worker processes (1 = sequential); "
-                                              "default: every core.")] = DEFAULT_WORKERS,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a setting by dotted path, e.g. policy.appointment_share.women=0.2"
-    )] = None,
-    variant: Annotated[str | None, typer.Option(
-        "--variant", help="A named variant of the scenario (e.g. bau).")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for CSV, Parquet and metadata files.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            max=256,
+            help="Worker processes (1 = sequential); default: every core.",
+        ),
+    ] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a setting by dotted path, e.g. policy.appointment_share.women=0.2",
+        ),
+    ] = None,
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="A named variant of the scenario (e.g. bau).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for CSV, Parquet and metadata files.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    log: Annotated[bool, typer.Option(
-        "--log", help="Also write the event log of replication 0 (needs --out).")] = False,
+    log: Annotated[
+        bool, typer.Option("--log", help="Also write the event log of replication 0 (needs --out).")
+    ] = False,
 ) -> None:
     """Run a Monte Carlo study of a scenario and report P(target met)."""
     overrides = list(set_ or [])
@@ -132,11 +163,18 @@ def run(
     collector = Collector(sc, reps)
     started = time.perf_counter()
     interrupted = False
-    runner = make_runner(workers if reps >= 2 * workers else 1)
+    if reps < 2 * workers:
+        workers = 1  # too few replications to be worth starting processes
+    runner = make_runner(workers)
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
     )
     try:
         with progress:
@@ -151,19 +189,22 @@ def run(
                 collector.add(res)
     except KeyboardInterrupt:
         interrupted = True
-        err_console.print(f"[yellow]interrupted after {len(collector.done)} of {reps} "
-                          "replications; keeping what is done[/]")
+        err_console.print(
+            f"[yellow]interrupted after {len(collector.done)} of {reps} "
+            "replications; keeping what is done[/]"
+        )
     elapsed = time.perf_counter() - started
     if len(collector.done) == 0:
         raise _fail("no replication finished", EXIT_INTERRUPTED if interrupted else 1)
     summary = collector.summary()
-    out_console.print(f"[bold]{sc.name.en}[/]  ({sc.name.vi})")
+    out_console.print(f"[bold]{escape(sc.name.en)}[/]  ({escape(sc.name.vi)})")
     out_console.print(
         f"scenario {path} | hash {sc.digest()} | seed {seed} | "
         f"{summary.n_reps} replications in {elapsed:.1f} s with {workers} worker(s)"
         + (f" | variant {variant}" if variant else "")
         + (f" | overrides {' '.join(overrides)}" if overrides else ""),
         highlight=False,
+        markup=False,
     )
     _print_targets(summary, out_console)
     if out is not None:
@@ -179,8 +220,11 @@ def run(
                     df.to_parquet(out / f"{name}.parquet", index=False)
         except OSError as exc:
             raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
-        out_console.print(f"results written to {out}/ (targets, joint, trajectories, flows, costs,"
-                          " committee, replications as CSV and Parquet; metadata.json)")
+        out_console.print(
+            f"results written to {out}/ (targets, joint, trajectories, flows, costs,"
+            " committee, replications as CSV and Parquet; metadata.json)",
+            markup=False,
+        )
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
 
@@ -199,12 +243,19 @@ def validate(
                 sc.variant(v)
         except ScenarioError as exc:
             bad += 1
-            err_console.print(f"[bold red]invalid:[/] {path}", highlight=False)
+            err_console.print(
+                f"[bold red]invalid:[/] {escape(str(path))}", highlight=False, soft_wrap=True
+            )
             for issue in exc.issues:
-                err_console.print(f"  {issue}", highlight=False)
+                err_console.print(f"  {issue}", highlight=False, markup=False, soft_wrap=True)
             continue
-        out_console.print(f"[green]valid:[/] {path} ({sc.province}, {len(sc.targets)} targets, "
-                          f"{len(sc.variants)} variants, hash {sc.digest()})", highlight=False)
+        out_console.print(
+            f"[green]valid:[/] {escape(str(path))} ({sc.province}, "
+            f"{len(sc.targets)} targets, {len(sc.variants)} variants, "
+            f"hash {sc.digest()})",
+            highlight=False,
+            soft_wrap=True,
+        )
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -212,16 +263,21 @@ def validate(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="A readable reference page.")
-                        ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="A readable reference page.")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of scenario files (or a reference page with --markdown)."""
-    text = schema_markdown() if markdown else json.dumps(json_schema(), indent=2,
-                                                         ensure_ascii=False)
+    text = (
+        schema_markdown() if markdown else json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    )
     if out is None:
         sys.stdout.write(text + "\n")
-    else:
+        return
+    try:
         out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 @app.command("list")
@@ -230,9 +286,10 @@ def list_scenarios() -> None:
     for p in sorted(bundled_scenarios_dir().glob("*.yaml")):
         try:
             sc = load_scenario(p)
-            out_console.print(f"{p.stem:16s} {sc.name.en}", highlight=False)
+            out_console.print(f"{p.stem:16s} {sc.name.en}", highlight=False, markup=False)
         except ScenarioError:
-            out_console.print(f"{p.stem:16s} [red](invalid: run cadresim validate {p})[/]")
+            hint = escape(f"{p.stem:16s} (invalid: run cadresim validate {p})")
+            out_console.print(f"[red]{hint}[/]")
 
 
 def _version(value: bool) -> None:
@@ -243,8 +300,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """cadresim: how likely is each leadership target to be met, at what cost."""
 
@@ -257,7 +315,11 @@ def main() -> None:
     try:
         app()
     except ScenarioError as exc:
-        err_console.print(f"[bold red]error:[/] invalid scenario\n{exc}", highlight=False)
+        err_console.print(
+            f"[bold red]error:[/] invalid scenario\n{escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -266,7 +328,9 @@ def main() -> None:
         if os.environ.get("CADRESIM_DEBUG"):
             raise
         err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a fault in cadresim, not in your input. Rerun with CADRESIM_DEBUG=1 "
-            "for the full traceback and report it.", highlight=False)
+            "for the full traceback and report it.",
+            highlight=False,
+        )
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""The scenario: a typed, validated, immutable description of one province's leadership and policies."""
+"""The scenario: a typed, validated, immutable description of a province's leadership."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -80,23 +80,23 @@ class Block(_Frozen):
     district: bool = Field(False, description="True for district-level units (huyện).")
     units: Annotated[int, Field(ge=1)]
     heads: Count = Field(description="Number of L1 head posts in the block (cấp trưởng).")
-    deputies: Count = Field(description="Number of L1 deputy and other L1 posts (cấp phó, ủy viên).")
+    deputies: Count = Field(
+        description="Number of L1 deputy and other L1 posts (cấp phó, ủy viên)."
+    )
     l2_divisions_per_unit: Count = Field(
         description="Divisions (phòng) per unit, each with one L2 head post."
     )
     l2_deputies_per_division: Count = Field(1, description="L2 deputy posts per division.")
     women_staff_share: Share | list[Share] = Field(
         0.0,
-        description="Share of women among the unit's staff: one value for every unit, or one per unit.",
+        description="Share of women among unit staff: one value for all units, or one per unit.",
     )
     assumption: str | None = Field(None, description="What in this block is assumed, not sourced.")
 
     @model_validator(mode="after")
     def _check(self) -> Block:
         if self.heads > self.units:
-            raise FieldError(
-                ("heads",), f"heads ({self.heads}) cannot exceed units ({self.units})"
-            )
+            raise FieldError(("heads",), f"heads ({self.heads}) cannot exceed units ({self.units})")
         if isinstance(self.women_staff_share, list) and len(self.women_staff_share) != self.units:
             raise FieldError(
                 ("women_staff_share",),
@@ -154,7 +154,7 @@ class Structure(_Frozen):
 
 
 class AgeDist(_Frozen):
-    """Ages (in years) of people aged 40 or over: a normal law truncated to [min, retirement age)."""
+    """Ages (years) of people aged 40 or over: a normal law truncated to [min, retirement age)."""
 
     mean: Annotated[float, Field(ge=18, le=70)]
     sd: PosFloat
@@ -180,7 +180,7 @@ class L1Stock(_Frozen):
 
 
 class TierStock(_Frozen):
-    """The stock of a tier at the start, given as shares (assumptions where the seeds are silent)."""
+    """The stock of a tier at the start, as shares (assumptions where the seeds are silent)."""
 
     women_share: Share
     young_share: Share
@@ -223,7 +223,9 @@ class Dynamics(_Frozen):
     """How people move when no policy intervenes."""
 
     exit_hazard: Hazards = Field(description="Transfers out, resignation: yearly probability.")
-    death_illness_hazard: Share = Field(0.003, description="Death or ill-health: yearly probability.")
+    death_illness_hazard: Share = Field(
+        0.003, description="Death or ill-health: yearly probability."
+    )
     reappointment_probability: Share = Field(
         description="Probability that a term ending with 2+ years to retirement is renewed."
     )
@@ -262,7 +264,7 @@ class Dynamics(_Frozen):
                     raise FieldError(
                         ("promotion_sources", rank, k),
                         f"promotion_sources.{rank}: {src} is above {rank}; candidates come from "
-                        "the same rank or below"
+                        "the same rank or below",
                     )
         missing = [r for r in LEADER_RANKS if r not in self.promotion_sources]
         if missing:
@@ -272,7 +274,7 @@ class Dynamics(_Frozen):
         return self
 
 
-class Reading(str, Enum):
+class Reading(StrEnum):
     """How a yearly appointment share is enforced (SPEC §5.1)."""
 
     EXPECTED = "expected"
@@ -292,7 +294,7 @@ class AppointmentShare(_Frozen):
     )
 
 
-class AfterHold(str, Enum):
+class AfterHold(StrEnum):
     """What happens to a reserved post when the holding time runs out."""
 
     OPEN = "open"  # fill it on merit
@@ -309,7 +311,7 @@ class VacancyReservation(_Frozen):
 
 
 class WomenStaffRule(_Frozen):
-    """Units with more than 30% women staff must have a woman among their leaders (seed 001 §II.4)."""
+    """Units with over 30% women staff must have women among their leaders (seed 001 §II.4)."""
 
     enabled: bool = True
     threshold: Share = 0.30
@@ -355,7 +357,8 @@ class Congress(_Frozen):
     incumbent_min_service_months: Annotated[int, Field(ge=0, le=120)] = 30
     new_member_min_service_months: Annotated[int, Field(ge=0, le=120)] = 60
     head_bonus: NonNegFloat = Field(
-        1.0, description="Score bonus (SD units) for unit heads, who sit on the committee ex officio."
+        1.0,
+        description="Score bonus (SD units) for unit heads, who sit on the committee ex officio.",
     )
 
 
@@ -467,7 +470,7 @@ class Scenario(_Frozen):
                 raise FieldError(
                     ("targets", k, "by"),
                     f"target {t.id}: deadline {t.by} is outside the horizon "
-                    f"{self.start.year}-{self.end.year}"
+                    f"{self.start.year}-{self.end.year}",
                 )
             who = getattr(t, "who", None)
             if who is not None and who.blocks is not None:
@@ -481,7 +484,7 @@ class Scenario(_Frozen):
                 raise FieldError(
                     ("targets", k, "from_year"),
                     f"target {t.id}: from_year {t.from_year} must lie between the start year "
-                    f"{self.start.year} and the deadline {t.by}"
+                    f"{self.start.year} and the deadline {t.by}",
                 )
             if isinstance(t, CommitteeTarget):
                 years = [d.year for d in (self.congress.dates if self.congress else [])]
@@ -508,7 +511,7 @@ class Scenario(_Frozen):
                 raise FieldError(
                     ("population", "l1", label),
                     f"population.l1.{label}: {counts.provincial} provincial / {counts.district} "
-                    f"district exceed the posts ({prov} / {dist})"
+                    f"district exceed the posts ({prov} / {dist})",
                 )
         if l1.young_women > min(
             l1.women.provincial + l1.women.district, l1.young.provincial + l1.young.district
@@ -631,8 +634,10 @@ def _validation_issues(
             msg = "unknown key (not part of the scenario schema)"
         elif e["type"] == "missing":
             msg = "required field is missing"
-        elif "input" in e and e["type"] not in ("model_type",) and not isinstance(
-            e["input"], dict | list
+        elif (
+            "input" in e
+            and e["type"] not in ("model_type",)
+            and not isinstance(e["input"], dict | list)
         ):
             msg = f"{msg} (got {e['input']!r})"
         pos = position_for(positions, loc) if positions else None
@@ -679,10 +684,17 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         line = raw.count(b"\n", 0, exc.start) + 1
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
-        raise ScenarioError([Issue(
-            f"the file is not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x})",
-            "", name, line, column,
-        )]) from None
+        raise ScenarioError(
+            [
+                Issue(
+                    f"the file is not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x})",
+                    "",
+                    name,
+                    line,
+                    column,
+                )
+            ]
+        ) from None
     return load_scenario_text(text, name)
 
 
@@ -741,26 +753,39 @@ def _set_path(data: Any, path: str, value: Any, source: str = "--set") -> None:
         if isinstance(node, list):
             try:
                 idx = int(part)
-                node[idx]  # noqa: B018 - bounds check
+                node[idx]
             except (ValueError, IndexError):
-                raise ScenarioError([Issue(
-                    f"{part!r} is not a valid index into a list of {len(node)}", where, source
-                )]) from None
+                raise ScenarioError(
+                    [
+                        Issue(
+                            f"{part!r} is not a valid index into a list of {len(node)}",
+                            where,
+                            source,
+                        )
+                    ]
+                ) from None
             if last:
                 node[idx] = value
             else:
                 node = node[idx]
         elif isinstance(node, dict):
-            if part not in node:
-                # Allow setting optional fields that are absent (None) in the dump.
+            if part not in node and not last:
                 raise ScenarioError([Issue("no such setting in the scenario", where, source)])
+            # A new key at the end is allowed (free-form mappings such as
+            # max_consecutive_terms); validation rejects it where the schema has no such key.
             if last:
                 node[part] = value
             else:
                 if node[part] is None:
-                    raise ScenarioError([Issue(
-                        "this setting is empty; set the whole section instead", where, source
-                    )])
+                    raise ScenarioError(
+                        [
+                            Issue(
+                                "this setting is empty; set the whole section instead",
+                                where,
+                                source,
+                            )
+                        ]
+                    )
                 node = node[part]
         else:
             raise ScenarioError([Issue("this setting has no sub-settings", where, source)])
@@ -773,6 +798,8 @@ def apply_overrides(
 
     ``source`` names where the overrides come from in error messages (``--set`` or a variant).
     """
+    if isinstance(overrides, str):
+        overrides = [overrides]
     items = (
         list(overrides.items())
         if isinstance(overrides, Mapping)
@@ -811,9 +838,16 @@ def _type_of(prop: dict[str, Any]) -> str:
     extra = prop.get("additionalProperties")
     if kind == "object" and isinstance(extra, dict):
         return f"mapping to {_type_of(extra)}"
-    bounds = [f"{op} {prop[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
-                                               ("maximum", "<="), ("exclusiveMaximum", "<"))
-              if k in prop]
+    bounds = [
+        f"{op} {prop[k]}"
+        for k, op in (
+            ("minimum", ">="),
+            ("exclusiveMinimum", ">"),
+            ("maximum", "<="),
+            ("exclusiveMaximum", "<"),
+        )
+        if k in prop
+    ]
     return kind + (f" ({', '.join(bounds)})" if bounds else "")
 
 
@@ -830,7 +864,7 @@ def schema_markdown() -> str:
         "durations in months unless the name says otherwise.",
         "",
     ]
-    sections = [("Scenario", schema)] + sorted(defs.items())
+    sections = [("Scenario", schema), *sorted(defs.items())]
     for name, body in sections:
         props = body.get("properties")
         if not props:
@@ -841,8 +875,11 @@ def schema_markdown() -> str:
         required = set(body.get("required", []))
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         for key, prop in props.items():
-            default = "required" if key in required else json.dumps(
-                prop.get("default"), ensure_ascii=False, default=str)
+            default = (
+                "required"
+                if key in required
+                else json.dumps(prop.get("default"), ensure_ascii=False, default=str)
+            )
             desc = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
             typ = _type_of(prop).replace("|", "\\|")
             lines.append(f"| `{key}` | {typ} | {default} | {desc} |")

@@ -18,9 +18,22 @@ import pytest
 def test_ctrl_c_keeps_finished_replications(tmp_path: Path, workers: int) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", "--reps", "5000", "--workers", str(workers),
-         "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            "--reps",
+            "5000",
+            "--workers",
+            str(workers),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # A terminal's Ctrl-C reaches the whole foreground process group, workers included.
         preexec_fn=lambda: (os.setpgrp(), signal.signal(signal.SIGINT, signal.SIG_DFL)),
     )

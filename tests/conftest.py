@@ -1,0 +1,64 @@
+"""Shared fixtures: the bundled scenario and a helper that writes edited copies of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "scenarios" / "quang_binh.yaml"
+
+
+@dataclass(frozen=True)
+class Edited:
+    """An edited copy of the bundled scenario written to disk."""
+
+    path: Path
+    text: str
+    #: 1-based line of ``mark`` (the offending text) in the edited file.
+    line: int
+    #: 1-based column of ``mark`` in its line.
+    column: int
+
+
+def edit_text(base: str, old: str, new: str, mark: str | None = None) -> tuple[str, int, int]:
+    """Replace the one occurrence of ``old`` by ``new``; locate ``mark`` (default: ``new``).
+
+    ``mark`` is searched inside the replacement, so the line is computed from the edited
+    text rather than written into the test by hand.
+    """
+    assert base.count(old) == 1, f"{old!r} occurs {base.count(old)} times in the scenario"
+    start = base.index(old)
+    text = base[:start] + new + base[start + len(old) :]
+    mark = new if mark is None else mark
+    assert mark in new, f"{mark!r} is not part of the replacement {new!r}"
+    at = start + new.index(mark)
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    return text, line, column
+
+
+@pytest.fixture(scope="session")
+def bundled_path() -> Path:
+    return BUNDLED
+
+
+@pytest.fixture(scope="session")
+def bundled_text() -> str:
+    return BUNDLED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def edited(tmp_path: Path, bundled_text: str) -> Callable[..., Edited]:
+    """``edited(old, new, mark=None, name="bad.yaml")``: an edited copy of the scenario."""
+
+    def make(old: str, new: str, mark: str | None = None, name: str = "bad.yaml") -> Edited:
+        text, line, column = edit_text(bundled_text, old, new, mark)
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return Edited(path, text, line, column)
+
+    return make
