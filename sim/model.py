@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +185,6 @@ class Model:
             for tier in wsr.tiers:
                 self.wsr_tiers[TIER_NAMES.index(tier)] = True
         ls = pol.long_service
-        self.fast_rank = [False] * 5  # filled in by _init_posts once the tiers are known
         self.long_on = ls.enabled
         self.long_share = ls.share
         self.long_reading = ls.reading
@@ -216,14 +216,6 @@ class Model:
             else (np.zeros((n, self.k_max)))
         )
         self.post_u = g.random(size=(n, self.k_max, 3))
-        # Ranks whose vacancies never carry a share or long-service requirement.
-        for r in range(1, 5):
-            tier = int(TIER_OF_RANK[r])
-            self.fast_rank[r] = (
-                len(self.src_list[r]) == 1
-                and not (self.share_tiers[tier] and self.share_reading is not Reading.NONE)
-                and not (self.long_on and self.long_months[r] > 0)
-            )
         # Units and the women-staff rule: posts of each unit by tier.
         flagged = lay.unit_staff_share > self.sc.policy.women_staff_rule.threshold
         self.unit_flagged = flagged & bool(self.wsr_tiers.any())
@@ -646,19 +638,30 @@ class Model:
         r = int(self.post_rank[p])
         if v.first_try is None:
             v.first_try = t
-        if self.fast and self.fast_rank[r] and not self._women_rule_applies(p):
+        found: list[np.ndarray] = []
+
+        def candidates() -> np.ndarray:
+            if not found:
+                found.append(self._candidates(p, t))
+            return found[0]
+
+        required = self._required_groups(v, p, r, self.post_tier_l[p], candidates, t)
+        if required is None:  # a requirement needs candidates and nobody is eligible
+            self._retry(v, reserved=False)
+            return
+        hard, soft = required
+        if self.fast and not (hard or soft) and len(self.src_list[r]) == 1:
             best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
             if best < 0:
                 self._retry(v, reserved=False)
             else:
                 self._appoint(best, p)
             return
-        cand = self._candidates(p, t)
+        cand = candidates()
         if len(cand) == 0:
             self._retry(v, reserved=False)
             return
         score = self._scores(cand, p)
-        hard, soft = self._required_groups(v, p, r, int(self.post_tier[p]), cand, t)
         if hard or soft:
             in_hard = self._in_all(hard, cand, r, t)
             both = in_hard & self._in_all(soft, cand, r, t)
@@ -686,12 +689,15 @@ class Model:
         return ok
 
     def _required_groups(
-        self, v: _Vacancy, p: int, r: int, tier: int, cand: np.ndarray, t: float
-    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        self, v: _Vacancy, p: int, r: int, tier: int, candidates: Callable[[], np.ndarray],
+        t: float,
+    ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The groups this appointment must go to: hard (women, young) and soft (long service).
 
         Hard groups come from the women-staff rule and the yearly shares in the scenario's
         reading; only they can hold a post vacant. The long-service preference is soft.
+        Candidates are only computed when a draw needs its baseline; ``None`` means one did
+        and nobody is eligible yet.
         """
         hard: list[int] = [WOMEN] if self._women_rule_applies(p) else []
         if self.share_tiers[tier] and self.share_reading is not Reading.NONE:
@@ -704,16 +710,25 @@ class Model:
                     need = rules.floor_requires_group(q, self.year_count[tier] + 1, so_far)
                 else:
                     if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
-                        base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
-                        pi = rules.expected_share_probability(q, base)
-                        v.drawn[g] = bool(v.draws[U_WOMEN if g == WOMEN else U_YOUNG] < pi)
+                        u = v.draws[U_WOMEN if g == WOMEN else U_YOUNG]
+                        if u >= q:  # pi <= q: no need for the baseline
+                            v.drawn[g] = False
+                        else:
+                            cand = candidates()
+                            if len(cand) == 0:
+                                return None
+                            base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
+                            v.drawn[g] = bool(u < rules.expected_share_probability(q, base))
                     need = v.drawn[g]
                 if need:
                     hard.append(g)
         soft: tuple[int, ...] = ()
         if self.long_on and self.long_months[r] > 0:
             if v.drawn[LONG] is None:
-                v.drawn[LONG] = self._long_service_required(v, cand, r, t)
+                drawn = self._long_service_required(v, candidates, r, t)
+                if drawn is None:
+                    return None
+                v.drawn[LONG] = drawn
             if v.drawn[LONG]:
                 soft = (LONG,)
         return tuple(hard), soft
@@ -724,18 +739,30 @@ class Model:
         u = self.post_unit_l[p]
         return self.rule_tier_l[tier] and self.flagged_l[u] and self.women_at[u][tier] == 0
 
-    def _long_service_required(self, v: _Vacancy, cand: np.ndarray, r: int, t: float) -> bool:
-        """The 65% preference: first-time appointees with 2 (heads) or 3 (deputies) terms left."""
+    def _long_service_required(
+        self, v: _Vacancy, candidates: Callable[[], np.ndarray], r: int, t: float
+    ) -> bool | None:
+        """The 65% preference: first-time appointees with 2 (heads) or 3 (deputies) terms left.
+
+        ``None`` when the draw needs candidates and nobody is eligible yet.
+        """
+        if self.long_reading is Reading.NONE:
+            return False
+        u = v.draws[U_LONG]
+        if self.long_reading is Reading.EXPECTED and u >= self.long_share:
+            return False  # pi <= share: no need for the baseline
+        cand = candidates()
+        if len(cand) == 0:
+            return None
         first = self.max_rank[cand] < r
-        if not first.any() or self.long_reading is Reading.NONE:
+        if not first.any():
             return False
         base = np.count_nonzero(self._group_flags(LONG, cand[first], r, t)) / np.count_nonzero(
             first
         )
         if self.long_reading is Reading.FLOOR:
             return base < 1.0  # always prefer the group when the floor reading is chosen
-        pi = rules.expected_share_probability(self.long_share, base)
-        return bool(v.draws[U_LONG] < pi)
+        return bool(u < rules.expected_share_probability(self.long_share, base))
 
     def _group_flags(self, g: int, cand: np.ndarray, r: int, t: float) -> np.ndarray:
         if g == WOMEN:
