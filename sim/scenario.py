@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.yamlpos import YamlSyntaxError, load_yaml_with_positions, position_for
+from sim.yamlpos import YamlSyntaxError, load_yaml_with_positions, location, position_for
 
 # --------------------------------------------------------------------------- #
 # Vocabulary
@@ -578,11 +578,7 @@ class Issue:
         self.column = column
 
     def __str__(self) -> str:
-        where = self.file or ""
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
+        where = location(self.file, self.line, self.column)
         parts = [p for p in (where, self.path) if p]
         prefix = " ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message

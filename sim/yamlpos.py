@@ -60,15 +60,20 @@ class YamlSyntaxError(ValueError):
         self.context = context
 
     def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        message = f"{where}: {self.problem}"
+        message = f"{location(self.file, self.line, self.column)}: {self.problem}"
         if self.context:
             message += f"; {self.context}"
         return message
+
+
+def location(file: str | None, line: int | None, column: int | None) -> str:
+    """``file:line:column`` with whatever parts are known."""
+    where = file or ""
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return where
 
 
 class PositionMap(dict[Path, Position]):
