@@ -405,6 +405,14 @@ class Model:
         self.ef_l = self.elig_from[:n].tolist()
         self.eu_l = self.elig_until[:n].tolist()
         self.unit_l = self.unit[:n].tolist()
+        # Fixed at creation:
+        self.retire_l = self.retire[:n].tolist()
+        self.birth_l = self.birth[:n].tolist()
+        self.female_l = self.female[:n].tolist()
+        # The exit-hazard clock lives only here once people exist (the arrays keep the
+        # starting values, used when people are created).
+        self.hz_left_l = self.hz_left[:n].tolist()
+        self.hz_t_l = self.hz_t[:n].tolist()
 
     def _rebuild_index(self) -> None:
         """Per rank, the people sorted by decreasing score (rebuilt at each evaluation).
@@ -435,6 +443,11 @@ class Model:
     def _index_recruits(self, idx: np.ndarray) -> None:
         """Append new pool members to the mirrors and to the pool's waiting heap."""
         self.rank_l.extend(self.rank[idx].tolist())
+        self.retire_l.extend(self.retire[idx].tolist())
+        self.birth_l.extend(self.birth[idx].tolist())
+        self.female_l.extend(self.female[idx].tolist())
+        self.hz_left_l.extend(self.hz_left[idx].tolist())
+        self.hz_t_l.extend(self.hz_t[idx].tolist())
         self.ef_l.extend(self.elig_from[idx].tolist())
         self.eu_l.extend(self.elig_until[idx].tolist())
         self.unit_l.extend(self.unit[idx].tolist())
@@ -446,13 +459,15 @@ class Model:
             else:
                 self._insert_sorted(POOL, i)
 
-    def _index_move(self, i: int, r: int) -> None:
-        """Keep the mirrors and sorted lists current after person ``i`` moved to rank ``r``."""
+    def _index_move(
+        self, i: int, r: int, ef: float = math.inf, eu: float = -math.inf, unit: int = -1
+    ) -> None:
+        """Keep the mirrors and sorted lists current after person ``i`` moved to rank ``r``
+        (``GONE`` for a departure), with their new eligibility window and unit."""
         self.rank_l[i] = r
-        ef = self.elig_from.item(i)
         self.ef_l[i] = ef
-        self.eu_l[i] = self.elig_until.item(i)
-        self.unit_l[i] = self.unit.item(i)
+        self.eu_l[i] = eu
+        self.unit_l[i] = unit
         if r >= 0:
             if ef > self.env.now:
                 heapq.heappush(self.waiting[r], (ef, i))
@@ -501,13 +516,13 @@ class Model:
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
         """Spend the exit budget accumulated at the current tier's hazard since the last update."""
-        rate = self.rate_of_rank[self.rank.item(i)]
-        self.hz_left[i] = max(0.0, self.hz_left.item(i) - (t - self.hz_t.item(i)) * rate)
-        self.hz_t[i] = t
+        rate = self.rate_of_rank[self.rank_l[i]]
+        self.hz_left_l[i] = max(0.0, self.hz_left_l[i] - (t - self.hz_t_l[i]) * rate)
+        self.hz_t_l[i] = t
 
     def _hazard_exit_time(self, i: int) -> float:
-        rate = self.rate_of_rank[self.rank.item(i)]
-        return self.hz_t.item(i) + self.hz_left.item(i) / rate if rate > 0 else math.inf
+        rate = self.rate_of_rank[self.rank_l[i]]
+        return self.hz_t_l[i] + self.hz_left_l[i] / rate if rate > 0 else math.inf
 
     def _update_pool_gone(self, idx: np.ndarray) -> None:
         """Pool members have no scheduled events: they are simply ineligible after leaving."""
@@ -521,7 +536,7 @@ class Model:
     def _schedule_next(self, i: int) -> None:
         """Schedule the next event of a post holder: exit, retirement or term end."""
         exit_t = self._hazard_exit_time(i)
-        t_ret = self.retire.item(i)
+        t_ret = self.retire_l[i]
         t_term = self.term_end[i]
         if t_ret <= exit_t and t_ret <= t_term:
             kind, t = NEXT_RETIRE, t_ret
@@ -546,18 +561,18 @@ class Model:
         if kind == NEXT_RETIRE:
             self._exit(i, RETIREMENT)
         elif kind == NEXT_EXIT:
-            r = self.rank.item(i)
+            r = self.rank_l[i]
             p_death = self.h_death / self.rate_of_rank[r]
             self._exit(i, DEATH_ILLNESS if self.cause_u.item(i) < p_death else OTHER_EXIT)
         else:
-            outcome = rules.term_end_outcome(self.retire.item(i) - t)
+            outcome = rules.term_end_outcome(self.retire_l[i] - t)
             if outcome is rules.TermOutcome.EXTEND_TO_RETIREMENT:
                 self.term_end[i] = math.inf
                 self._consume_hazard(i, t)
                 self._schedule_next(i)
                 return
             done = self.terms_done[i] + 1
-            allowed = rules.reappointment_allowed(done, self.max_terms_of_rank[self.rank.item(i)])
+            allowed = rules.reappointment_allowed(done, self.max_terms_of_rank[self.rank_l[i]])
             u = self.term_u.item(i, min(done - 1, TERM_DRAWS - 1))
             if allowed and u < self.p_reappoint:
                 self.terms_done[i] = done
@@ -581,7 +596,7 @@ class Model:
         self._index_move(i, GONE)
         if p >= 0:
             self.post_holder[p] = GONE
-            if self.female.item(i):
+            if self.female_l[i]:
                 self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] -= 1
             self._open_vacancy(p)
 
@@ -785,9 +800,9 @@ class Model:
         old_post = self.post.item(i)
         opened = self.vacant_since.pop(p)
         held = self.reserved_since.pop(p, -1.0)
-        female = self.female.item(i)
-        retire = self.retire.item(i)
-        young = (t - self.birth.item(i)) < rules.YOUNG_AGE_MONTHS
+        female = self.female_l[i]
+        retire = self.retire_l[i]
+        young = (t - self.birth_l[i]) < rules.YOUNG_AGE_MONTHS
         self.year_count[tier] += 1
         self.year_women[tier] += female
         self.year_young[tier] += young
@@ -797,7 +812,7 @@ class Model:
                 p,
                 i,
                 r,
-                self.rank.item(i),
+                self.rank_l[i],
                 female,
                 young,
                 self.max_rank.item(i) < r,
@@ -808,17 +823,18 @@ class Model:
         )
         # Move the person.
         self._consume_hazard(i, t)
+        unit = self.post_unit_l[p]
+        ef, eu = rules.promotion_bounds(retire, t)
         self.rank[i] = r
         self.post[i] = p
-        self.unit[i] = self.post_unit_l[p]
-        self.since[i] = t
-        self.elig_from[i], self.elig_until[i] = rules.promotion_bounds(retire, t)
-        self.gone_t[i] = math.inf
+        self.unit[i] = unit
+        self.elig_from[i] = ef
+        self.elig_until[i] = eu
         self.term_end[i] = t + rules.TERM_MONTHS
         self.terms_done[i] = 0
         if r > self.max_rank.item(i):
             self.max_rank[i] = r
-        self._index_move(i, r)
+        self._index_move(i, r, ef, eu, unit)
         self.post_holder[p] = i
         if female:
             self.women_at[self.post_unit_l[p]][tier] += 1
