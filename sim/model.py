@@ -86,13 +86,6 @@ def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
     }
 
 
-def stream_generators(seed: int, rep: int) -> dict[str, np.random.Generator]:
-    """One generator per named stream (see :func:`stream_seeds`)."""
-    return {
-        name: np.random.Generator(np.random.PCG64(ss))
-        for name, ss in stream_seeds(seed, rep).items()
-    }
-
 
 @dataclass
 class RepResult:
@@ -241,7 +234,6 @@ class Model:
         self.rank[idx] = people.rank
         self.unit[idx] = people.unit
         self.post[idx] = people.post
-        self.since[idx] = people.since
         self.max_rank[idx] = people.rank
         self.retire[idx] = rules.retirement_months(people.female, people.birth.astype(np.int64))
         self.elig_from[idx], self.elig_until[idx] = rules.promotion_window(
@@ -295,7 +287,6 @@ class Model:
             "max_rank": (np.int8, GONE),
             "unit": (np.int32, -1),
             "post": (np.int64, GONE),
-            "since": (float, 0.0),
             "elig_from": (float, np.inf),
             "elig_until": (float, -np.inf),
             "hz_t": (float, 0.0),
@@ -875,7 +866,6 @@ class Model:
             self.rank[idx] = POOL
             self.max_rank[idx] = POOL
             self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
-            self.since[idx] = t
             self.elig_from[idx] = t + rec_pool_min
             self.hz_t[idx] = t
             self.n = n + k
@@ -1212,4 +1202,4 @@ def run_model(scenario: Scenario, seed: int, rep: int, keep_log: bool = False) -
     return Model(scenario, seed, rep, keep_log=keep_log).run()
 
 
-__all__ = ["CAUSES", "TIER_NAMES", "Model", "RepResult", "run_model", "stream_generators"]
+__all__ = ["CAUSES", "TIER_NAMES", "Model", "RepResult", "run_model", "stream_seeds"]
