@@ -87,15 +87,15 @@ def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untype
         if r.status != "modelled":
             table.add_row(r.target, "", "", "[dim]not modelled[/]", "", "", "")
             continue
-        pct = r.kind != "women_staff_rule" or True
+        # Every metric is a share (the women-staff rule's is the share of complying units).
         table.add_row(
             r.target,
             str(r.by),
-            f"{r.op} {_fmt(r.value, pct)}",
+            f"{r.op} {_fmt(r.value)}",
             _fmt(r.p_met),
             f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}",
-            _fmt(r.metric_median, pct),
-            f"{_fmt(r.metric_p5, pct)} - {_fmt(r.metric_p95, pct)}",
+            _fmt(r.metric_median),
+            f"{_fmt(r.metric_p5)} - {_fmt(r.metric_p95)}",
         )
     console.print(table)
     joint = Table(title="All targets of a deadline met together", title_justify="left")
