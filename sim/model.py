@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import URGENT, Event
+from simpy.events import NORMAL, URGENT, Event
 
 from sim import rules
 from sim.population import (
@@ -184,6 +184,9 @@ class Model:
         self.long_months = np.zeros(5)
         self.long_months[L1_HEAD] = ls.head_months
         self.long_months[L1_DEPUTY] = ls.deputy_months
+        # The current year's evaluation noise (see :meth:`_scores_for`).
+        self._noise_year = -1
+        self._noise = np.zeros(0)
 
     def _init_posts(self) -> None:
         lay = self.layout
@@ -214,12 +217,26 @@ class Model:
         self.unit_flagged = flagged & bool(self.wsr_tiers.any())
         self.flagged_l = self.unit_flagged.tolist()
         self.rule_tier_l = self.wsr_tiers.tolist()
-        self.unit_tier_posts: dict[tuple[int, int], np.ndarray] = {}
-        for u in np.flatnonzero(flagged):
-            for tier in (1, 2):
-                posts = np.flatnonzero((lay.post_unit == u) & (self.post_tier == tier))
-                if len(posts):
-                    self.unit_tier_posts[(int(u), tier)] = posts
+        # Posts no policy can ever constrain, with a single source rank: the fast path.
+        share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
+        self.post_plain: list[bool] = []
+        self.post_source: list[int] = []
+        for p in range(n):
+            r, tier, u = self.post_rank_l[p], self.post_tier_l[p], self.post_unit_l[p]
+            constrained = (
+                (self.wsr_tiers[tier] and flagged[u])
+                or (share_on and self.share_tiers[tier])
+                or (self.long_on and self.long_months[r] > 0)
+            )
+            single = len(self.src_list[r]) == 1
+            self.post_plain.append(bool(single and not constrained))
+            self.post_source.append(self.src_list[r][0] if single else -1)
+        # For the women-staff metric: each flagged unit with the rule tiers it has posts at.
+        rule_tiers = [tier for tier in (1, 2) if self.wsr_tiers[tier]] or [2]
+        self.metric_units: list[tuple[int, list[int]]] = []
+        for u in np.flatnonzero(flagged).tolist():
+            at = set(self.post_tier[lay.post_unit == u].tolist())
+            self.metric_units.append((u, [tier for tier in rule_tiers if tier in at]))
 
     def _init_people(self) -> None:
         people = build_people(self.rng["population"], self.sc, self.layout)
@@ -379,9 +396,13 @@ class Model:
 
     def _scores_for(self, year: int, idx: slice | np.ndarray) -> np.ndarray:
         """Evaluation scores of ``year`` for people ``idx`` (draw ``i`` goes to person ``i``)."""
-        ss = self.seeds["evaluation"]
-        child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, year))
-        noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)[idx]
+        if self._noise_year != year or len(self._noise) < self.cap:
+            ss = self.seeds["evaluation"]
+            child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, year))
+            # Normal draws come in sequence, so a longer vector extends a shorter one.
+            self._noise = np.random.Generator(np.random.PCG64(child)).standard_normal(self.cap)
+            self._noise_year = year
+        noise = self._noise[: self.cap][idx]
         sd = self.sc.dynamics.evaluation_noise_sd
         return self.merit[idx] + sd * noise - self.bias * self.female[idx]
 
@@ -541,11 +562,11 @@ class Model:
         if t >= self.t_end:
             return  # beyond the horizon: never processed, so never scheduled
         now = self.env.now
-        ev = self.env.timeout(t - now if t > now else 0.0)
-        ev.callbacks.append(lambda _e, i=i, token=token: self._on_person_event(i, token))
+        _Due(self.env, t - now if t > now else 0.0, self._on_person_event, i, token)
 
-    def _on_person_event(self, i: int, token: int) -> None:
-        if self.token[i] != token:
+    def _on_person_event(self, ev: _Due) -> None:
+        i = ev.arg
+        if self.token[i] != ev.token:
             return  # superseded by a move or an exit
         t = self.env.now
         kind = self.next_kind[i]
@@ -598,16 +619,20 @@ class Model:
         self.post_nvac[p] = k + 1
         if k < self.k_max:
             delay = self.post_delay.item(p, k)
-            draws = self.post_u[p, k]
+            draws = None  # read from the post's table when needed
         else:
             g = self.rng["overflow"]
             sh = self.sc.dynamics.selection_delay_shape
             mean = self.sc.dynamics.selection_delay_months
             delay = float(g.gamma(sh, mean / sh)) if mean > 0 else 0.0
             draws = g.random(3)
-        state = _Vacancy(p, draws)
-        ev = self.env.timeout(delay)
-        ev.callbacks.append(lambda _e: self._attempt(state))
+        _Due(self.env, delay, self._attempt, _Vacancy(p, k, draws))
+
+    def _quota_u(self, v: _Vacancy, col: int) -> float:
+        """The vacancy's uniform draw for a quota decision (column ``col``)."""
+        if v.draws is None:
+            return self.post_u.item(v.post, v.k, col)
+        return float(v.draws[col])
 
     def _candidates(self, p: int, t: float, relax: bool = False) -> np.ndarray:
         """People eligible for post ``p`` at time ``t`` (see :mod:`sim.rules` for the rules).
@@ -631,7 +656,7 @@ class Model:
             score[self.unit[cand] == self.post_unit[p]] += self.same_unit_bonus
         return score
 
-    def _attempt(self, v: _Vacancy) -> None:
+    def _attempt(self, ev: _Due) -> None:
         """Try to fill a vacant post: merit within the groups the policies require.
 
         If a required group (women or young) has nobody ready and vacancy reservation is on,
@@ -639,11 +664,19 @@ class Model:
         out; then it is filled on merit (or, with ``after: relax``, from the group with the
         24-month rule waived).
         """
+        v = ev.arg
         t = self.env.now
         p = v.post
-        r = int(self.post_rank[p])
         if v.first_try is None:
             v.first_try = t
+        if self.fast and self.post_plain[p]:  # no policy can apply: straight to merit
+            best = self._scan_best(self.post_source[p], t, self.post_unit_l[p])
+            if best < 0:
+                self._retry(v, reserved=False)
+            else:
+                self._appoint(best, p)
+            return
+        r = self.post_rank_l[p]
         found: list[np.ndarray] = []
 
         def candidates() -> np.ndarray:
@@ -716,7 +749,7 @@ class Model:
                     need = rules.floor_requires_group(q, self.year_count[tier] + 1, so_far)
                 else:
                     if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
-                        u = v.draws[U_WOMEN if g == WOMEN else U_YOUNG]
+                        u = self._quota_u(v, U_WOMEN if g == WOMEN else U_YOUNG)
                         if u >= q:  # pi <= q: no need for the baseline
                             v.drawn[g] = False
                         else:
@@ -754,7 +787,7 @@ class Model:
         """
         if self.long_reading is Reading.NONE:
             return False
-        u = v.draws[U_LONG]
+        u = self._quota_u(v, U_LONG)
         if self.long_reading is Reading.EXPECTED and u >= self.long_share:
             return False  # pi <= share: no need for the baseline
         cand = candidates()
@@ -780,8 +813,7 @@ class Model:
     def _retry(self, v: _Vacancy, reserved: bool) -> None:
         if reserved and v.post not in self.reserved_since:
             self.reserved_since[v.post] = self.env.now
-        ev = self.env.timeout(self.recheck)
-        ev.callbacks.append(lambda _e: self._attempt(v))
+        _Due(self.env, self.recheck, self._attempt, v)
 
     def _appoint(self, i: int, p: int) -> None:
         """Appoint person ``i`` to post ``p``; the post they leave falls vacant in turn."""
@@ -812,8 +844,10 @@ class Model:
                 held,
             )
         )
-        # Move the person.
-        self._consume_hazard(i, t)
+        # Move the person: spend the exit budget of the old tier, then index them in the new.
+        rate = self.rate_of_rank[self.rank_l[i]]
+        self.hz_left_l[i] = max(0.0, self.hz_left_l[i] - (t - self.hz_t_l[i]) * rate)
+        self.hz_t_l[i] = t
         unit = self.post_unit_l[p]
         ef, eu = rules.promotion_bounds(retire, t)
         self.rank[i] = r
@@ -825,7 +859,14 @@ class Model:
         self.terms_done[i] = 0
         if r > self.max_rank.item(i):
             self.max_rank[i] = r
-        self._index_move(i, r, ef, eu, unit)
+        self.rank_l[i] = r
+        self.ef_l[i] = ef
+        self.eu_l[i] = eu
+        self.unit_l[i] = unit
+        if ef > t:
+            heapq.heappush(self.waiting[r], (ef, i))
+        else:
+            self._insert_sorted(r, i)
         self.post_holder[p] = i
         if female:
             self.women_at[self.post_unit_l[p]][tier] += 1
@@ -936,26 +977,13 @@ class Model:
 
     def _women_staff_metric(self) -> float:
         """Share of flagged units whose leaders include a woman at every rule tier."""
-        units = np.flatnonzero(
-            self.layout.unit_staff_share > self.sc.policy.women_staff_rule.threshold
-        )
-        if len(units) == 0:
+        if not self.metric_units:
             return math.nan
-        tiers = [i for i in (1, 2) if self.wsr_tiers[i]] or [2]
-        ok = 0
-        for u in units:
-            good = True
-            for tier in tiers:
-                posts = self.unit_tier_posts.get((int(u), tier))
-                if posts is None:
-                    continue
-                h = self.post_holder[posts]
-                h = h[h >= 0]
-                if not self.female[h].any():
-                    good = False
-                    break
-            ok += good
-        return ok / len(units)
+        women_at = self.women_at
+        ok = sum(
+            all(women_at[u][tier] > 0 for tier in tiers) for u, tiers in self.metric_units
+        )
+        return ok / len(self.metric_units)
 
     # --------------------------------------------------------------- congress
     def _congress(self, _ev: Any = None, initial: bool = False) -> None:
@@ -1172,14 +1200,34 @@ class Model:
         return (women if target.group == "women" else young) / size
 
 
+class _Due(Event):
+    """A callback due after ``delay``: the least an event costs SimPy (no process behind it).
+
+    The callback receives the event, which carries ``arg`` and ``token`` for it.
+    """
+
+    def __init__(
+        self, env: simpy.Environment, delay: float, callback: Callable[[Any], None],
+        arg: Any = None, token: int = 0,
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        self.arg = arg
+        self.token = token
+        env.schedule(self, NORMAL, delay)
+
+
 class _Vacancy:
     """The state of one vacancy while it waits to be filled."""
 
-    __slots__ = ("drawn", "draws", "first_try", "post")
+    __slots__ = ("drawn", "draws", "first_try", "k", "post")
 
-    def __init__(self, post: int, draws: np.ndarray) -> None:
+    def __init__(self, post: int, k: int, draws: np.ndarray | None) -> None:
         self.post = post
-        self.draws = draws
+        self.k = k  # the post's k-th vacancy: row k of its draw tables
+        self.draws = draws  # overflow draws, when k is past the tables
         self.drawn: list[bool | None] = [None, None, None]
         self.first_try: float | None = None
 
