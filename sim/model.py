@@ -19,6 +19,7 @@ times and the same draws for the same posts wherever their histories coincide:
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 from collections.abc import Callable
@@ -74,6 +75,25 @@ GROUP_CODE = {"women": WOMEN, "young": YOUNG, "long_service": LONG}
 U_WOMEN, U_YOUNG, U_LONG = range(3)
 
 
+_LUT_FIRST_BIRTH = 12 * 1900  # births covered by the retirement look-up table
+_LUT_BIRTHS = 12 * 200
+
+
+@functools.cache
+def _retirement_lut() -> np.ndarray:
+    """:func:`sim.rules.retirement_months` for every birth month of 1900-2099, by sex."""
+    births = np.arange(_LUT_FIRST_BIRTH, _LUT_FIRST_BIRTH + _LUT_BIRTHS, dtype=np.int64)
+    return np.stack([rules.retirement_months(False, births), rules.retirement_months(True, births)])
+
+
+def _retirement_months(female: np.ndarray, birth: np.ndarray) -> np.ndarray:
+    """The retirement rule (:func:`sim.rules.retirement_months`), from a table when it can."""
+    k = birth - _LUT_FIRST_BIRTH
+    if len(k) and (k.min() < 0 or k.max() >= _LUT_BIRTHS):
+        return rules.retirement_months(female, birth)
+    return _retirement_lut()[female.astype(np.intp), k]
+
+
 def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
     """The seed of every named stream of replication ``rep`` under master seed ``seed``.
 
@@ -84,7 +104,6 @@ def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
         name: np.random.SeedSequence(entropy=seed, spawn_key=(rep, k))
         for k, name in enumerate(STREAMS)
     }
-
 
 
 @dataclass
@@ -219,18 +238,15 @@ class Model:
         self.rule_tier_l = self.wsr_tiers.tolist()
         # Posts no policy can ever constrain, with a single source rank: the fast path.
         share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
-        self.post_plain: list[bool] = []
-        self.post_source: list[int] = []
-        for p in range(n):
-            r, tier, u = self.post_rank_l[p], self.post_tier_l[p], self.post_unit_l[p]
-            constrained = (
-                (self.wsr_tiers[tier] and flagged[u])
-                or (share_on and self.share_tiers[tier])
-                or (self.long_on and self.long_months[r] > 0)
-            )
-            single = len(self.src_list[r]) == 1
-            self.post_plain.append(bool(single and not constrained))
-            self.post_source.append(self.src_list[r][0] if single else -1)
+        constrained = (
+            (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
+            | (share_on & self.share_tiers[self.post_tier])
+            | (self.long_on & (self.long_months[lay.post_rank] > 0))
+        )
+        single = np.array([len(src) == 1 for src in self.src_list])[lay.post_rank]
+        self.post_plain: list[bool] = (single & ~constrained).tolist()
+        first_source = np.array([src[0] if len(src) == 1 else -1 for src in self.src_list])
+        self.post_source: list[int] = first_source[lay.post_rank].tolist()
         # For the women-staff metric: each flagged unit with the rule tiers it has posts at.
         rule_tiers = [tier for tier in (1, 2) if self.wsr_tiers[tier]] or [2]
         self.metric_units: list[tuple[int, list[int]]] = []
@@ -250,9 +266,9 @@ class Model:
         self.birth[idx] = people.birth
         self.rank[idx] = people.rank
         self.unit[idx] = people.unit
-        self.post[idx] = people.post
+        self.post[:n0] = people.post.tolist()
         self.max_rank[idx] = people.rank
-        self.retire[idx] = rules.retirement_months(people.female, people.birth.astype(np.int64))
+        self.retire[idx] = _retirement_months(people.female, people.birth.astype(np.int64))
         self.elig_from[idx], self.elig_until[idx] = rules.promotion_window(
             self.retire[idx], people.since
         )
@@ -275,8 +291,7 @@ class Model:
         self._update_pool_gone(np.flatnonzero(pool))
         self._init_mirrors()
         self._refresh_scores(self.sc.start.year)
-        for i in holders.tolist():
-            self._schedule_next(i)
+        self._schedule_first(holders)
 
     def _alloc(self, cap: int) -> None:
         """Grow the person arrays to at least ``cap`` slots, drawing per-person uniforms."""
@@ -303,7 +318,6 @@ class Model:
             "rank": (np.int8, GONE),
             "max_rank": (np.int8, GONE),
             "unit": (np.int32, -1),
-            "post": (np.int64, GONE),
             "elig_from": (float, np.inf),
             "elig_until": (float, -np.inf),
             "hz_t": (float, 0.0),
@@ -322,6 +336,7 @@ class Model:
             ("terms_done", 0),
             ("token", 0),
             ("next_kind", 0),
+            ("post", GONE),
         ):
             lst = getattr(self, name, None)
             if lst is None:
@@ -564,6 +579,25 @@ class Model:
         now = self.env.now
         _Due(self.env, t - now if t > now else 0.0, self._on_person_event, i, token)
 
+    def _schedule_first(self, holders: np.ndarray) -> None:
+        """:meth:`_schedule_next` for the starting post holders, vectorised."""
+        rate = np.array(self.rate_of_rank)[self.rank[holders]]
+        with np.errstate(divide="ignore"):
+            exit_t = np.where(rate > 0, self.hz_t[holders] + self.hz_left[holders] / rate, np.inf)
+        t_ret = self.retire[holders]
+        t_term = np.array([self.term_end[i] for i in holders.tolist()])
+        retire_first = (t_ret <= exit_t) & (t_ret <= t_term)
+        exit_first = ~retire_first & (exit_t <= t_term)
+        kind = np.where(retire_first, NEXT_RETIRE, np.where(exit_first, NEXT_EXIT, NEXT_TERM))
+        when = np.where(retire_first, t_ret, np.where(exit_first, exit_t, t_term))
+        now = self.env.now
+        env, callback, token = self.env, self._on_person_event, self.token
+        for i, k, t in zip(holders.tolist(), kind.tolist(), when.tolist(), strict=True):
+            self.next_kind[i] = k
+            token[i] += 1
+            if t < self.t_end:
+                _Due(env, t - now if t > now else 0.0, callback, i, token[i])
+
     def _on_person_event(self, ev: _Due) -> None:
         i = ev.arg
         if self.token[i] != ev.token:
@@ -596,7 +630,7 @@ class Model:
 
     def _exit(self, i: int, cause: int) -> None:
         t = self.env.now
-        p = int(self.post[i])
+        p = self.post[i]
         self.exits[self._year_index(t), cause] += 1
         if self.keep_log:
             self.exit_log.append((t, i, p, int(self.rank[i]), cause, len(self.appt_log)))
@@ -728,7 +762,12 @@ class Model:
         return ok
 
     def _required_groups(
-        self, v: _Vacancy, p: int, r: int, tier: int, candidates: Callable[[], np.ndarray],
+        self,
+        v: _Vacancy,
+        p: int,
+        r: int,
+        tier: int,
+        candidates: Callable[[], np.ndarray],
         t: float,
     ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The groups this appointment must go to: hard (women, young) and soft (long service).
@@ -820,7 +859,8 @@ class Model:
         t = self.env.now
         r = self.post_rank_l[p]
         tier = self.post_tier_l[p]
-        old_post = self.post.item(i)
+        old_post = self.post[i]
+        max_rank = self.max_rank.item(i)
         opened = self.vacant_since.pop(p)
         held = self.reserved_since.pop(p, -1.0)
         female = self.female_l[i]
@@ -838,7 +878,7 @@ class Model:
                 self.rank_l[i],
                 female,
                 young,
-                self.max_rank.item(i) < r,
+                max_rank < r,
                 retire - t,
                 opened,
                 held,
@@ -857,7 +897,7 @@ class Model:
         self.elig_until[i] = eu
         self.term_end[i] = t + rules.TERM_MONTHS
         self.terms_done[i] = 0
-        if r > self.max_rank.item(i):
+        if r > max_rank:
             self.max_rank[i] = r
         self.rank_l[i] = r
         self.ef_l[i] = ef
@@ -903,7 +943,7 @@ class Model:
             ages[~young] = old_age_ppf(self.age_u[idx[~young]], rec.age, female[~young], year)
             self.female[idx] = female
             self.birth[idx] = np.floor(t - ages * 12.0)
-            self.retire[idx] = rules.retirement_months(female, self.birth[idx].astype(np.int64))
+            self.retire[idx] = _retirement_months(female, self.birth[idx].astype(np.int64))
             self.rank[idx] = POOL
             self.max_rank[idx] = POOL
             self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
@@ -980,9 +1020,7 @@ class Model:
         if not self.metric_units:
             return math.nan
         women_at = self.women_at
-        ok = sum(
-            all(women_at[u][tier] > 0 for tier in tiers) for u, tiers in self.metric_units
-        )
+        ok = sum(all(women_at[u][tier] > 0 for tier in tiers) for u, tiers in self.metric_units)
         return ok / len(self.metric_units)
 
     # --------------------------------------------------------------- congress
@@ -1207,8 +1245,12 @@ class _Due(Event):
     """
 
     def __init__(
-        self, env: simpy.Environment, delay: float, callback: Callable[[Any], None],
-        arg: Any = None, token: int = 0,
+        self,
+        env: simpy.Environment,
+        delay: float,
+        callback: Callable[[Any], None],
+        arg: Any = None,
+        token: int = 0,
     ) -> None:
         self.env = env
         self.callbacks = [callback]

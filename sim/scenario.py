@@ -670,8 +670,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ScenarioError([Issue("this is a folder, not a scenario file", "", name)])
     if not p.is_file():
         bundled = ", ".join(sorted(q.stem for q in bundled_scenarios_dir().glob("*.yaml")))
-        raise ScenarioError([Issue(f"no such scenario file (bundled scenarios: {bundled})",
-                                   "", name)])
+        raise ScenarioError(
+            [Issue(f"no such scenario file (bundled scenarios: {bundled})", "", name)]
+        )
     try:
         raw = p.read_bytes()
     except OSError as exc:

@@ -284,3 +284,23 @@ def test_truncated_normal_inverse_cdf_matches_scipy() -> None:
     ours = truncated_normal_ppf(u, 50.0, 5.0, 40.0, 59.9)
     ref = stats.truncnorm.ppf(u, (40 - 50) / 5, (59.9 - 50) / 5, loc=50, scale=5)
     assert np.allclose(ours, ref, atol=1e-9)
+
+
+def test_retirement_table_is_the_rule() -> None:
+    """The model's retirement look-up table gives the rule's months, inside and outside it."""
+    from sim import rules
+    from sim.model import _retirement_months
+
+    rng = np.random.default_rng(5)
+    births = np.concatenate(
+        [rng.integers(12 * 1900, 12 * 2100, size=5000), [12 * 1900, 12 * 2100 - 1]]
+    )
+    female = rng.random(len(births)) < 0.5
+    assert np.array_equal(
+        _retirement_months(female, births), rules.retirement_months(female, births)
+    )
+    outside = np.array([12 * 1899 + 5, 12 * 2101])  # falls back to the rule itself
+    assert np.array_equal(
+        _retirement_months(np.array([True, False]), outside),
+        rules.retirement_months(np.array([True, False]), outside),
+    )
