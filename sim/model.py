@@ -510,34 +510,41 @@ class Model:
     def _scan_best(self, s: int, t: float, unit: int) -> int:
         """Best eligible person of rank ``s`` at ``t`` on merit (with the same-unit bonus).
 
-        Walks the rank's people in decreasing score and stops as soon as nobody further
-        down can beat the best found; -1 if nobody is eligible. Gives the same choice as
-        the vectorised path (the tests check it).
+        The best overall is the first ready entry of the rank's list (stale entries met on
+        the way are dropped). With a same-unit bonus, someone of the post's own unit further
+        down wins if their score plus the bonus beats it: only the entries within the bonus
+        of the best (found by bisection) need a look. -1 if nobody is eligible. Gives the
+        same choice as the vectorised path (the tests check it).
         """
         waiting = self.waiting[s]
         while waiting and waiting[0][0] <= t:
             _, i = heapq.heappop(waiting)
             if self.rank_l[i] == s and self.ef_l[i] <= t:
                 self._insert_sorted(s, i)
-        bonus = self.same_unit_bonus
-        score, rank, ef, eu, units = self.score_l, self.rank_l, self.ef_l, self.eu_l, self.unit_l
+        rank, ef, eu = self.rank_l, self.ef_l, self.eu_l
         ids, keys = self.order_ids[s], self.order_keys[s]
-        best, best_adj = -1, -math.inf
         j = 0
         while j < len(ids):
             i = ids[j]
-            sc = score[i]
-            if sc + bonus <= best_adj:
-                break
             if rank[i] != s or t >= eu[i]:  # moved or gone, or no longer eligible: for good
                 del ids[j], keys[j]
-                continue
-            j += 1
-            if ef[i] > t:
-                continue
-            adj = sc + bonus if units[i] == unit else sc
-            if adj > best_adj:
-                best, best_adj = i, adj
+            elif ef[i] > t:  # moved within the rank and not yet eligible again
+                j += 1
+            else:
+                break
+        else:
+            return -1
+        best = ids[j]
+        bonus = self.same_unit_bonus
+        units = self.unit_l
+        if not bonus or units[best] == unit:
+            return best
+        best_score = self.score_l[best]
+        stop = bisect.bisect_right(keys, bonus + keys[j], j + 1)
+        score = self.score_l
+        for i in ids[j + 1 : stop]:
+            if units[i] == unit and rank[i] == s and ef[i] <= t < eu[i]:
+                return i if score[i] + bonus > best_score else best
         return best
 
     # ------------------------------------------------------ person life cycle
