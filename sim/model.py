@@ -61,8 +61,8 @@ STREAMS = ("population", "person", "posts", "evaluation", "overflow")
 
 GONE = -1
 # Exit causes (columns of the exits table).
-CAUSES = ("retirement", "other_exit", "death_illness", "not_reappointed")
-RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED = range(4)
+CAUSES = ("retirement", "other_exit", "death_illness", "not_reappointed", "removed")
+RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED, REMOVED = range(5)
 # What a person's next scheduled event is.
 NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
 # Tiers as codes: 0 pool, 1 l2, 2 l1.
@@ -171,6 +171,11 @@ class Model:
         for r, m in dyn.max_consecutive_terms.items():
             self.max_terms_of_rank[RANK_CODE[r]] = m
         self.rate_of_rank = [float(self.h_other[TIER_OF_RANK[r]] + self.h_death) for r in range(5)]
+        # Removal before term end: a person's own hazard (merit-linked), for post holders only.
+        # A holder's exit rate is rate_of_rank[r] + rm_on_rank[r] * rm_l[i].
+        self.rm_on_rank = [0.0 if TIER_OF_RANK[r] == 0 else 1.0 for r in range(5)]
+        self.removal = dyn.removal
+        self.removal_multiplier = pol.removal_multiplier
         # Source lookup: src_lut[r][rank + 1] is True if rank feeds rank r.
         self.src_lut = np.zeros((5, 6), dtype=bool)
         for r, sources in dyn.promotion_sources.items():
@@ -347,6 +352,18 @@ class Model:
             old = getattr(self, name, None)
             setattr(self, name, values if old is None else np.concatenate([old, values]))
         self.cap = new_cap
+        rm = rules.removal_rate(
+            self.removal.yearly_rate,
+            draws["merit"],
+            self.removal.merit_slope,
+            self.removal_multiplier,
+        )
+        if not hasattr(self, "rm_l"):
+            self.rm_l: list[float] = []
+            self.rm = rm
+        else:
+            self.rm = np.concatenate([self.rm, rm])
+        self.rm_l.extend(rm.tolist())
         # New slots are scored on merit until the next yearly evaluation.
         self.score[-extra:] = self.merit[-extra:] - self.bias * self.female[-extra:]
 
@@ -550,12 +567,14 @@ class Model:
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
         """Spend the exit budget accumulated at the current tier's hazard since the last update."""
-        rate = self.rate_of_rank[self.rank_l[i]]
+        r = self.rank_l[i]
+        rate = self.rate_of_rank[r] + self.rm_on_rank[r] * self.rm_l[i]
         self.hz_left_l[i] = max(0.0, self.hz_left_l[i] - (t - self.hz_t_l[i]) * rate)
         self.hz_t_l[i] = t
 
     def _hazard_exit_time(self, i: int) -> float:
-        rate = self.rate_of_rank[self.rank_l[i]]
+        r = self.rank_l[i]
+        rate = self.rate_of_rank[r] + self.rm_on_rank[r] * self.rm_l[i]
         return self.hz_t_l[i] + self.hz_left_l[i] / rate if rate > 0 else math.inf
 
     def _update_pool_gone(self, idx: np.ndarray) -> None:
@@ -588,7 +607,10 @@ class Model:
 
     def _schedule_first(self, holders: np.ndarray) -> None:
         """:meth:`_schedule_next` for the starting post holders, vectorised."""
-        rate = np.array(self.rate_of_rank)[self.rank[holders]]
+        ranks = self.rank[holders]
+        rate = (
+            np.array(self.rate_of_rank)[ranks] + np.array(self.rm_on_rank)[ranks] * self.rm[holders]
+        )
         with np.errstate(divide="ignore"):
             exit_t = np.where(rate > 0, self.hz_t[holders] + self.hz_left[holders] / rate, np.inf)
         t_ret = self.retire[holders]
@@ -615,8 +637,16 @@ class Model:
             self._exit(i, RETIREMENT)
         elif kind == NEXT_EXIT:
             r = self.rank_l[i]
-            p_death = self.h_death / self.rate_of_rank[r]
-            self._exit(i, DEATH_ILLNESS if self.cause_u.item(i) < p_death else OTHER_EXIT)
+            removal = self.rm_on_rank[r] * self.rm_l[i]
+            rate = self.rate_of_rank[r] + removal
+            u = self.cause_u.item(i)
+            p_death = self.h_death / rate
+            if u < p_death:
+                self._exit(i, DEATH_ILLNESS)
+            elif u < p_death + removal / rate:
+                self._exit(i, REMOVED)
+            else:
+                self._exit(i, OTHER_EXIT)
         else:
             outcome = rules.term_end_outcome(self.retire_l[i] - t)
             if outcome is rules.TermOutcome.EXTEND_TO_RETIREMENT:
@@ -892,7 +922,8 @@ class Model:
             )
         )
         # Move the person: spend the exit budget of the old tier, then index them in the new.
-        rate = self.rate_of_rank[self.rank_l[i]]
+        old_rank = self.rank_l[i]
+        rate = self.rate_of_rank[old_rank] + self.rm_on_rank[old_rank] * self.rm_l[i]
         self.hz_left_l[i] = max(0.0, self.hz_left_l[i] - (t - self.hz_t_l[i]) * rate)
         self.hz_t_l[i] = t
         unit = self.post_unit_l[p]

@@ -24,6 +24,7 @@ __all__ = [
     "promotion_service_ok",
     "promotion_window",
     "reappointment_allowed",
+    "removal_rate",
     "retirement_age_months",
     "retirement_month",
     "retirement_months",
@@ -269,6 +270,45 @@ def reappointment_allowed(consecutive_terms_done: int, max_consecutive_terms: in
     if max_consecutive_terms < 0:
         raise ValueError(f"max_consecutive_terms must be >= 0, got {max_consecutive_terms}")
     return consecutive_terms_done < max_consecutive_terms
+
+
+def removal_rate(
+    yearly_rate: float,
+    merit: npt.ArrayLike,
+    merit_slope: float,
+    multiplier: float = 1.0,
+) -> npt.NDArray[np.float64]:
+    """Monthly hazard of removal from a leadership post before the term ends.
+
+    Legal source: Quy định 41-QĐ/TW (2021) on the dismissal ("miễn nhiệm") and resignation of
+    cadres; Decree 138/2020/NĐ-CP on dismissal of appointed leaders. Seed 003 (Nghệ An, on
+    Resolution 30/NQ-CP) asks provinces to dismiss, replace or let resign weak, ineffective or
+    degraded cadres "không chờ hết nhiệm kỳ, hết thời gian bổ nhiệm" (without waiting for the
+    end of their term).
+
+    The hazard is proportional: ``yearly_rate`` is the yearly probability of removal for a
+    leader of average latent merit (merit 0), each standard deviation of merit multiplies the
+    hazard by ``exp(merit_slope)`` (a negative slope puts weaker cadres more at risk), and the
+    policy ``multiplier`` scales the whole drive (0 switches it off, 1 is current practice).
+
+    Args:
+        yearly_rate: Yearly probability of removal at merit 0 and multiplier 1, in [0, 1).
+        merit: Latent merit, in standard deviations (scalar or array).
+        merit_slope: Change of the log-hazard per standard deviation of merit.
+        multiplier: Strength of the removal policy, >= 0.
+
+    Returns:
+        The monthly hazard rate(s), same shape as ``merit``.
+
+    Raises:
+        ValueError: If ``yearly_rate`` is outside [0, 1) or ``multiplier`` is negative.
+    """
+    if not 0.0 <= yearly_rate < 1.0:
+        raise ValueError(f"yearly_rate must be in [0, 1), got {yearly_rate}")
+    if multiplier < 0:
+        raise ValueError(f"multiplier must be >= 0, got {multiplier}")
+    base = -math.log1p(-yearly_rate) / 12.0 * multiplier
+    return base * np.exp(merit_slope * np.asarray(merit, dtype=float))
 
 
 # ---------------------------------------------------------------------------

@@ -219,6 +219,20 @@ class Recruitment(_Frozen):
     age: AgeDist
 
 
+class Removal(_Frozen):
+    """Removal of weak cadres from leadership posts before their term ends (seed 003)."""
+
+    yearly_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0,
+        description="Yearly probability of removal for a leader of average merit (0: none).",
+    )
+    merit_slope: Annotated[float, Field(ge=-5.0, le=5.0)] = Field(
+        -0.7,
+        description="Change of the log-hazard per SD of latent merit (negative: the weaker "
+        "are more at risk).",
+    )
+
+
 class Dynamics(_Frozen):
     """How people move when no policy intervenes."""
 
@@ -253,6 +267,9 @@ class Dynamics(_Frozen):
     )
     same_unit_bonus: NonNegFloat = Field(
         0.0, description="Score bonus (SD units) for candidates from the unit of the vacancy."
+    )
+    removal: Removal = Field(
+        Removal(), description="Removal of leaders before their term ends (miễn nhiệm)."
     )
     recruitment: Recruitment
 
@@ -338,6 +355,11 @@ class Policy(_Frozen):
     vacancy_reservation: VacancyReservation = VacancyReservation()
     women_staff_rule: WomenStaffRule = WomenStaffRule()
     long_service: LongService = LongService()
+    removal_multiplier: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0,
+        description="Strength of the drive to remove weak cadres before their term ends "
+        "(seed 003): multiplies dynamics.removal (0: off, 1: current practice).",
+    )
 
 
 class Congress(_Frozen):

@@ -304,3 +304,43 @@ def test_retirement_table_is_the_rule() -> None:
         _retirement_months(np.array([True, False]), outside),
         rules.retirement_months(np.array([True, False]), outside),
     )
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def test_removal_takes_weak_leaders_out_and_scales_with_the_policy(qb: Scenario) -> None:
+    """Removal before term end (seed 003): more removals with a stronger drive, the removed
+    are weaker than the leaders who leave for other reasons, and every invariant holds."""
+    from sim.model import REMOVED
+
+    on = qb.with_overrides({"dynamics.removal.yearly_rate": 0.03})
+    removed = {}
+    for mult in (0.0, 1.0, 3.0):
+        sc = on.with_overrides({"policy.removal_multiplier": mult})
+        total, merit_removed, merit_other = 0, [], []
+        for rep in range(4):
+            model = Model(sc, seed=5, rep=rep, keep_log=True)
+            res = model.run()
+            assert check_invariants(res, model.layout.post_rank) == []
+            exits = res.log["exits"]
+            holders = exits[exits["post"] >= 0]
+            total += int(res.exits[:, REMOVED].sum())
+            assert int((holders["cause"] == REMOVED).sum()) == int(res.exits[:, REMOVED].sum())
+            merit_removed += model.merit[holders["person"][holders["cause"] == REMOVED]].tolist()
+            merit_other += model.merit[holders["person"][holders["cause"] != REMOVED]].tolist()
+        removed[mult] = total
+        if mult > 0:
+            assert np.mean(merit_removed) < np.mean(merit_other) - 0.2
+    assert removed[0.0] == 0
+    assert 0 < removed[1.0] < removed[3.0]
+
+
+def test_removal_off_changes_nothing(qb: Scenario) -> None:
+    """A zero rate and a zero multiplier both give the scenario's own results."""
+    base = Model(qb, seed=8, rep=1).run()
+    for overrides in (
+        {"dynamics.removal.yearly_rate": 0.0},
+        {"dynamics.removal.yearly_rate": 0.05, "policy.removal_multiplier": 0.0},
+    ):
+        assert _same(base, Model(qb.with_overrides(overrides), seed=8, rep=1).run())

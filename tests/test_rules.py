@@ -25,6 +25,7 @@ from sim.rules import (
     promotion_service_ok,
     promotion_window,
     reappointment_allowed,
+    removal_rate,
     retirement_age_months,
     retirement_month,
     retirement_months,
@@ -578,3 +579,40 @@ def test_promotion_bounds_equals_the_array_window(retire: int, since: float) -> 
     lo, hi = promotion_bounds(float(retire), since)
     arr_lo, arr_hi = promotion_window(np.array([retire]), np.array([since]))
     assert lo == arr_lo[0] and hi == arr_hi[0]
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def test_removal_rate_at_average_merit_is_the_yearly_probability() -> None:
+    h = float(removal_rate(0.05, 0.0, -0.7))
+    assert math.isclose(1.0 - math.exp(-12.0 * h), 0.05, rel_tol=1e-12)
+
+
+def test_removal_rate_is_zero_when_off() -> None:
+    merit = np.linspace(-3, 3, 7)
+    assert np.all(removal_rate(0.0, merit, -0.7) == 0.0)
+    assert np.all(removal_rate(0.05, merit, -0.7, multiplier=0.0) == 0.0)
+
+
+@given(
+    yearly=st.floats(0.001, 0.5),
+    slope=st.floats(-3.0, -0.01),
+    multiplier=st.floats(0.1, 5.0),
+    merit=st.floats(-4.0, 4.0),
+)
+def test_removal_rate_scales_with_the_policy_and_falls_with_merit(
+    yearly: float, slope: float, multiplier: float, merit: float
+) -> None:
+    base = float(removal_rate(yearly, merit, slope))
+    scaled = float(removal_rate(yearly, merit, slope, multiplier))
+    assert math.isclose(scaled, multiplier * base, rel_tol=1e-12)
+    assert float(removal_rate(yearly, merit + 0.5, slope)) < base
+
+
+@pytest.mark.parametrize(
+    ("yearly", "multiplier"), [(-0.1, 1.0), (1.0, 1.0), (1.5, 1.0), (0.05, -1.0)]
+)
+def test_removal_rate_rejects_impossible_parameters(yearly: float, multiplier: float) -> None:
+    with pytest.raises(ValueError):
+        removal_rate(yearly, 0.0, -0.7, multiplier)
