@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,8 +42,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Wide enough for the targets table when the output is a file or a pipe.
-out_console = Console(width=None if sys.stdout.isatty() else 110)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
+out_console = Console(width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -69,34 +69,70 @@ def _fmt(x: float, pct: bool = True) -> str:
     return f"{100 * x:.1f}%" if pct else f"{x:.3g}"
 
 
+def _goal(r: Any) -> str:
+    """The goal of a target as an adviser reads it: '>= 10.0%', '>= 10.0%-15.0%',
+    '>= 2021 +5.0 pp' or '>= 2021 x 1.05'."""
+
+    def number(x: float) -> str:
+        return f"{100 * x:.1f}"
+
+    if r.baseline_reading != "absolute":
+        year = int(r.baseline_year)
+        if r.baseline_reading == "points":
+
+            def change(x: float) -> str:
+                return f"{'+' if x >= 0 else '-'}{number(abs(x))} pp"
+        else:
+
+            def change(x: float) -> str:
+                return f"x {1 + x:.2f}"
+
+        goal = f"{r.op} {year} {change(r.value)}"
+        if not _isnan(r.upper):
+            goal += f" to {change(r.upper)}"
+        return goal
+    if not _isnan(r.upper):
+        return f"{r.op} {number(r.value)}-{number(r.upper)}%"
+    return f"{r.op} {_fmt(r.value)}"
+
+
+def _isnan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untyped-def]
     table = Table(
         title=f"Targets: probability met ({summary.n_reps} replications)", title_justify="left"
     )
-    for col, just in (
+    ranges = bool(summary.targets["p_upper_met"].notna().any())
+    columns = [
         ("target", "left"),
         ("by", "right"),
         ("goal", "right"),
         ("P(met)", "right"),
         ("95% interval", "right"),
-        ("median metric", "right"),
-        ("5-95%", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    ]
+    if ranges:
+        columns.append(("P(upper end)", "right"))
+    columns += [("median metric", "right"), ("5-95%", "right")]
+    for col, just in columns:
+        table.add_column(col, justify=just, no_wrap=col != "target")  # type: ignore[arg-type]
     for r in summary.targets.itertuples():
         if r.status != "modelled":
-            table.add_row(r.target, "", "", "[dim]not modelled[/]", "", "", "")
+            table.add_row(r.target, "", "", "[dim]not modelled[/]", *[""] * (len(columns) - 4))
             continue
         # Every metric is a share (the women-staff rule's is the share of complying units).
-        table.add_row(
+        cells = [
             r.target,
             str(r.by),
-            f"{r.op} {_fmt(r.value)}",
+            _goal(r),
             _fmt(r.p_met),
             f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}",
-            _fmt(r.metric_median),
-            f"{_fmt(r.metric_p5)} - {_fmt(r.metric_p95)}",
-        )
+        ]
+        if ranges:
+            cells.append(_fmt(r.p_upper_met))
+        cells += [_fmt(r.metric_median), f"{_fmt(r.metric_p5)} - {_fmt(r.metric_p95)}"]
+        table.add_row(*cells)
     console.print(table)
     joint = Table(title="All targets of a deadline met together", title_justify="left")
     for col in ("by", "targets", "P(all met)", "95% interval"):

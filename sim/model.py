@@ -113,6 +113,8 @@ class RepResult:
     rep: int
     target_value: np.ndarray  # (n_targets,) metric at the deadline, NaN if undefined
     target_met: np.ndarray  # (n_targets,) bool
+    target_threshold: np.ndarray  # (n_targets,) the threshold met against (relative targets vary)
+    target_met_upper: np.ndarray  # (n_targets,) bool: the upper end of a range target met
     trajectory: np.ndarray  # (n_targets, n_years) yearly metric
     appointments: np.ndarray  # (n_years, 3 tiers, 4): all, women, young, young women
     vacancy_months: np.ndarray  # (n_years, 3 tiers)
@@ -1181,6 +1183,8 @@ class Model:
         nt = len(self.targets)
         value = np.full(nt, np.nan)
         met = np.zeros(nt, dtype=bool)
+        threshold = np.full(nt, np.nan)
+        met_upper = np.zeros(nt, dtype=bool)
         years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
         for k, target in enumerate(self.targets):
             if isinstance(target, (StockTarget, UnitRuleTarget)):
@@ -1189,7 +1193,10 @@ class Model:
                 value[k] = self._flow_metric(k, target, appts, years)
             elif isinstance(target, CommitteeTarget):
                 value[k] = self._committee_metric(k, target)
-            met[k] = _compare(value[k], target.op, target.value)
+            lower, upper = _thresholds(target, self.trajectory[k], self.year0)
+            threshold[k] = lower
+            met[k] = _compare(value[k], target.op, lower)
+            met_upper[k] = _compare(value[k], target.op, upper)
         log = None
         if self.keep_log:
             log = {
@@ -1219,6 +1226,8 @@ class Model:
             rep=self.rep,
             target_value=value,
             target_met=met,
+            target_threshold=threshold,
+            target_met_upper=met_upper,
             trajectory=self.trajectory,
             appointments=self.appointments,
             vacancy_months=self.vac_months,
@@ -1312,8 +1321,28 @@ class _Vacancy:
         self.first_try: float | None = None
 
 
+def _thresholds(target: Any, trajectory: np.ndarray, year0: int) -> tuple[float, float]:
+    """The lower and upper thresholds of a target in this replication.
+
+    Absolute targets use their values. A target with a baseline ("+5% vs 2021") is measured
+    against the replication's own value on 31 December of the baseline year, in points or
+    relative terms. A target without an upper end has NaN there (never met).
+    """
+    lower, upper = target.value, target.upper
+    base = getattr(target, "baseline", None)
+    if base is not None:
+        b = float(trajectory[base.year - year0])
+        if base.reading == "points":
+            lower = b + lower
+            upper = None if upper is None else b + upper
+        else:
+            lower = b * (1.0 + lower)
+            upper = None if upper is None else b * (1.0 + upper)
+    return float(lower), math.nan if upper is None else float(upper)
+
+
 def _compare(value: float, op: str, threshold: float) -> bool:
-    if math.isnan(value):
+    if math.isnan(value) or math.isnan(threshold):
         return False
     eps = 1e-12
     if op == ">=":

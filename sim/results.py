@@ -46,6 +46,8 @@ class Collector:
         fields = {
             "target_value": res.target_value,
             "target_met": res.target_met,
+            "target_threshold": res.target_threshold,
+            "target_met_upper": res.target_met_upper,
             "trajectory": res.trajectory,
             "appointments": res.appointments,
             "vacancy_months": res.vacancy_months,
@@ -121,10 +123,21 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
     rows = []
     met = arr.get("target_met", np.zeros((n, len(targets)), bool))
     val = arr.get("target_value", np.zeros((n, len(targets))))
+    thr = arr.get("target_threshold", np.full((n, len(targets)), np.nan))
+    met_up = arr.get("target_met_upper", np.zeros((n, len(targets)), bool))
     for k, t in enumerate(targets):
         k_met = int(met[:, k].sum()) if n else 0
         lo, hi = proportion_interval(k_met, n)
         med, p5, p95 = _quantiles(val[:, k]) if n else (math.nan,) * 3
+        if t.upper is not None and n:
+            k_up = int(met_up[:, k].sum())
+            up_lo, up_hi = proportion_interval(k_up, n)
+            p_up = k_up / n
+        else:
+            p_up = up_lo = up_hi = math.nan
+        base = getattr(t, "baseline", None)
+        defined = thr[:, k][~np.isnan(thr[:, k])] if n else thr[:0, k]
+        thr_med = float(np.median(defined)) if len(defined) else math.nan
         rows.append(
             {
                 "target": t.id,
@@ -132,9 +145,16 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
                 "by": t.by,
                 "op": t.op,
                 "value": t.value,
+                "upper": math.nan if t.upper is None else t.upper,
+                "baseline_year": float(base.year) if base else math.nan,
+                "baseline_reading": base.reading if base else "absolute",
+                "threshold_median": thr_med,
                 "p_met": k_met / n if n else math.nan,
                 "ci_low": lo,
                 "ci_high": hi,
+                "p_upper_met": p_up,
+                "upper_ci_low": up_lo,
+                "upper_ci_high": up_hi,
                 "metric_median": med,
                 "metric_p5": p5,
                 "metric_p95": p95,
@@ -153,9 +173,16 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
                 "by": None,
                 "op": None,
                 "value": None,
+                "upper": math.nan,
+                "baseline_year": math.nan,
+                "baseline_reading": "absolute",
+                "threshold_median": math.nan,
                 "p_met": math.nan,
                 "ci_low": math.nan,
                 "ci_high": math.nan,
+                "p_upper_met": math.nan,
+                "upper_ci_low": math.nan,
+                "upper_ci_high": math.nan,
                 "metric_median": math.nan,
                 "metric_p5": math.nan,
                 "metric_p95": math.nan,
@@ -206,7 +233,12 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
                         "median": q[2],
                         "p75": q[3],
                         "p95": q[4],
-                        "threshold": t.value,
+                        "threshold": (
+                            float(np.nanmedian(thr[:, k]))
+                            if getattr(t, "baseline", None) is not None
+                            and not np.isnan(thr[:, k]).all()
+                            else t.value
+                        ),
                         "by": t.by,
                     }
                 )

@@ -402,7 +402,34 @@ class _TargetBase(_Frozen):
     text: Text
     op: Literal[">=", ">", "<=", "<"] = ">="
     value: float
+    upper: float | None = Field(
+        None,
+        description="Upper end of a range target (10-15%): P(met) is for reaching ``value``, "
+        "and P(upper met) for reaching ``upper`` as well.",
+    )
     by: Annotated[int, Field(ge=1990, le=2100)] = Field(description="Deadline year.")
+
+    @model_validator(mode="after")
+    def _check_range(self) -> _TargetBase:
+        if self.upper is not None:
+            if self.op not in (">=", ">"):
+                raise FieldError(("upper",), "a range target needs op '>=' or '>'")
+            if self.upper <= self.value:
+                raise FieldError(
+                    ("upper",), f"upper ({self.upper}) must be above value ({self.value})"
+                )
+        return self
+
+
+class Baseline(_Frozen):
+    """The simulated value a relative target is measured against ("+5% vs 2021")."""
+
+    year: int = Field(description="The year whose 31 December value is the baseline.")
+    reading: Literal["points", "relative"] = Field(
+        "points",
+        description="points: threshold = baseline + value (0.05 = 5 percentage points); "
+        "relative: threshold = baseline x (1 + value).",
+    )
 
 
 class StockTarget(_TargetBase):
@@ -411,6 +438,9 @@ class StockTarget(_TargetBase):
     kind: Literal["stock"]
     who: Who
     group: Group
+    baseline: Baseline | None = Field(
+        None, description="Set for a target relative to an earlier year's simulated value."
+    )
 
 
 class FlowTarget(_TargetBase):
@@ -514,11 +544,30 @@ class Scenario(_Frozen):
                     raise FieldError(
                         ("targets", k, "by"), f"target {t.id}: no congress is scheduled in {t.by}"
                     )
-            if t.kind != "women_staff_rule" and not 0.0 <= t.value <= 1.0:
-                raise FieldError(
-                    ("targets", k, "value"),
-                    f"target {t.id}: a share target needs a value in [0, 1]",
-                )
+            base = getattr(t, "baseline", None)
+            if base is not None:
+                if not (self.start.year <= base.year < t.by):
+                    raise FieldError(
+                        ("targets", k, "baseline", "year"),
+                        f"target {t.id}: baseline year {base.year} must lie between the start "
+                        f"year {self.start.year} and the year before the deadline {t.by}",
+                    )
+                for name in ("value", "upper"):
+                    x = getattr(t, name)
+                    if x is not None and not -1.0 <= x <= 1.0:
+                        raise FieldError(
+                            ("targets", k, name),
+                            f"target {t.id}: a change against the baseline needs a {name} "
+                            "in [-1, 1] (0.05 = 5 points or 5%)",
+                        )
+            elif t.kind != "women_staff_rule":
+                for name in ("value", "upper"):
+                    x = getattr(t, name)
+                    if x is not None and not 0.0 <= x <= 1.0:
+                        raise FieldError(
+                            ("targets", k, name),
+                            f"target {t.id}: a share target needs a {name} in [0, 1]",
+                        )
         if self.congress is not None:
             for k, d in enumerate(self.congress.dates):
                 if not (self.start <= d <= self.end):
