@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import BUNDLED
 from test_cli import invoke
@@ -116,8 +115,15 @@ def test_cli_shows_range_and_relative_goals(tmp_path: Path) -> None:
             "'points'",
         ),
     ],
-    ids=["upper_below", "upper_equal", "upper_above_one", "baseline_at_deadline",
-         "baseline_before_start", "change_out_of_range", "unknown_reading"],
+    ids=[
+        "upper_below",
+        "upper_equal",
+        "upper_above_one",
+        "baseline_at_deadline",
+        "baseline_before_start",
+        "change_out_of_range",
+        "unknown_reading",
+    ],
 )
 def test_bad_range_or_baseline_is_rejected(
     tmp_path: Path, extra: str, field: str, words: str
@@ -136,7 +142,8 @@ def test_bad_range_or_baseline_is_rejected(
 def test_range_needs_an_at_least_goal(tmp_path: Path) -> None:
     extra = "    value: 0.10\n    upper: 0.20\n"
     text = with_targets(L1_YOUNG.format(id="BAD", group="young", extra=extra))
-    text = text.replace('    op: ">="\n    value: 0.10\n    upper', '    op: "<="\n    value: 0.10\n    upper')
+    old = '    op: ">="\n    value: 0.10\n    upper'
+    text = text.replace(old, old.replace(">=", "<="))
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, "bad.yaml")
     assert "a range target needs op" in str(info.value)
