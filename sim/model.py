@@ -13,7 +13,8 @@ times and the same draws for the same posts wherever their histories coincide:
   attributes of recruits), drawn in fixed chunks of :data:`CHUNK` people;
 - ``posts``: per-post selection delays and quota draws, one row for each vacancy of a post;
 - ``evaluation``: the yearly evaluation noise, one child stream a year;
-- ``overflow``: draws for posts that fall vacant more often than the per-post table holds.
+- ``overflow``: draws for posts that fall vacant more often than the per-post table holds;
+- ``attributes``: per-person uniforms for qualifications and attributes, in the same chunks.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from sim.population import (
     old_age_ppf,
     pool_size,
 )
+from sim.qualifications import DRAWS as QUAL_DRAWS
+from sim.qualifications import QUAL_GROUPS, QualArrays
 from sim.scenario import (
     RANK_CODE,
     AfterHold,
@@ -57,7 +60,7 @@ CHUNK = 1024
 #: Reappointment draws kept per person.
 TERM_DRAWS = 8
 #: Stream names, in the order their seeds are spawned. Never reorder: it would change results.
-STREAMS = ("population", "person", "posts", "evaluation", "overflow")
+STREAMS = ("population", "person", "posts", "evaluation", "overflow", "attributes")
 
 GONE = -1
 # Exit causes (columns of the exits table).
@@ -169,6 +172,7 @@ class Model:
         )
         self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
         self.p_reappoint = dyn.reappointment_probability
+        self.update_months = dyn.knowledge_update_months
         self.max_terms_of_rank: list[int | None] = [None] * 5
         for r, m in dyn.max_consecutive_terms.items():
             self.max_terms_of_rank[RANK_CODE[r]] = m
@@ -288,6 +292,11 @@ class Model:
             self.term_end[i] = s + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
         self.post_holder[people.post[holders]] = holders
+        quals = self.sc.population.qualifications
+        tier = TIER_OF_RANK[people.rank]
+        for code, shares in ((0, quals.pool), (1, quals.l2), (2, quals.l1)):
+            who = idx[tier == code]
+            self.qual.assign(who, shares, self.attr_u[who], self.t0, self.update_months)
         # Women holding posts, by unit and tier (for the women-staff rule).
         self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
         for i in holders[people.female[holders]].tolist():
@@ -350,9 +359,14 @@ class Model:
                 lst = []
                 setattr(self, name, lst)
             lst.extend([fill] * extra)
+        draws["attr_u"] = self.rng["attributes"].random(size=(extra, len(QUAL_DRAWS)))
         for name, values in draws.items():
             old = getattr(self, name, None)
             setattr(self, name, values if old is None else np.concatenate([old, values]))
+        if self.cap == 0:
+            self.qual = QualArrays.empty(new_cap)
+        else:
+            self.qual.grow(new_cap)
         self.cap = new_cap
         rm = rules.removal_rate(
             self.removal.yearly_rate,
@@ -989,6 +1003,7 @@ class Model:
             self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
             self.elig_from[idx] = t + rec_pool_min
             self.hz_t[idx] = t
+            self.qual.assign(idx, rec.qualifications, self.attr_u[idx], t, self.update_months)
             self.n = n + k
             self._update_pool_gone(idx)
             # This year's evaluation for the recruits, from the same yearly draws as everyone.
@@ -1044,16 +1059,24 @@ class Model:
         posts = self.target_post_mask[k]
         h = self.post_holder[posts]
         h = h[h >= 0]
+        limit = target.who.under_age
+        if limit is not None:
+            age = t - self.birth[h]
+            h = h[age < np.where(self.female[h], 12.0 * limit.women, 12.0 * limit.men)]
         if len(h) == 0:
             return math.nan
-        g = GROUP_CODE[target.group]
+        return float(np.mean(self._holder_flags(target.group, h, t)))
+
+    def _holder_flags(self, group: str, h: np.ndarray, t: float) -> np.ndarray:
+        """Whether each person of ``h`` belongs to ``group`` at time ``t``."""
+        if group in QUAL_GROUPS:
+            return self.qual.flags(group, h, t, self.update_months)
+        g = GROUP_CODE[group]
         if g == LONG:
-            flags = (self.retire[h] - t) >= self.long_months[self.rank[h]]
-        elif g == WOMEN:
-            flags = self.female[h]
-        else:
-            flags = (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
-        return float(np.mean(flags))
+            return (self.retire[h] - t) >= self.long_months[self.rank[h]]
+        if g == WOMEN:
+            return self.female[h]
+        return (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
 
     def _women_staff_metric(self) -> float:
         """Share of flagged units whose leaders include a woman at every rule tier."""

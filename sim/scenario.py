@@ -41,7 +41,23 @@ NonNegFloat = Annotated[float, Field(ge=0.0)]
 Rank = Literal["pool", "l2_deputy", "l2_head", "l1_deputy", "l1_head"]
 LeaderRank = Literal["l2_deputy", "l2_head", "l1_deputy", "l1_head"]
 Tier = Literal["pool", "l2", "l1"]
-Group = Literal["women", "young", "long_service"]
+Group = Literal[
+    "women",
+    "young",
+    "long_service",
+    "theory_intermediate",
+    "theory_advanced",
+    "language_b1",
+    "it_basic",
+    "it_advanced",
+    "degree",
+    "knowledge_update",
+    "ethnic_minority",
+    "international",
+    "local",
+]
+#: Groups a flow target (a share of appointments) can count.
+FLOW_GROUPS = ("women", "young", "long_service")
 
 
 class FieldError(ValueError):
@@ -188,12 +204,59 @@ class TierStock(_Frozen):
     age: AgeDist
 
 
+class Qualifications(_Frozen):
+    """Shares of a group of people holding each qualification or attribute.
+
+    Levels are nested: ``theory_advanced`` is part of ``theory_intermediate`` (intermediate or
+    higher), ``it_advanced`` part of ``it_basic``. Draws are independent across items.
+    """
+
+    theory_intermediate: Share = Field(
+        0.0, description="Political theory at intermediate level or higher (trung cấp LLCT)."
+    )
+    theory_advanced: Share = Field(0.0, description="Advanced political theory (cao cấp LLCT).")
+    language_b1: Share = Field(0.0, description="Foreign language at level 3 (B1) or higher.")
+    it_basic: Share = Field(0.0, description="Basic IT skills or higher (tin học cơ bản).")
+    it_advanced: Share = Field(0.0, description="Advanced IT skills (tin học nâng cao).")
+    degree: Share = Field(1.0, description="University degree (trình độ đại học).")
+    knowledge_update: Share = Field(
+        0.0,
+        description="Knowledge update (bồi dưỡng cập nhật kiến thức) done within its validity "
+        "period at the start.",
+    )
+    ethnic_minority: Share = Field(0.0, description="Ethnic minority (người dân tộc thiểu số).")
+    international: Share = Field(0.0, description="Able to work in an international environment.")
+    local: Share = Field(1.0, description="Local origin (người địa phương).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Qualifications:
+        for high, low in (("theory_advanced", "theory_intermediate"), ("it_advanced", "it_basic")):
+            if getattr(self, high) > getattr(self, low) + 1e-12:
+                raise FieldError(
+                    (high,),
+                    f"{high} ({getattr(self, high)}) cannot exceed {low} ({getattr(self, low)}): "
+                    "the higher level is part of the lower",
+                )
+        return self
+
+
+class TierQualifications(_Frozen):
+    """Starting qualifications by tier (assumptions unless the scenario cites a source)."""
+
+    l1: Qualifications = Qualifications()
+    l2: Qualifications = Qualifications()
+    pool: Qualifications = Qualifications()
+
+
 class Population(_Frozen):
     """The starting population of every tier."""
 
     l1: L1Stock
     l2: TierStock
     pool: TierStock
+    qualifications: TierQualifications = Field(
+        TierQualifications(), description="Qualifications and attributes at the start, by tier."
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -217,6 +280,9 @@ class Recruitment(_Frozen):
     young_share: Share = Field(description="Share of recruits under 40.")
     young_min_age: Annotated[float, Field(ge=18, le=40)] = 25.0
     age: AgeDist
+    qualifications: Qualifications = Field(
+        Qualifications(), description="Qualifications and attributes of recruits."
+    )
 
 
 class Removal(_Frozen):
@@ -267,6 +333,10 @@ class Dynamics(_Frozen):
     )
     same_unit_bonus: NonNegFloat = Field(
         0.0, description="Score bonus (SD units) for candidates from the unit of the vacancy."
+    )
+    knowledge_update_months: Annotated[float, Field(gt=0.0, le=240.0)] = Field(
+        60.0,
+        description="How long a knowledge update (bồi dưỡng cập nhật kiến thức) stays current.",
     )
     removal: Removal = Field(
         Removal(), description="Removal of leaders before their term ends (miễn nhiệm)."
@@ -394,6 +464,18 @@ class Who(_Frozen):
 
     ranks: Annotated[list[LeaderRank], Field(min_length=1)]
     blocks: list[str] | None = Field(None, description="Block ids; all blocks when omitted.")
+    under_age: AgeLimit | None = Field(
+        None,
+        description="Only holders younger than these ages (years) on the measurement date, "
+        "e.g. men under 45 and women under 42 (seed 002).",
+    )
+
+
+class AgeLimit(_Frozen):
+    """An age limit by sex, in years."""
+
+    men: Annotated[float, Field(gt=18, le=70)]
+    women: Annotated[float, Field(gt=18, le=70)]
 
 
 class _TargetBase(_Frozen):
@@ -532,6 +614,11 @@ class Scenario(_Frozen):
                         ("targets", k, "who", "blocks"),
                         f"target {t.id}: unknown block(s) {', '.join(unknown)}",
                     )
+            if isinstance(t, FlowTarget) and t.group not in FLOW_GROUPS:
+                raise FieldError(
+                    ("targets", k, "group"),
+                    f"target {t.id}: a flow target counts {', '.join(FLOW_GROUPS)}, not {t.group}",
+                )
             if isinstance(t, FlowTarget) and not (self.start.year <= t.from_year <= t.by):
                 raise FieldError(
                     ("targets", k, "from_year"),
