@@ -54,6 +54,7 @@ from sim.scenario import (
     StockTarget,
     UnitRuleTarget,
 )
+from sim.training import TrainingDesk
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
 CHUNK = 1024
@@ -64,8 +65,15 @@ STREAMS = ("population", "person", "posts", "evaluation", "overflow", "attribute
 
 GONE = -1
 # Exit causes (columns of the exits table).
-CAUSES = ("retirement", "other_exit", "death_illness", "not_reappointed", "removed")
-RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED, REMOVED = range(5)
+CAUSES = (
+    "retirement",
+    "other_exit",
+    "death_illness",
+    "not_reappointed",
+    "removed",
+    "below_standard",
+)
+RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED, REMOVED, BELOW_STANDARD = range(6)
 # What a person's next scheduled event is.
 NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
 # Tiers as codes: 0 pool, 1 l2, 2 l1.
@@ -126,6 +134,8 @@ class RepResult:
     headcount: np.ndarray  # (n_years, 3 tiers, 3): holders, women, young at year end
     committee: np.ndarray  # (n_congresses, 4): size, women, young, new members
     n_events: int
+    training: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), dtype=np.int64))
+    # (n_years, n_courses, 3): nominated, started, completed
     log: dict[str, np.ndarray] | None = field(default=None)
 
 
@@ -159,6 +169,8 @@ class Model:
         self._init_people()
         self._init_records()
         self._init_targets()
+        tr = scenario.policy.training
+        self.training = TrainingDesk(self, tr) if tr.enabled and tr.courses else None
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -173,6 +185,17 @@ class Model:
         self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
         self.p_reappoint = dyn.reappointment_probability
         self.update_months = dyn.knowledge_update_months
+        std = pol.standards
+        self.std_req: list[tuple[str, ...]] = [
+            (),
+            tuple(std.l2_deputy),
+            tuple(std.l2_head),
+            tuple(std.l1_deputy),
+            tuple(std.l1_head),
+        ]
+        self.std_mode = std.enforcement
+        self.std_block = [self.std_mode == "block" and bool(req) for req in self.std_req]
+        self.train_within = std.train_within_months
         self.max_terms_of_rank: list[int | None] = [None] * 5
         for r, m in dyn.max_consecutive_terms.items():
             self.max_terms_of_rank[RANK_CODE[r]] = m
@@ -250,7 +273,8 @@ class Model:
         # Posts no policy can ever constrain, with a single source rank: the fast path.
         share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
         constrained = (
-            (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
+            np.array(self.std_block)[lay.post_rank]
+            | (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
             | (share_on & self.share_tiers[self.post_tier])
             | (self.long_on & (self.long_months[lay.post_rank] > 0))
         )
@@ -580,6 +604,67 @@ class Model:
                 return i if score[i] + bonus > best_score else best
         return best
 
+    def _scan_best_std(self, s: int, t: float, unit: int, r: int) -> int:
+        """:meth:`_scan_best` among those who meet the standard of rank ``r`` (enforcement
+        ``block``): people below it stay in the lists but are passed over."""
+        waiting = self.waiting[s]
+        while waiting and waiting[0][0] <= t:
+            _, i = heapq.heappop(waiting)
+            if self.rank_l[i] == s and self.ef_l[i] <= t:
+                self._insert_sorted(s, i)
+        rank, ef, eu, units, score = self.rank_l, self.ef_l, self.eu_l, self.unit_l, self.score_l
+        ids, keys = self.order_ids[s], self.order_keys[s]
+        bonus = self.same_unit_bonus
+        best, best_adj = -1, -math.inf
+        j = 0
+        while j < len(ids):
+            i = ids[j]
+            if rank[i] != s or t >= eu[i]:
+                del ids[j], keys[j]
+                continue
+            j += 1
+            sc = score[i]
+            if sc + bonus <= best_adj:
+                break
+            if ef[i] > t or not self._meets_std_one(i, r, t):
+                continue
+            adj = sc + bonus if units[i] == unit else sc
+            if adj > best_adj:
+                best, best_adj = i, adj
+        return best
+
+    def _meets_std(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
+        """Whether each person of ``who`` meets the standard of the rank beside them."""
+        ok = np.ones(len(who), dtype=bool)
+        for r in range(1, 5):
+            req = self.std_req[r]
+            if not req:
+                continue
+            sel = ranks == r
+            if sel.any():
+                w = who[sel]
+                held = {g: self.qual.flags(g, w, t, self.update_months) for g in req}
+                ok[sel] = rules.meets_standard(held, req, len(w))
+        return ok
+
+    def _meets_std_one(self, i: int, r: int, t: float) -> bool:
+        return bool(self._meets_std(np.array([i]), np.array([r]), t)[0])
+
+    def _present(self, i: int, t: float) -> bool:
+        """Whether person ``i`` is still in the model at ``t`` (a holder, or a pool member who
+        has not left)."""
+        r = self.rank_l[i]
+        return r > 0 or (r == POOL and self.gone_t.item(i) > t)
+
+    def _standard_deadline(self, ev: _Due) -> None:
+        """Enforcement ``train_after``: a holder still below the post's standard when the
+        deadline comes is relieved of the post."""
+        i = ev.arg
+        if self.token[i] != ev.token or self.rank_l[i] <= 0:
+            return  # moved or gone since the appointment
+        if not self._meets_std_one(i, self.rank_l[i], self.env.now):
+            self._exit(i, BELOW_STANDARD)
+
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
         """Spend the exit budget accumulated at the current tier's hazard since the last update."""
@@ -735,7 +820,11 @@ class Model:
         mask &= self.elig_until[:n] > t
         if not relax:
             mask &= self.elig_from[:n] <= t
-        return np.flatnonzero(mask)
+        cand = np.flatnonzero(mask)
+        r = self.post_rank_l[p]
+        if self.std_block[r]:
+            cand = cand[self._meets_std(cand, np.full(len(cand), r), t)]
+        return cand
 
     def _scores(self, cand: np.ndarray, p: int) -> np.ndarray:
         score = self.score[cand]
@@ -777,7 +866,10 @@ class Model:
             return
         hard, soft = required
         if self.fast and not (hard or soft) and len(self.src_list[r]) == 1:
-            best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
+            if self.std_block[r]:
+                best = self._scan_best_std(self.src_list[r][0], t, self.post_unit_l[p], r)
+            else:
+                best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
             if best < 0:
                 self._retry(v, reserved=False)
             else:
@@ -967,6 +1059,8 @@ class Model:
             if old_post >= 0:
                 self.women_at[self.post_unit_l[old_post]][self.post_tier_l[old_post]] -= 1
         self._schedule_next(i)
+        if self.std_mode == "train_after" and self.std_req[r] and not self._meets_std_one(i, r, t):
+            _Due(self.env, self.train_within, self._standard_deadline, i, self.token[i])
         if old_post >= 0:
             self.post_holder[old_post] = GONE
             self._open_vacancy(old_post)
@@ -1071,6 +1165,8 @@ class Model:
         """Whether each person of ``h`` belongs to ``group`` at time ``t``."""
         if group in QUAL_GROUPS:
             return self.qual.flags(group, h, t, self.update_months)
+        if group == "at_standard":
+            return self._meets_std(h, self.rank[h], t)
         g = GROUP_CODE[group]
         if g == LONG:
             return (self.retire[h] - t) >= self.long_months[self.rank[h]]
@@ -1150,6 +1246,11 @@ class Model:
         if first_rec < self.t0:
             first_rec += 12
         self._at(first_rec, self._recruit)
+        if self.training is not None:
+            first_plan = 12 * start_year + self.sc.policy.training.month - 1
+            if first_plan < self.t0:
+                first_plan += 12
+            self._at(first_plan, self.training.plan)
         self._at(12 * (start_year + 1), self._year_end, urgent=True)
         env.run(until=self.t_end + 1e-9)
         n_events = next(env._eid) - len(env._queue)
@@ -1259,6 +1360,11 @@ class Model:
             headcount=self.headcount,
             committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
             n_events=int(n_events),
+            training=(
+                self.training.table
+                if self.training is not None
+                else np.zeros((self.n_years, 0, 3), dtype=np.int64)
+            ),
             log=log,
         )
 

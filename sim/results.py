@@ -55,6 +55,7 @@ class Collector:
             "exits": res.exits,
             "headcount": res.headcount,
             "committee": res.committee,
+            "training": res.training,
             "n_events": np.asarray(res.n_events),
         }
         for name, value in fields.items():
@@ -251,6 +252,9 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
         vac = arr["vacancy_months"]
         res = arr["reserved_months"]
         ex = arr["exits"]
+        training = arr.get("training")
+        if training is not None and training.shape[2] == 0:
+            training = None
         hc = arr["headcount"]
         for j, y in enumerate(years):
             for tier in (2, 1):
@@ -275,6 +279,10 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
                 row[f"reserved_months_{TIER_NAMES[tier]}"] = res[:, j, tier].mean()
             for c, cause in enumerate(CAUSES):
                 row[f"exits_{cause}"] = ex[:, j, c].mean()
+            if training is not None:
+                for c, course in enumerate(scenario.policy.training.courses):
+                    for col, what in enumerate(("nominated", "started", "completed")):
+                        row[f"training_{course.id}_{what}"] = training[:, j, c, col].mean()
             cost_rows.append(row)
     flows_df = pd.DataFrame(flow_rows)
     costs_df = pd.DataFrame(cost_rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable, Mapping
 from typing import overload
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "expected_share_probability",
     "floor_requires_group",
     "is_young",
+    "meets_standard",
     "month_index",
     "month_to_year_month",
     "promotion_service_ok",
@@ -429,6 +431,34 @@ def promotion_bounds(retire_m: float, since_m: float) -> tuple[float, float]:
 
 YOUNG_AGE_MONTHS = 480
 """Upper age bound (exclusive) of young cadres: 40 years (Quy định 50-QĐ/TW 2021)."""
+
+
+def meets_standard(
+    held: Mapping[str, npt.NDArray[np.bool_]], required: Iterable[str], n: int
+) -> npt.NDArray[np.bool_]:
+    """Whether each of ``n`` people meets a post's qualification standard.
+
+    Legal source: Decree 29/2024/NĐ-CP on the standards of leaders in state administrative
+    agencies (a department director needs advanced political theory, a deputy director
+    intermediate or higher, a division head intermediate); Decree 138/2020/NĐ-CP art. 39
+    (the appointee must meet the standards of the post). A post's requirements are scenario
+    data; this rule says that a standard is met when every requirement is held.
+
+    Args:
+        held: For each requirement name, a boolean array over the ``n`` people.
+        required: The post's requirements (names of ``held``); none means no standard.
+        n: Number of people.
+
+    Returns:
+        Boolean array of length ``n``.
+
+    Raises:
+        KeyError: If a requirement is not in ``held``.
+    """
+    ok = np.ones(n, dtype=bool)
+    for name in required:
+        ok &= held[name]
+    return ok
 
 
 @overload

@@ -42,6 +42,7 @@ Rank = Literal["pool", "l2_deputy", "l2_head", "l1_deputy", "l1_head"]
 LeaderRank = Literal["l2_deputy", "l2_head", "l1_deputy", "l1_head"]
 Tier = Literal["pool", "l2", "l1"]
 Group = Literal[
+    "at_standard",
     "women",
     "young",
     "long_service",
@@ -415,6 +416,79 @@ class LongService(_Frozen):
     reading: Reading = Reading.EXPECTED
 
 
+Grant = Literal[
+    "theory_intermediate",
+    "theory_advanced",
+    "language_b1",
+    "it_basic",
+    "it_advanced",
+    "degree",
+    "knowledge_update",
+]
+#: Qualifications a post's standard can require (Grant, without the degree-only items).
+Requirement = Grant
+Tier = Literal["pool", "l2", "l1"]
+
+
+class Course(_Frozen):
+    """A training course: its seats are a SimPy resource, so nominees queue for them."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    grants: Grant = Field(description="The qualification a graduate holds.")
+    months: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
+        description="Duration (full-time about 8 months for advanced theory, part-time 16-24)."
+    )
+    seats: Annotated[int, Field(ge=1, le=10000)] = Field(
+        description="Places open at once; nominees beyond them wait for a place."
+    )
+    intake_per_year: Annotated[int, Field(ge=0, le=10000)] = Field(
+        description="People nominated at each yearly training plan."
+    )
+    tiers: Annotated[list[Tier], Field(min_length=1)] = Field(
+        default_factory=lambda: ["pool", "l2", "l1"], description="Who may be sent."
+    )
+
+
+class Training(_Frozen):
+    """Yearly training plans (seeds 000, 002, 004) over courses with limited seats."""
+
+    enabled: bool = False
+    month: Annotated[int, Field(ge=1, le=12)] = Field(
+        3, description="Month of the yearly training plan."
+    )
+    priority: Literal["standard_first", "merit_first", "youngest_first"] = Field(
+        "standard_first",
+        description="Who is sent first: standard_first (post holders below the standard of "
+        "their post, then leaders before specialists, then merit), merit_first, youngest_first.",
+    )
+    courses: list[Course] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Training:
+        seen: set[str] = set()
+        for k, c in enumerate(self.courses):
+            if c.id in seen:
+                raise FieldError(("courses", k, "id"), f"course id {c.id!r} is used twice")
+            seen.add(c.id)
+        return self
+
+
+class Standards(_Frozen):
+    """Qualification standards of posts, and how they are enforced at appointment."""
+
+    enforcement: Literal["none", "block", "train_after"] = Field(
+        "none",
+        description="none: standards are measured only; block: a candidate below the standard "
+        "cannot be appointed; train_after: appoint, then train first within a deadline.",
+    )
+    train_within_months: Annotated[float, Field(gt=0.0, le=120.0)] = 24.0
+    l1_head: list[Requirement] = Field(default_factory=list)
+    l1_deputy: list[Requirement] = Field(default_factory=list)
+    l2_head: list[Requirement] = Field(default_factory=list)
+    l2_deputy: list[Requirement] = Field(default_factory=list)
+
+
 class Policy(_Frozen):
     """The levers an adviser can set."""
 
@@ -430,6 +504,8 @@ class Policy(_Frozen):
         description="Strength of the drive to remove weak cadres before their term ends "
         "(seed 003): multiplies dynamics.removal (0: off, 1: current practice).",
     )
+    training: Training = Training()
+    standards: Standards = Standards()
 
 
 class Congress(_Frozen):
