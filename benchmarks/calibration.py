@@ -45,7 +45,7 @@ def main() -> None:
 
     sc = load_scenario(args.scenario).variant("bau")
     t0 = time.perf_counter()
-    c = Collector(sc, args.reps).extend(
+    c = Collector(sc, args.reps, keep=("appointments", "headcount")).extend(
         run_many(sc, args.seed, args.reps, make_runner(args.workers))
     )
     elapsed = time.perf_counter() - t0

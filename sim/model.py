@@ -648,7 +648,9 @@ class Model:
         return ok
 
     def _meets_std_one(self, i: int, r: int, t: float) -> bool:
-        return bool(self._meets_std(np.array([i]), np.array([r]), t)[0])
+        """:meth:`_meets_std` for one person (the same rule, read item by item)."""
+        has, months = self.qual.has, self.update_months
+        return all(has(g, i, t, months) for g in self.std_req[r])
 
     def _present(self, i: int, t: float) -> bool:
         """Whether person ``i`` is still in the model at ``t`` (a holder, or a pool member who

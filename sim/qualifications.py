@@ -121,3 +121,19 @@ class QualArrays:
         if group in ("language_b1", "degree", "ethnic_minority", "international", "local"):
             return getattr(self, group)[who]
         raise ValueError(f"not a qualification group: {group!r}")
+
+    def has(self, group: str, i: int, t: float, update_months: float) -> bool:
+        """:meth:`flags` for one person (cheap: no arrays built)."""
+        if group == "theory_intermediate":
+            return self.theory.item(i) >= 1
+        if group == "theory_advanced":
+            return self.theory.item(i) >= 2
+        if group == "it_basic":
+            return self.it.item(i) >= 1
+        if group == "it_advanced":
+            return self.it.item(i) >= 2
+        if group == "knowledge_update":
+            return (t - self.update_t.item(i)) < update_months
+        if group in ("language_b1", "degree", "ethnic_minority", "international", "local"):
+            return bool(getattr(self, group).item(i))
+        raise ValueError(f"not a qualification group: {group!r}")

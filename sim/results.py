@@ -30,41 +30,94 @@ def proportion_interval(k: int, n: int, level: float = CI_LEVEL) -> tuple[float,
     return (float(ci.low), float(ci.high))
 
 
+#: Per-replication results kept replication by replication (quantiles need them all).
+PER_REP = (
+    "target_value",
+    "target_met",
+    "target_threshold",
+    "target_met_upper",
+    "trajectory",
+    "n_events",
+)
+#: Results only ever averaged: summed over replications as they arrive, in replication order
+#: (so that floating-point sums, and so every figure, do not depend on the arrival order).
+STREAMED = (
+    "appointments",
+    "vacancy_months",
+    "reserved_months",
+    "exits",
+    "headcount",
+    "committee",
+    "training",
+)
+
+
+def _fields(res: RepResult) -> dict[str, np.ndarray]:
+    return {
+        "target_value": res.target_value,
+        "target_met": res.target_met,
+        "target_threshold": res.target_threshold,
+        "target_met_upper": res.target_met_upper,
+        "trajectory": res.trajectory,
+        "n_events": np.asarray(res.n_events),
+        "appointments": res.appointments,
+        "vacancy_months": res.vacancy_months,
+        "reserved_months": res.reserved_months,
+        "exits": res.exits,
+        "headcount": res.headcount,
+        "committee": res.committee,
+        "training": res.training,
+    }
+
+
 @dataclass
 class Collector:
-    """Collects replication results (in any order) into compact arrays indexed by replication."""
+    """Collects replication results, in any order, into what the summary needs.
+
+    Target metrics and trajectories are kept per replication (for intervals and quantiles);
+    the larger tables that are only averaged are summed in replication order, so memory stays
+    flat however many replications run. ``keep`` names streamed tables to keep per
+    replication as well (e.g. for a calibration study); ``keep="all"`` keeps every one.
+    """
 
     scenario: Scenario
     reps: int
+    keep: Iterable[str] | str = ()
     _got: np.ndarray = field(init=False)
     arrays: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    sums: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _pending: dict[int, dict[str, np.ndarray]] = field(init=False, default_factory=dict)
+    _next: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._got = np.zeros(self.reps, dtype=bool)
+        self._keep = set(STREAMED) if self.keep == "all" else set(self.keep)
+        unknown = self._keep - set(STREAMED)
+        if unknown:
+            raise ValueError(f"cannot keep {sorted(unknown)}: not a streamed table")
 
     def add(self, res: RepResult) -> None:
-        fields = {
-            "target_value": res.target_value,
-            "target_met": res.target_met,
-            "target_threshold": res.target_threshold,
-            "target_met_upper": res.target_met_upper,
-            "trajectory": res.trajectory,
-            "appointments": res.appointments,
-            "vacancy_months": res.vacancy_months,
-            "reserved_months": res.reserved_months,
-            "exits": res.exits,
-            "headcount": res.headcount,
-            "committee": res.committee,
-            "training": res.training,
-            "n_events": np.asarray(res.n_events),
-        }
-        for name, value in fields.items():
+        fields = _fields(res)
+        for name in (*PER_REP, *self._keep):
+            value = fields[name]
             if name not in self.arrays:
                 self.arrays[name] = np.zeros(
                     (self.reps, *np.shape(value)), dtype=np.asarray(value).dtype
                 )
             self.arrays[name][res.rep] = value
         self._got[res.rep] = True
+        self._pending[res.rep] = {name: fields[name] for name in STREAMED}
+        while self._next in self._pending:
+            self._fold(self.sums, self._pending.pop(self._next))
+            self._next += 1
+
+    @staticmethod
+    def _fold(sums: dict[str, np.ndarray], fields: dict[str, np.ndarray]) -> None:
+        for name, value in fields.items():
+            if name in sums:
+                sums[name] = sums[name] + value
+            else:
+                sums[name] = np.array(value, dtype=float)
 
     def extend(self, results: Iterable[RepResult]) -> Collector:
         for r in results:
@@ -77,8 +130,13 @@ class Collector:
         return np.flatnonzero(self._got)
 
     def summary(self) -> Summary:
+        # Replications received out of order (an interrupted run) are added in order here.
+        sums = dict(self.sums)
+        for rep in sorted(self._pending):
+            self._fold(sums, self._pending[rep])
+        done = self.done
         return summarise(
-            self.scenario, {k: v[self.done] for k, v in self.arrays.items()}, self.done
+            self.scenario, {k: v[done] for k, v in self.arrays.items()}, done, sums=sums
         )
 
 
@@ -116,9 +174,18 @@ def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
     return (float(q[1]), float(q[0]), float(q[2]))
 
 
-def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) -> Summary:
-    """Reduce per-replication arrays to the estimates of SPEC §6."""
+def summarise(
+    scenario: Scenario,
+    arr: dict[str, np.ndarray],
+    reps: np.ndarray,
+    sums: dict[str, np.ndarray] | None = None,
+) -> Summary:
+    """Reduce replication results to the estimates: per-replication target metrics and
+    trajectories in ``arr``, and the sums over replications of the averaged tables in
+    ``sums`` (computed from ``arr`` when not given)."""
     n = len(reps)
+    if sums is None:
+        sums = {k: arr[k].sum(axis=0).astype(float) for k in STREAMED if k in arr}
     targets = scenario.targets
     years = scenario.years
     rows = []
@@ -247,58 +314,58 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
 
     flow_rows = []
     cost_rows = []
-    if n:
-        ap = arr["appointments"]  # (n, years, tiers, 4)
-        vac = arr["vacancy_months"]
-        res = arr["reserved_months"]
-        ex = arr["exits"]
-        training = arr.get("training")
-        if training is not None and training.shape[2] == 0:
+    if n and "appointments" in sums:
+        ap = sums["appointments"]  # (years, tiers, 4), summed over replications
+        vac = sums["vacancy_months"]
+        res = sums["reserved_months"]
+        ex = sums["exits"]
+        training = sums.get("training")
+        if training is not None and training.shape[1] == 0:
             training = None
-        hc = arr["headcount"]
+        hc = sums["headcount"]
         for j, y in enumerate(years):
             for tier in (2, 1):
-                a = ap[:, j, tier]
-                tot = a[:, 0].sum()
+                a = ap[j, tier]
+                tot = a[0]
                 flow_rows.append(
                     {
                         "year": y,
                         "tier": TIER_NAMES[tier],
-                        "appointments_mean": a[:, 0].mean(),
-                        "women_share": a[:, 1].sum() / tot if tot else math.nan,
-                        "young_share": a[:, 2].sum() / tot if tot else math.nan,
-                        "young_women_share": a[:, 3].sum() / tot if tot else math.nan,
-                        "stock_women_share": _ratio(hc[:, j, tier, 1], hc[:, j, tier, 0]),
-                        "stock_young_share": _ratio(hc[:, j, tier, 2], hc[:, j, tier, 0]),
-                        "holders_mean": hc[:, j, tier, 0].mean(),
+                        "appointments_mean": a[0] / n,
+                        "women_share": a[1] / tot if tot else math.nan,
+                        "young_share": a[2] / tot if tot else math.nan,
+                        "young_women_share": a[3] / tot if tot else math.nan,
+                        "stock_women_share": _ratio(hc[j, tier, 1], hc[j, tier, 0]),
+                        "stock_young_share": _ratio(hc[j, tier, 2], hc[j, tier, 0]),
+                        "holders_mean": hc[j, tier, 0] / n,
                     }
                 )
             row: dict[str, Any] = {"year": y}
             for tier in (2, 1):
-                row[f"vacancy_months_{TIER_NAMES[tier]}"] = vac[:, j, tier].mean()
-                row[f"reserved_months_{TIER_NAMES[tier]}"] = res[:, j, tier].mean()
+                row[f"vacancy_months_{TIER_NAMES[tier]}"] = vac[j, tier] / n
+                row[f"reserved_months_{TIER_NAMES[tier]}"] = res[j, tier] / n
             for c, cause in enumerate(CAUSES):
-                row[f"exits_{cause}"] = ex[:, j, c].mean()
+                row[f"exits_{cause}"] = ex[j, c] / n
             if training is not None:
                 for c, course in enumerate(scenario.policy.training.courses):
                     for col, what in enumerate(("nominated", "started", "completed")):
-                        row[f"training_{course.id}_{what}"] = training[:, j, c, col].mean()
+                        row[f"training_{course.id}_{what}"] = training[j, c, col] / n
             cost_rows.append(row)
     flows_df = pd.DataFrame(flow_rows)
     costs_df = pd.DataFrame(cost_rows)
 
     committee_rows = []
-    com = arr.get("committee")
-    if com is not None and n and scenario.congress is not None and com.shape[1]:
-        for j, d in enumerate(scenario.congress.dates[: com.shape[1]]):
-            c = com[:, j]
+    com = sums.get("committee")
+    if com is not None and n and scenario.congress is not None and com.shape[0]:
+        for j, d in enumerate(scenario.congress.dates[: com.shape[0]]):
+            c = com[j]
             committee_rows.append(
                 {
                     "congress": d.isoformat(),
-                    "size_mean": c[:, 0].mean(),
-                    "women_share_mean": _ratio(c[:, 1], c[:, 0]),
-                    "young_share_mean": _ratio(c[:, 2], c[:, 0]),
-                    "new_share_mean": _ratio(c[:, 3], c[:, 0]),
+                    "size_mean": c[0] / n,
+                    "women_share_mean": _ratio(c[1], c[0]),
+                    "young_share_mean": _ratio(c[2], c[0]),
+                    "new_share_mean": _ratio(c[3], c[0]),
                 }
             )
     committee_df = pd.DataFrame(committee_rows)
@@ -324,9 +391,8 @@ def summarise(scenario: Scenario, arr: dict[str, np.ndarray], reps: np.ndarray) 
     )
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> float:
-    d = den.sum()
-    return float(num.sum() / d) if d else math.nan
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else math.nan
 
 
 def _atomic_write(path: Path, write: Any) -> None:

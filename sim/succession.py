@@ -1,0 +1,192 @@
+"""The succession pool (*quy hoạch*): planned successors for leadership posts.
+
+Quy định 50-QĐ/TW (2021): each post is planned for the next term with at most three people,
+each person in at most three posts' plans; a member needs enough service left for a full term;
+the pool as a whole should be at least 25% women and 15% under 40; members who leave, are
+disciplined or become over age drop out at the yearly review, and the whole pool is planned
+afresh for each five-year term. With the pool-first policy, a vacancy goes to one of the post's
+planned successors when one is eligible.
+
+Choice of successors: for each planned post (higher ranks first, then post order), slots are
+filled one by one from the post's source ranks by evaluation score, except that a slot goes to
+the best woman (or under-40) available whenever the pool's share of women (of under-40s) would
+otherwise stay below its floor. Selection is deterministic given the state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import rules
+from sim.scenario import RANK_CODE, SuccessionPool
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+# Columns of the yearly pool statistics.
+POOL_STATS = ("members", "women", "young", "at_standard", "ready_per_post", "posts_covered")
+
+
+class SuccessionPlan:
+    """The succession pool of one replication."""
+
+    def __init__(self, model: Model, cfg: SuccessionPool) -> None:
+        self.m = model
+        self.cfg = cfg
+        ranks = {RANK_CODE[r] for r in cfg.ranks}
+        lay = model.layout
+        # Planned posts, higher ranks first.
+        posts = [p for p in range(lay.n_posts) if int(lay.post_rank[p]) in ranks]
+        self.posts = sorted(posts, key=lambda p: (-int(lay.post_rank[p]), p))
+        self.members: dict[int, list[int]] = {p: [] for p in self.posts}
+        self.plans_of: dict[int, int] = {}  # person -> number of posts they are planned for
+        self.stats = np.full((model.n_years, len(POOL_STATS)), np.nan)
+
+    # ---------------------------------------------------------------- planning
+    def replan(self, t: float) -> None:
+        """Plan the whole pool afresh (a new term)."""
+        self.members = {p: [] for p in self.posts}
+        self.plans_of = {}
+        self.fill(t)
+
+    def review(self, t: float) -> None:
+        """The yearly review: drop members who no longer qualify, then fill the gaps."""
+        for p in self.posts:
+            keep = []
+            for i in self.members[p]:
+                if self.qualifies(i, p, t):
+                    keep.append(i)
+                else:
+                    self._release(i)
+            self.members[p] = keep
+        self.fill(t)
+
+    def qualifies(self, i: int, p: int, t: float) -> bool:
+        """Whether person ``i`` may stay in (or join) the plan of post ``p`` at ``t``."""
+        m = self.m
+        r = m.rank_l[i]
+        if r < 0 or not m._present(i, t):
+            return False  # left, retired or removed
+        if r not in m.src_list[m.post_rank_l[p]]:
+            return False  # promoted past the sources of the post (or to it)
+        return rules.pool_service_ok(m.retire_l[i] - t, self.cfg.min_service_months)
+
+    def fill(self, t: float) -> None:
+        m = self.m
+        cfg = self.cfg
+        pool_women, pool_young, pool_n = self._composition(t)
+        by_source: dict[tuple[int, ...], np.ndarray] = {}
+        for p in self.posts:
+            plan = self.members[p]
+            if len(plan) >= cfg.per_post:
+                continue
+            src = m.src_list[m.post_rank_l[p]]
+            if src not in by_source:
+                by_source[src] = self._candidates(src, t)
+            cand = by_source[src]
+            while len(plan) < cfg.per_post:
+                free = [
+                    i
+                    for i in cand.tolist()
+                    if self.plans_of.get(i, 0) < cfg.posts_per_person and i not in plan
+                ]
+                if not free:
+                    break
+                pick = free[0]
+                need_w = (pool_women) < cfg.women_floor * (pool_n + 1) - 1e-9
+                need_y = (pool_young) < cfg.young_floor * (pool_n + 1) - 1e-9
+                if need_w or need_y:
+                    for i in free:
+                        if (need_w and m.female_l[i]) or (need_y and self._young(i, t)):
+                            pick = i
+                            break
+                plan.append(pick)
+                if self.plans_of.get(pick, 0) == 0:
+                    pool_n += 1
+                    pool_women += m.female_l[pick]
+                    pool_young += self._young(pick, t)
+                self.plans_of[pick] = self.plans_of.get(pick, 0) + 1
+
+    def _candidates(self, src: tuple[int, ...], t: float) -> np.ndarray:
+        """People of the source ranks who may be planned, best evaluated first."""
+        m = self.m
+        n = m.n
+        ok = np.isin(m.rank[:n], src) & (m.gone_t[:n] > t)
+        ok &= (m.retire[:n] - t) >= self.cfg.min_service_months
+        who = np.flatnonzero(ok)
+        return who[np.lexsort((who, -m.score[who]))]
+
+    def _young(self, i: int, t: float) -> bool:
+        return (t - self.m.birth_l[i]) < rules.YOUNG_AGE_MONTHS
+
+    def _release(self, i: int) -> None:
+        k = self.plans_of.get(i, 0) - 1
+        if k > 0:
+            self.plans_of[i] = k
+        else:
+            self.plans_of.pop(i, None)
+
+    def _composition(self, t: float) -> tuple[int, int, int]:
+        people = list(self.plans_of)
+        women = sum(self.m.female_l[i] for i in people)
+        young = sum(self._young(i, t) for i in people)
+        return women, young, len(people)
+
+    # ------------------------------------------------------------- appointing
+    def planned_for(self, p: int) -> list[int]:
+        return self.members.get(p, [])
+
+    def appointed(self, i: int, p: int) -> None:
+        """Person ``i`` took post ``p``: they leave every plan they are in if they now hold a
+        rank at or above a planned post's (handled at review) and the post's own plan."""
+        plan = self.members.get(p)
+        if plan is not None and i in plan:
+            plan.remove(i)
+            self._release(i)
+
+    # ---------------------------------------------------------------- measures
+    def snapshot(self, yi: int, t: float) -> None:
+        """Year-end statistics: size, composition, standard, ready successors per post."""
+        m = self.m
+        people = np.array(sorted(self.plans_of), dtype=np.int64)
+        if len(people):
+            female = m.female[people]
+            young = (t - m.birth[people]) < rules.YOUNG_AGE_MONTHS
+            std = self.at_standard(people, t)
+            self.stats[yi, 0] = len(people)
+            self.stats[yi, 1] = female.mean()
+            self.stats[yi, 2] = young.mean()
+            self.stats[yi, 3] = std.mean()
+        else:
+            self.stats[yi, :4] = (0, np.nan, np.nan, np.nan)
+        ready = [sum(self.ready(i, p, t) for i in self.members[p]) for p in self.posts]
+        self.stats[yi, 4] = float(np.mean(ready)) if ready else np.nan
+        self.stats[yi, 5] = float(np.mean([r > 0 for r in ready])) if ready else np.nan
+
+    def ready(self, i: int, p: int, t: float) -> bool:
+        """A planned successor who could be appointed to ``p`` now (eligible and, where the
+        post has a standard, meeting it)."""
+        m = self.m
+        if not self.qualifies(i, p, t):
+            return False
+        if not (m.ef_l[i] <= t < m.eu_l[i]):
+            return False
+        return m._meets_std_one(i, m.post_rank_l[p], t)
+
+    def at_standard(self, people: np.ndarray, t: float) -> np.ndarray:
+        """Whether each member meets the standard of the highest post they are planned for."""
+        m = self.m
+        top = {}
+        for p in self.posts:  # higher ranks come first
+            for i in self.members[p]:
+                top.setdefault(i, m.post_rank_l[p])
+        ranks = np.array([top[i] for i in people.tolist()], dtype=np.int64)
+        return m._meets_std(people, ranks, t)
+
+    def members_of(self, ranks: set[int]) -> np.ndarray:
+        """Unique members planned for posts of ``ranks``."""
+        m = self.m
+        seen = {i for p in self.posts if m.post_rank_l[p] in ranks for i in self.members[p]}
+        return np.array(sorted(seen), dtype=np.int64)
