@@ -49,11 +49,13 @@ from sim.scenario import (
     AfterHold,
     CommitteeTarget,
     FlowTarget,
+    PoolTarget,
     Reading,
     Scenario,
     StockTarget,
     UnitRuleTarget,
 )
+from sim.succession import POOL_STATS, SuccessionPlan
 from sim.training import TrainingDesk
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
@@ -136,6 +138,8 @@ class RepResult:
     n_events: int
     training: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), dtype=np.int64))
     # (n_years, n_courses, 3): nominated, started, completed
+    pool: np.ndarray = field(default_factory=lambda: np.zeros((0, len(POOL_STATS))))
+    # (n_years, len(POOL_STATS)) succession-pool statistics at year end (NaN when off)
     log: dict[str, np.ndarray] | None = field(default=None)
 
 
@@ -171,6 +175,8 @@ class Model:
         self._init_targets()
         tr = scenario.policy.training
         self.training = TrainingDesk(self, tr) if tr.enabled and tr.courses else None
+        sp = scenario.policy.succession_pool
+        self.succession = SuccessionPlan(self, sp) if sp.enabled else None
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -272,8 +278,11 @@ class Model:
         self.rule_tier_l = self.wsr_tiers.tolist()
         # Posts no policy can ever constrain, with a single source rank: the fast path.
         share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
+        sp = self.sc.policy.succession_pool
+        planned = np.isin(lay.post_rank, [RANK_CODE[r] for r in sp.ranks])
         constrained = (
-            np.array(self.std_block)[lay.post_rank]
+            (sp.enabled & sp.appoint_from_pool & planned)
+            | np.array(self.std_block)[lay.post_rank]
             | (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
             | (share_on & self.share_tiers[self.post_tier])
             | (self.long_on & (self.long_months[lay.post_rank] > 0))
@@ -867,7 +876,9 @@ class Model:
             self._retry(v, reserved=False)
             return
         hard, soft = required
-        if self.fast and not (hard or soft) and len(self.src_list[r]) == 1:
+        planned = self.succession.planned_for(p) if self.succession is not None else []
+        use_plan = bool(planned) and self.sc.policy.succession_pool.appoint_from_pool
+        if self.fast and not (hard or soft or use_plan) and len(self.src_list[r]) == 1:
             if self.std_block[r]:
                 best = self._scan_best_std(self.src_list[r][0], t, self.post_unit_l[p], r)
             else:
@@ -882,10 +893,15 @@ class Model:
             self._retry(v, reserved=False)
             return
         score = self._scores(cand, p)
-        if hard or soft:
+        if hard or soft or use_plan:
             in_hard = self._in_all(hard, cand, r, t)
             both = in_hard & self._in_all(soft, cand, r, t)
-            for ok in (both, in_hard):
+            # Pool first: the post's planned successors, within the quota rules, come first.
+            prefs = [both, in_hard]
+            if use_plan:
+                in_plan = np.isin(cand, planned)
+                prefs = [both & in_plan, in_hard & in_plan, *prefs]
+            for ok in prefs:
                 if ok.any():
                     self._appoint(int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), p)
                     return
@@ -1061,6 +1077,8 @@ class Model:
             if old_post >= 0:
                 self.women_at[self.post_unit_l[old_post]][self.post_tier_l[old_post]] -= 1
         self._schedule_next(i)
+        if self.succession is not None:
+            self.succession.appointed(i, p)
         if self.std_mode == "train_after" and self.std_req[r] and not self._meets_std_one(i, r, t):
             _Due(self.env, self.train_within, self._standard_deadline, i, self.token[i])
         if old_post >= 0:
@@ -1107,6 +1125,18 @@ class Model:
             self._index_recruits(idx)
         self._at(t + 12, self._recruit)
 
+    def _pool_review(self, _ev: Any = None) -> None:
+        """The succession pool's yearly review, or its full re-plan at the start of a term."""
+        t = self.env.now
+        year = int(t // 12)
+        sp = self.sc.policy.succession_pool
+        assert self.succession is not None
+        if year in sp.replan_years and year != self.sc.start.year:
+            self.succession.replan(t)
+        else:
+            self.succession.review(t)
+        self._at(t + 12, self._pool_review)
+
     def _log_pool_exits(self, idx: np.ndarray) -> None:
         """Pool members who left since the last intake (exits of non-holders are not counted
         in the exits table, which is about post holders)."""
@@ -1139,9 +1169,13 @@ class Model:
             (pool & self.female[:n]).sum(),
             (pool & ((t - self.birth[:n]) < rules.YOUNG_AGE_MONTHS)).sum(),
         )
+        if self.succession is not None:
+            self.succession.snapshot(yi, t)
         for k, target in enumerate(self.targets):
             if isinstance(target, StockTarget):
                 self.trajectory[k, yi] = self._stock_metric(k, target, t)
+            elif isinstance(target, PoolTarget):
+                self.trajectory[k, yi] = self._pool_metric(target, t)
             elif isinstance(target, UnitRuleTarget):
                 self.trajectory[k, yi] = self._women_staff_metric()
         self.year_count = [0, 0, 0]
@@ -1162,6 +1196,17 @@ class Model:
         if len(h) == 0:
             return math.nan
         return float(np.mean(self._holder_flags(target.group, h, t)))
+
+    def _pool_metric(self, target: PoolTarget, t: float) -> float:
+        """Share of the group among the pool members planned for posts of the target's ranks."""
+        if self.succession is None:
+            return math.nan
+        who = self.succession.members_of({RANK_CODE[r] for r in target.ranks})
+        if len(who) == 0:
+            return math.nan
+        if target.group == "at_standard":
+            return float(np.mean(self.succession.at_standard(who, t)))
+        return float(np.mean(self._holder_flags(target.group, who, t)))
 
     def _holder_flags(self, group: str, h: np.ndarray, t: float) -> np.ndarray:
         """Whether each person of ``h`` belongs to ``group`` at time ``t``."""
@@ -1248,6 +1293,12 @@ class Model:
         if first_rec < self.t0:
             first_rec += 12
         self._at(first_rec, self._recruit)
+        if self.succession is not None:
+            self.succession.replan(self.t0)
+            first_review = 12 * start_year + self.sc.policy.succession_pool.review_month - 1
+            if first_review <= self.t0:
+                first_review += 12
+            self._at(first_review, self._pool_review)
         if self.training is not None:
             first_plan = 12 * start_year + self.sc.policy.training.month - 1
             if first_plan < self.t0:
@@ -1313,7 +1364,7 @@ class Model:
         met_upper = np.zeros(nt, dtype=bool)
         years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
         for k, target in enumerate(self.targets):
-            if isinstance(target, (StockTarget, UnitRuleTarget)):
+            if isinstance(target, (StockTarget, UnitRuleTarget, PoolTarget)):
                 value[k] = self.trajectory[k, target.by - self.year0]
             elif isinstance(target, FlowTarget):
                 value[k] = self._flow_metric(k, target, appts, years)
@@ -1362,6 +1413,11 @@ class Model:
             headcount=self.headcount,
             committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
             n_events=int(n_events),
+            pool=(
+                self.succession.stats
+                if self.succession is not None
+                else np.full((self.n_years, len(POOL_STATS)), np.nan)
+            ),
             training=(
                 self.training.table
                 if self.training is not None

@@ -38,6 +38,7 @@ PER_REP = (
     "target_met_upper",
     "trajectory",
     "n_events",
+    "pool",
 )
 #: Results only ever averaged: summed over replications as they arrive, in replication order
 #: (so that floating-point sums, and so every figure, do not depend on the arrival order).
@@ -67,6 +68,7 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
         "headcount": res.headcount,
         "committee": res.committee,
         "training": res.training,
+        "pool": res.pool,
     }
 
 
@@ -153,6 +155,7 @@ class Summary:
     committee: pd.DataFrame
     n_reps: int
     n_events_mean: float
+    pool: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -162,6 +165,7 @@ class Summary:
             "flows": self.flows,
             "costs": self.costs,
             "committee": self.committee,
+            "pool": self.pool,
             "replications": self.replications,
         }
 
@@ -370,6 +374,20 @@ def summarise(
             )
     committee_df = pd.DataFrame(committee_rows)
 
+    pool_rows = []
+    pool_arr = arr.get("pool")
+    if pool_arr is not None and n and scenario.policy.succession_pool.enabled:
+        from sim.succession import POOL_STATS
+
+        for j, y in enumerate(years):
+            row = {"year": y}
+            for c, name in enumerate(POOL_STATS):
+                x = pool_arr[:, j, c]
+                x = x[~np.isnan(x)]
+                row[f"{name}_mean"] = float(x.mean()) if len(x) else math.nan
+            pool_rows.append(row)
+    pool_df = pd.DataFrame(pool_rows)
+
     rep_rows = {
         "rep": np.repeat(reps, len(targets)),
         "target": np.tile([t.id for t in targets], n),
@@ -388,6 +406,7 @@ def summarise(
         committee_df,
         n,
         float(ne.mean()) if ne is not None and n else math.nan,
+        pool_df,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "meets_standard",
     "month_index",
     "month_to_year_month",
+    "pool_service_ok",
     "promotion_service_ok",
     "promotion_window",
     "reappointment_allowed",
@@ -322,6 +323,23 @@ PROMOTION_MIN_SERVICE_MONTHS = 60
 
 MIN_MONTHS_IN_POST = 24
 """Time in the current post required before a move (Quy định 80-QĐ/TW 2022, Decree 138/2020)."""
+
+
+def pool_service_ok(months_to_retirement: float, min_service_months: float = 60.0) -> bool:
+    """Tell whether a person has enough service left to be in the succession pool.
+
+    Legal source: Quy định 50-QĐ/TW (2021) on succession planning ("quy hoạch"): a person
+    planned for a post must be of an age to serve at least one full term (60 months) in it;
+    members past that age drop out at the yearly review.
+
+    Args:
+        months_to_retirement: Months from now to the person's retirement.
+        min_service_months: Service required, 60 months (one term) by default.
+
+    Returns:
+        True if ``months_to_retirement >= min_service_months``.
+    """
+    return months_to_retirement >= min_service_months
 
 
 def promotion_service_ok(months_to_retirement: float, is_promotion: bool) -> bool:

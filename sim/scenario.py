@@ -489,6 +489,36 @@ class Standards(_Frozen):
     l2_deputy: list[Requirement] = Field(default_factory=list)
 
 
+class SuccessionPool(_Frozen):
+    """The succession pool (quy hoạch, Quy định 50-QĐ/TW 2021): planned successors of posts."""
+
+    enabled: bool = False
+    ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
+        default_factory=lambda: ["l1_head", "l1_deputy"], description="Posts that are planned."
+    )
+    per_post: Annotated[int, Field(ge=1, le=3)] = Field(3, description="At most 3 a post.")
+    posts_per_person: Annotated[int, Field(ge=1, le=3)] = Field(
+        3, description="A person is planned for at most 3 posts."
+    )
+    women_floor: Share = Field(0.25, description="At least 25% women in the pool.")
+    young_floor: Share = Field(0.15, description="At least 15% under 40 in the pool.")
+    min_service_months: Annotated[float, Field(ge=0.0, le=240.0)] = Field(
+        60.0, description="Service left to be planned: one full term."
+    )
+    replan_years: list[int] = Field(
+        default_factory=lambda: [2021, 2026],
+        description="Years of a full re-plan (a new term); other years have a review.",
+    )
+    review_month: Annotated[int, Field(ge=1, le=12)] = Field(
+        12, description="Month of the yearly review (and of a re-plan)."
+    )
+    appoint_from_pool: bool = Field(
+        True,
+        description="Pool first: a vacancy goes to one of the post's planned successors when "
+        "one is eligible (within the quota rules).",
+    )
+
+
 class Policy(_Frozen):
     """The levers an adviser can set."""
 
@@ -506,6 +536,7 @@ class Policy(_Frozen):
     )
     training: Training = Training()
     standards: Standards = Standards()
+    succession_pool: SuccessionPool = SuccessionPool()
 
 
 class Congress(_Frozen):
@@ -619,6 +650,17 @@ class CommitteeTarget(_TargetBase):
     group: Literal["women", "young"]
 
 
+class PoolTarget(_TargetBase):
+    """Share of a group among the succession-pool members planned for posts of some ranks,
+    on 31 December of the deadline year (``at_standard``: the standard of their planned post)."""
+
+    kind: Literal["pool"]
+    ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
+        description="Members planned for posts of these ranks."
+    )
+    group: Group
+
+
 class UnitRuleTarget(_TargetBase):
     """Share of units with more than the threshold of women staff that have a woman leader."""
 
@@ -626,7 +668,8 @@ class UnitRuleTarget(_TargetBase):
 
 
 Target = Annotated[
-    StockTarget | FlowTarget | CommitteeTarget | UnitRuleTarget, Field(discriminator="kind")
+    StockTarget | FlowTarget | CommitteeTarget | PoolTarget | UnitRuleTarget,
+    Field(discriminator="kind"),
 ]
 
 
@@ -689,6 +732,19 @@ class Scenario(_Frozen):
                     raise FieldError(
                         ("targets", k, "who", "blocks"),
                         f"target {t.id}: unknown block(s) {', '.join(unknown)}",
+                    )
+            if isinstance(t, PoolTarget):
+                sp = self.policy.succession_pool
+                if t.group == "long_service":
+                    raise FieldError(
+                        ("targets", k, "group"), f"target {t.id}: not a succession-pool group"
+                    )
+                missing = sorted(set(t.ranks) - set(sp.ranks))
+                if missing:
+                    raise FieldError(
+                        ("targets", k, "ranks"),
+                        f"target {t.id}: the succession pool does not plan {', '.join(missing)} "
+                        "(policy.succession_pool.ranks)",
                     )
             if isinstance(t, FlowTarget) and t.group not in FLOW_GROUPS:
                 raise FieldError(

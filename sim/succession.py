@@ -7,14 +7,18 @@ disciplined or become over age drop out at the yearly review, and the whole pool
 afresh for each five-year term. With the pool-first policy, a vacancy goes to one of the post's
 planned successors when one is eligible.
 
-Choice of successors: for each planned post (higher ranks first, then post order), slots are
-filled one by one from the post's source ranks by evaluation score, except that a slot goes to
-the best woman (or under-40) available whenever the pool's share of women (of under-40s) would
-otherwise stay below its floor. Selection is deterministic given the state.
+Choice of successors: for each planned post (higher ranks first, then post order), the plan
+first takes ceil(floor x places) women and as many under-40s (one each for three places and
+the 25% and 15% floors), then fills its other places on evaluation score, all from the post's
+source ranks, people not yet in the pool first. So every post's plan holds the floors when its
+candidates allow, and the pool's shares reach them unless the candidates run out.
+Selection is deterministic given the state.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,40 +78,56 @@ class SuccessionPlan:
         return rules.pool_service_ok(m.retire_l[i] - t, self.cfg.min_service_months)
 
     def fill(self, t: float) -> None:
+        """Fill every plan's empty places (see the module docstring for the order)."""
         m = self.m
         cfg = self.cfg
-        pool_women, pool_young, pool_n = self._composition(t)
-        by_source: dict[tuple[int, ...], np.ndarray] = {}
+        need_women = math.ceil(cfg.women_floor * cfg.per_post - 1e-9)
+        need_young = math.ceil(cfg.young_floor * cfg.per_post - 1e-9)
+        by_source: dict[tuple[int, ...], list[int]] = {}
         for p in self.posts:
             plan = self.members[p]
             if len(plan) >= cfg.per_post:
                 continue
             src = m.src_list[m.post_rank_l[p]]
             if src not in by_source:
-                by_source[src] = self._candidates(src, t)
+                by_source[src] = self._candidates(src, t).tolist()
             cand = by_source[src]
+            for want, count in (
+                (lambda i: m.female_l[i], need_women),
+                (lambda i: self._young(i, t), need_young),
+            ):
+                while len(plan) < cfg.per_post and sum(map(want, plan)) < count:
+                    pick = self._best(cand, plan, want, newcomers_first=True)
+                    if pick < 0:
+                        break
+                    self._add(plan, pick)
             while len(plan) < cfg.per_post:
-                free = [
-                    i
-                    for i in cand.tolist()
-                    if self.plans_of.get(i, 0) < cfg.posts_per_person and i not in plan
-                ]
-                if not free:
+                pick = self._best(cand, plan, lambda i: True, newcomers_first=False)
+                if pick < 0:
                     break
-                pick = free[0]
-                need_w = (pool_women) < cfg.women_floor * (pool_n + 1) - 1e-9
-                need_y = (pool_young) < cfg.young_floor * (pool_n + 1) - 1e-9
-                if need_w or need_y:
-                    for i in free:
-                        if (need_w and m.female_l[i]) or (need_y and self._young(i, t)):
-                            pick = i
-                            break
-                plan.append(pick)
-                if self.plans_of.get(pick, 0) == 0:
-                    pool_n += 1
-                    pool_women += m.female_l[pick]
-                    pool_young += self._young(pick, t)
-                self.plans_of[pick] = self.plans_of.get(pick, 0) + 1
+                self._add(plan, pick)
+
+    def _best(
+        self, cand: list[int], plan: list[int], want: Callable[[int], bool], newcomers_first: bool
+    ) -> int:
+        """The best candidate of ``want`` who can join ``plan``, -1 if none. For a floor,
+        newcomers to the pool come first (a floor counts people), then people already planned
+        for other posts; otherwise the best on evaluation score."""
+        cap = self.cfg.posts_per_person
+        fallback = -1
+        for i in cand:
+            k = self.plans_of.get(i, 0)
+            if k >= cap or i in plan or not want(i):
+                continue
+            if k == 0 or not newcomers_first:
+                return i
+            if fallback < 0:
+                fallback = i
+        return fallback
+
+    def _add(self, plan: list[int], i: int) -> None:
+        plan.append(i)
+        self.plans_of[i] = self.plans_of.get(i, 0) + 1
 
     def _candidates(self, src: tuple[int, ...], t: float) -> np.ndarray:
         """People of the source ranks who may be planned, best evaluated first."""
@@ -127,12 +147,6 @@ class SuccessionPlan:
             self.plans_of[i] = k
         else:
             self.plans_of.pop(i, None)
-
-    def _composition(self, t: float) -> tuple[int, int, int]:
-        people = list(self.plans_of)
-        women = sum(self.m.female_l[i] for i in people)
-        young = sum(self._young(i, t) for i in people)
-        return women, young, len(people)
 
     # ------------------------------------------------------------- appointing
     def planned_for(self, p: int) -> list[int]:

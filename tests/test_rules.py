@@ -21,6 +21,7 @@ from sim.rules import (
     is_young,
     month_index,
     month_to_year_month,
+    pool_service_ok,
     promotion_bounds,
     promotion_service_ok,
     promotion_window,
@@ -616,3 +617,13 @@ def test_removal_rate_scales_with_the_policy_and_falls_with_merit(
 def test_removal_rate_rejects_impossible_parameters(yearly: float, multiplier: float) -> None:
     with pytest.raises(ValueError):
         removal_rate(yearly, 0.0, -0.7, multiplier)
+
+
+# --------------------------------------------------------------------------- succession pool
+
+
+@pytest.mark.parametrize(
+    ("months", "required", "ok"), [(60, 60, True), (59.9, 60, False), (120, 60, True), (0, 0, True)]
+)
+def test_pool_service_needs_a_full_term(months: float, required: float, ok: bool) -> None:
+    assert pool_service_ok(months, required) is ok
