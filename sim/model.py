@@ -44,6 +44,7 @@ from sim.population import (
 )
 from sim.qualifications import DRAWS as QUAL_DRAWS
 from sim.qualifications import QUAL_GROUPS, QualArrays
+from sim.rotation import APPOINTMENT, ROTATION_COLUMNS, RotationDesk
 from sim.scenario import (
     RANK_CODE,
     AfterHold,
@@ -139,6 +140,9 @@ class RepResult:
     training: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), dtype=np.int64))
     # (n_years, n_courses, 3): nominated, started, completed
     pool: np.ndarray = field(default_factory=lambda: np.zeros((0, len(POOL_STATS))))
+    rotations: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, len(ROTATION_COLUMNS)), dtype=np.int64)
+    )  # (n_years, 2): rotations, young cadres sent to districts
     # (n_years, len(POOL_STATS)) succession-pool statistics at year end (NaN when off)
     log: dict[str, np.ndarray] | None = field(default=None)
 
@@ -177,6 +181,8 @@ class Model:
         self.training = TrainingDesk(self, tr) if tr.enabled and tr.courses else None
         sp = scenario.policy.succession_pool
         self.succession = SuccessionPlan(self, sp) if sp.enabled else None
+        ro = scenario.policy.rotation
+        self.rotation = RotationDesk(self, ro) if ro.enabled else None
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -280,8 +286,14 @@ class Model:
         share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
         sp = self.sc.policy.succession_pool
         planned = np.isin(lay.post_rank, [RANK_CODE[r] for r in sp.ranks])
+        ro = self.sc.policy.rotation
+        nonlocal_posts = (
+            ro.enabled & ro.nonlocal_district_heads & (lay.post_rank == L1_HEAD) & lay.post_district
+        )
+        self.nonlocal_post: list[bool] = nonlocal_posts.tolist()
         constrained = (
-            (sp.enabled & sp.appoint_from_pool & planned)
+            nonlocal_posts
+            | (sp.enabled & sp.appoint_from_pool & planned)
             | np.array(self.std_block)[lay.post_rank]
             | (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
             | (share_on & self.share_tiers[self.post_tier])
@@ -386,6 +398,8 @@ class Model:
             ("token", 0),
             ("next_kind", 0),
             ("post", GONE),
+            ("rot_last", -math.inf),
+            ("rot_count", 0),
         ):
             lst = getattr(self, name, None)
             if lst is None:
@@ -854,6 +868,10 @@ class Model:
         v = ev.arg
         t = self.env.now
         p = v.post
+        if self.rotation is not None and (
+            self.post_holder.item(p) >= 0 or v.k != self.post_nvac[p] - 1
+        ):
+            return  # filled by a rotation meanwhile (and perhaps vacant again since)
         if v.first_try is None:
             v.first_try = t
         if self.fast and self.post_plain[p]:  # no policy can apply: straight to merit
@@ -878,7 +896,12 @@ class Model:
         hard, soft = required
         planned = self.succession.planned_for(p) if self.succession is not None else []
         use_plan = bool(planned) and self.sc.policy.succession_pool.appoint_from_pool
-        if self.fast and not (hard or soft or use_plan) and len(self.src_list[r]) == 1:
+        nonlocal_first = self.nonlocal_post[p]
+        if (
+            self.fast
+            and not (hard or soft or use_plan or nonlocal_first)
+            and len(self.src_list[r]) == 1
+        ):
             if self.std_block[r]:
                 best = self._scan_best_std(self.src_list[r][0], t, self.post_unit_l[p], r)
             else:
@@ -893,14 +916,18 @@ class Model:
             self._retry(v, reserved=False)
             return
         score = self._scores(cand, p)
-        if hard or soft or use_plan:
+        if hard or soft or use_plan or nonlocal_first:
             in_hard = self._in_all(hard, cand, r, t)
             both = in_hard & self._in_all(soft, cand, r, t)
-            # Pool first: the post's planned successors, within the quota rules, come first.
+            # Pool first: the post's planned successors, within the quota rules, come first;
+            # before them, for a district secretary, non-local candidates (seed 001 §II.6).
             prefs = [both, in_hard]
             if use_plan:
                 in_plan = np.isin(cand, planned)
                 prefs = [both & in_plan, in_hard & in_plan, *prefs]
+            if nonlocal_first:
+                outside = ~self.qual.local[cand]
+                prefs = [ok & outside for ok in prefs] + prefs
             for ok in prefs:
                 if ok.any():
                     self._appoint(int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), p)
@@ -1045,6 +1072,7 @@ class Model:
                 retire - t,
                 opened,
                 held,
+                APPOINTMENT,
             )
         )
         # Move the person: spend the exit budget of the old tier, then index them in the new.
@@ -1084,6 +1112,33 @@ class Model:
         if old_post >= 0:
             self.post_holder[old_post] = GONE
             self._open_vacancy(old_post)
+
+    def _move(self, i: int, q: int, kind: int) -> None:
+        """Move holder ``i`` to the vacant post ``q`` of the same rank (a rotation): no new
+        term, no new eligibility window; the post they leave falls vacant."""
+        t = self.env.now
+        p = self.post[i]
+        r = self.post_rank_l[q]
+        assert r == self.rank_l[i] and p >= 0 and self.post_holder.item(q) < 0
+        opened = self.vacant_since.pop(q)
+        held = self.reserved_since.pop(q, -1.0)
+        female = self.female_l[i]
+        young = (t - self.birth_l[i]) < rules.YOUNG_AGE_MONTHS
+        self.appt_log.append(
+            (t, q, i, r, r, female, young, False, self.retire_l[i] - t, opened, held, kind)
+        )
+        unit = self.post_unit_l[q]
+        self.post[i] = q
+        self.unit[i] = unit
+        self.unit_l[i] = unit
+        self.post_holder[q] = i
+        self.post_holder[p] = GONE
+        if female:
+            self.women_at[unit][self.post_tier_l[q]] += 1
+            self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] -= 1
+        self.rot_last[i] = t
+        self.rot_count[i] += 1
+        self._open_vacancy(p)
 
     # --------------------------------------------------------- yearly cycle
     def _recruit(self, _ev: Any = None) -> None:
@@ -1189,6 +1244,8 @@ class Model:
         posts = self.target_post_mask[k]
         h = self.post_holder[posts]
         h = h[h >= 0]
+        if target.who.service_left_at_start_months is not None:
+            h = h[self.retire[h] - self.t0 >= target.who.service_left_at_start_months]
         limit = target.who.under_age
         if limit is not None:
             age = t - self.birth[h]
@@ -1214,6 +1271,8 @@ class Model:
             return self.qual.flags(group, h, t, self.update_months)
         if group == "at_standard":
             return self._meets_std(h, self.rank[h], t)
+        if group == "rotated":
+            return np.array([self.rot_count[i] > 0 for i in h.tolist()], dtype=bool)
         g = GROUP_CODE[group]
         if g == LONG:
             return (self.retire[h] - t) >= self.long_months[self.rank[h]]
@@ -1299,6 +1358,11 @@ class Model:
             if first_review <= self.t0:
                 first_review += 12
             self._at(first_review, self._pool_review)
+        if self.rotation is not None:
+            first_rot = 12 * start_year + self.sc.policy.rotation.month - 1
+            if first_rot < self.t0:
+                first_rot += 12
+            self._at(first_rot, self.rotation.plan)
         if self.training is not None:
             first_plan = 12 * start_year + self.sc.policy.training.month - 1
             if first_plan < self.t0:
@@ -1322,6 +1386,7 @@ class Model:
             ("service_left", float),
             ("opened", float),
             ("reserved_from", float),
+            ("move", np.int8),  # 0 appointment, 1 rotation, 2 young cadre sent to a district
         ]
         return np.array(self.appt_log, dtype=cols)
 
@@ -1330,8 +1395,9 @@ class Model:
         years = np.minimum((appts["t"] // 12).astype(np.int64) - self.year0, self.n_years - 1)
         tier = self.post_tier[appts["post"]]
         f, y = appts["female"], appts["young"]
-        for col, w in enumerate((None, f, y, f & y)):
-            np.add.at(self.appointments[:, :, col], (years, tier), 1 if w is None else w)
+        moved = appts["move"] != APPOINTMENT  # rotations fill vacancies but are no appointments
+        for col, w in enumerate((~moved, f & ~moved, y & ~moved, f & y & ~moved)):
+            np.add.at(self.appointments[:, :, col], (years, tier), w)
         # Vacancies still open at the horizon count up to its end.
         open_posts = np.fromiter(self.vacant_since.keys(), dtype=np.int64)
         opened = np.concatenate(
@@ -1413,6 +1479,11 @@ class Model:
             headcount=self.headcount,
             committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
             n_events=int(n_events),
+            rotations=(
+                self.rotation.table
+                if self.rotation is not None
+                else np.zeros((self.n_years, len(ROTATION_COLUMNS)), dtype=np.int64)
+            ),
             pool=(
                 self.succession.stats
                 if self.succession is not None
@@ -1431,6 +1502,7 @@ class Model:
     ) -> float:
         mask = self.target_post_mask[k][appts["post"]] if len(appts) else np.zeros(0, bool)
         mask &= (years >= target.from_year) & (years <= target.by)
+        mask &= appts["move"] == APPOINTMENT
         if target.first_time_only:
             mask &= appts["first"]
         g = GROUP_CODE[target.group]

@@ -24,6 +24,7 @@ class Layout:
     unit_block: np.ndarray  # int16, block index of each unit
     unit_district: np.ndarray  # bool
     unit_staff_share: np.ndarray  # float, share of women among the unit's staff
+    unit_side: np.ndarray  # int8 index into SIDES
     post_rank: np.ndarray  # int8 rank code of each post
     post_unit: np.ndarray  # int32
     post_block: np.ndarray  # int16
@@ -39,9 +40,13 @@ class Layout:
         return len(self.unit_block)
 
 
+#: Sides of the political system, for rotations party <-> government.
+SIDES = ("party", "government", "front", "council", "district")
+
+
 def build_layout(scenario: Scenario) -> Layout:
     """Lay out units and posts: heads go to the first units of a block, deputies round-robin."""
-    unit_block, unit_district, unit_share = [], [], []
+    unit_block, unit_district, unit_share, unit_side = [], [], [], []
     post_rank, post_unit = [], []
     for b_idx, block in enumerate(scenario.structure.blocks):
         first_unit = len(unit_block)
@@ -49,6 +54,8 @@ def build_layout(scenario: Scenario) -> Layout:
             unit_block.append(b_idx)
             unit_district.append(block.district)
             unit_share.append(block.staff_share(u))
+            side = block.side or ("district" if block.district else "government")
+            unit_side.append(SIDES.index(side))
         for u in range(block.heads):
             post_rank.append(L1_HEAD)
             post_unit.append(first_unit + u)
@@ -68,6 +75,7 @@ def build_layout(scenario: Scenario) -> Layout:
         unit_block=ub,
         unit_district=np.asarray(unit_district, dtype=bool),
         unit_staff_share=np.asarray(unit_share, dtype=float),
+        unit_side=np.asarray(unit_side, dtype=np.int8),
         post_rank=np.asarray(post_rank, dtype=np.int8),
         post_unit=pu,
         post_block=ub[pu],

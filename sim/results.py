@@ -50,6 +50,7 @@ STREAMED = (
     "headcount",
     "committee",
     "training",
+    "rotations",
 )
 
 
@@ -69,6 +70,7 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
         "committee": res.committee,
         "training": res.training,
         "pool": res.pool,
+        "rotations": res.rotations,
     }
 
 
@@ -350,6 +352,10 @@ def summarise(
                 row[f"reserved_months_{TIER_NAMES[tier]}"] = res[j, tier] / n
             for c, cause in enumerate(CAUSES):
                 row[f"exits_{cause}"] = ex[j, c] / n
+            rot = sums.get("rotations")
+            if rot is not None and scenario.policy.rotation.enabled:
+                row["rotations"] = rot[j, 0] / n
+                row["young_to_districts"] = rot[j, 1] / n
             if training is not None:
                 for c, course in enumerate(scenario.policy.training.courses):
                     for col, what in enumerate(("nominated", "started", "completed")):

@@ -31,6 +31,7 @@ __all__ = [
     "retirement_age_months",
     "retirement_month",
     "retirement_months",
+    "rotation_eligible",
     "term_end_outcome",
     "time_in_post_ok",
 ]
@@ -340,6 +341,33 @@ def pool_service_ok(months_to_retirement: float, min_service_months: float = 60.
         True if ``months_to_retirement >= min_service_months``.
     """
     return months_to_retirement >= min_service_months
+
+
+def rotation_eligible(
+    months_to_retirement: float,
+    months_since_last_rotation: float,
+    min_service_months: float = 120.0,
+    min_stay_months: float = 36.0,
+) -> bool:
+    """Tell whether a leader may be rotated now.
+
+    Legal source: Quy định 65-QĐ/TW (2022) on the rotation of cadres ("luân chuyển"): the
+    rotated person has at least 10 years (120 months) of service left (5 for rotations made
+    for the non-local rule), and a rotation lasts at least 3 years, so nobody is rotated again
+    within 36 months of the last rotation.
+
+    Args:
+        months_to_retirement: Months from now to the person's retirement.
+        months_since_last_rotation: Months since their last rotation (``inf`` if never).
+        min_service_months: Service left required.
+        min_stay_months: Minimum stay after a rotation.
+
+    Returns:
+        True if both conditions hold.
+    """
+    return (
+        months_to_retirement >= min_service_months and months_since_last_rotation >= min_stay_months
+    )
 
 
 def promotion_service_ok(months_to_retirement: float, is_promotion: bool) -> bool:

@@ -43,6 +43,7 @@ LeaderRank = Literal["l2_deputy", "l2_head", "l1_deputy", "l1_head"]
 Tier = Literal["pool", "l2", "l1"]
 Group = Literal[
     "at_standard",
+    "rotated",
     "women",
     "young",
     "long_service",
@@ -95,6 +96,11 @@ class Block(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: Text
     district: bool = Field(False, description="True for district-level units (huyện).")
+    side: Literal["party", "government", "front", "council", "district"] | None = Field(
+        None,
+        description="Side of the political system, for rotations party <-> government "
+        "(default: district for district blocks, government otherwise).",
+    )
     units: Annotated[int, Field(ge=1)]
     heads: Count = Field(description="Number of L1 head posts in the block (cấp trưởng).")
     deputies: Count = Field(
@@ -519,6 +525,48 @@ class SuccessionPool(_Frozen):
     )
 
 
+class Rotation(_Frozen):
+    """Yearly rotation plans (luân chuyển: Quy định 65-QĐ/TW 2022; seeds 001 §II.6, 002, 004).
+
+    A rotation moves a leader to an equivalent post that is vacant in another unit (no post is
+    created for it); the post left behind opens a vacancy chain like any other move.
+    """
+
+    enabled: bool = False
+    month: Annotated[int, Field(ge=1, le=12)] = Field(3, description="Month of the yearly plan.")
+    ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
+        default_factory=lambda: ["l1_deputy", "l2_head"], description="Ranks that are rotated."
+    )
+    share_per_year: Share = Field(
+        0.1, description="Share of the leaders in rotation age rotated each year."
+    )
+    min_service_months: Annotated[float, Field(ge=0.0, le=480.0)] = Field(
+        120.0, description="In rotation age: at least 10 years of service left."
+    )
+    min_stay_months: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        36.0, description="A rotation lasts at least 3 years: no new rotation before."
+    )
+    pool_members_only: bool = Field(
+        True, description="Rotate succession-pool members only (when the pool is on)."
+    )
+    across: Literal["unit", "side", "area"] = Field(
+        "unit",
+        description="Destination: another unit; another side (party <-> government); another "
+        "area (province <-> district).",
+    )
+    young_to_districts: Annotated[int, Field(ge=0, le=5)] = Field(
+        0,
+        description="Provincial division leaders aged up to young_max_age sent to each "
+        "district each year (seed 001 §II.6: 1-2).",
+    )
+    young_max_age: Annotated[float, Field(ge=18, le=60)] = 35.0
+    nonlocal_district_heads: bool = Field(
+        False,
+        description="District secretaries (district L1 heads) are not local: non-local "
+        "candidates come first.",
+    )
+
+
 class Policy(_Frozen):
     """The levers an adviser can set."""
 
@@ -537,6 +585,7 @@ class Policy(_Frozen):
     training: Training = Training()
     standards: Standards = Standards()
     succession_pool: SuccessionPool = SuccessionPool()
+    rotation: Rotation = Rotation()
 
 
 class Congress(_Frozen):
@@ -571,6 +620,11 @@ class Who(_Frozen):
 
     ranks: Annotated[list[LeaderRank], Field(min_length=1)]
     blocks: list[str] | None = Field(None, description="Block ids; all blocks when omitted.")
+    service_left_at_start_months: float | None = Field(
+        None,
+        description="Only holders who had this much service left at the start of the run, "
+        "e.g. 120 for leaders 'in rotation age' (10 years left, Quy định 65-QĐ/TW).",
+    )
     under_age: AgeLimit | None = Field(
         None,
         description="Only holders younger than these ages (years) on the measurement date, "

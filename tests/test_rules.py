@@ -30,6 +30,7 @@ from sim.rules import (
     retirement_age_months,
     retirement_month,
     retirement_months,
+    rotation_eligible,
     term_end_outcome,
     time_in_post_ok,
 )
@@ -627,3 +628,13 @@ def test_removal_rate_rejects_impossible_parameters(yearly: float, multiplier: f
 )
 def test_pool_service_needs_a_full_term(months: float, required: float, ok: bool) -> None:
     assert pool_service_ok(months, required) is ok
+
+
+@pytest.mark.parametrize(
+    ("left", "since", "ok"),
+    [(120, math.inf, True), (119.5, math.inf, False), (200, 36, True), (200, 35.9, False)],
+)
+def test_rotation_needs_ten_years_left_and_three_years_since_the_last(
+    left: float, since: float, ok: bool
+) -> None:
+    assert rotation_eligible(left, since) is ok
