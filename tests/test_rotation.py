@@ -78,7 +78,7 @@ def test_rotations_move_eligible_leaders_elsewhere(across: str) -> None:
 
 
 def test_rotations_are_not_appointments() -> None:
-    model, res = run(scenario(), 0)
+    _model, res = run(scenario(), 0)
     log = res.log["appointments"]
     assert int(res.appointments[:, :, 0].sum()) == int((log["move"] == 0).sum())
 
