@@ -14,7 +14,8 @@ times and the same draws for the same posts wherever their histories coincide:
 - ``posts``: per-post selection delays and quota draws, one row for each vacancy of a post;
 - ``evaluation``: the yearly evaluation noise, one child stream a year;
 - ``overflow``: draws for posts that fall vacant more often than the per-post table holds;
-- ``attributes``: per-person uniforms for qualifications and attributes, in the same chunks.
+- ``attributes``: per-person uniforms for qualifications and attributes, in the same chunks;
+- ``restructuring``: per-person uniforms for early retirement in a restructuring.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from sim.population import (
 )
 from sim.qualifications import DRAWS as QUAL_DRAWS
 from sim.qualifications import QUAL_GROUPS, QualArrays
-from sim.rotation import APPOINTMENT, ROTATION_COLUMNS, RotationDesk
+from sim.restructuring import RestructuringDesk
+from sim.rotation import APPOINTMENT, REASSIGN, ROTATION_COLUMNS, RotationDesk
 from sim.scenario import (
     RANK_CODE,
     AfterHold,
@@ -64,7 +66,15 @@ CHUNK = 1024
 #: Reappointment draws kept per person.
 TERM_DRAWS = 8
 #: Stream names, in the order their seeds are spawned. Never reorder: it would change results.
-STREAMS = ("population", "person", "posts", "evaluation", "overflow", "attributes")
+STREAMS = (
+    "population",
+    "person",
+    "posts",
+    "evaluation",
+    "overflow",
+    "attributes",
+    "restructuring",
+)
 
 GONE = -1
 # Exit causes (columns of the exits table).
@@ -75,8 +85,17 @@ CAUSES = (
     "not_reappointed",
     "removed",
     "below_standard",
+    "restructured",
 )
-RETIREMENT, OTHER_EXIT, DEATH_ILLNESS, NOT_REAPPOINTED, REMOVED, BELOW_STANDARD = range(6)
+(
+    RETIREMENT,
+    OTHER_EXIT,
+    DEATH_ILLNESS,
+    NOT_REAPPOINTED,
+    REMOVED,
+    BELOW_STANDARD,
+    RESTRUCTURED,
+) = range(7)
 # What a person's next scheduled event is.
 NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
 # Tiers as codes: 0 pool, 1 l2, 2 l1.
@@ -150,6 +169,9 @@ class RepResult:
 class Model:
     """One replication of a scenario."""
 
+    RESTRUCTURED = RESTRUCTURED
+    MOVE_REASSIGN = REASSIGN
+
     def __init__(
         self,
         scenario: Scenario,
@@ -183,6 +205,10 @@ class Model:
         self.succession = SuccessionPlan(self, sp) if sp.enabled else None
         ro = scenario.policy.rotation
         self.rotation = RotationDesk(self, ro) if ro.enabled else None
+        rs = scenario.policy.restructuring
+        self.restructuring = RestructuringDesk(self, rs) if rs.enabled else None
+        # Vacancy attempts can go stale only when posts are filled or removed outside selection.
+        self.guard_vacancies = self.rotation is not None or self.restructuring is not None
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -257,7 +283,9 @@ class Model:
         lay = self.layout
         n = lay.n_posts
         self.post_rank = lay.post_rank
-        self.post_unit = lay.post_unit
+        self.post_unit = lay.post_unit.copy()  # a restructuring may merge units
+        self.post_active: list[bool] = [True] * n
+        self.vac_closed: list[tuple[float, float, int, float]] = []  # vacancies of posts that went
         self.post_tier = TIER_OF_RANK[lay.post_rank]
         self.post_holder = np.full(n, GONE, dtype=np.int64)
         self.post_nvac = [0] * n
@@ -811,6 +839,8 @@ class Model:
 
     # -------------------------------------------------------------- vacancies
     def _open_vacancy(self, p: int) -> None:
+        if not self.post_active[p]:
+            return  # the post was abolished: it goes with its holder
         self.vacant_since[p] = self.env.now
         k = self.post_nvac[p]
         self.post_nvac[p] = k + 1
@@ -868,10 +898,10 @@ class Model:
         v = ev.arg
         t = self.env.now
         p = v.post
-        if self.rotation is not None and (
-            self.post_holder.item(p) >= 0 or v.k != self.post_nvac[p] - 1
+        if self.guard_vacancies and (
+            self.post_holder.item(p) >= 0 or v.k != self.post_nvac[p] - 1 or not self.post_active[p]
         ):
-            return  # filled by a rotation meanwhile (and perhaps vacant again since)
+            return  # filled by a move or abolished meanwhile (and perhaps vacant again since)
         if v.first_try is None:
             v.first_try = t
         if self.fast and self.post_plain[p]:  # no policy can apply: straight to merit
@@ -1136,9 +1166,51 @@ class Model:
         if female:
             self.women_at[unit][self.post_tier_l[q]] += 1
             self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] -= 1
-        self.rot_last[i] = t
-        self.rot_count[i] += 1
+        if kind != REASSIGN:
+            self.rot_last[i] = t
+            self.rot_count[i] += 1
         self._open_vacancy(p)
+
+    def _longest_vacant(self, r: int) -> int:
+        """The vacant post of rank ``r`` that has waited longest, -1 if none."""
+        best, since = -1, math.inf
+        for q, opened in self.vacant_since.items():
+            if self.post_rank_l[q] == r and opened < since:
+                best, since = q, opened
+        return best
+
+    def _abolish_post(self, p: int) -> None:
+        """Post ``p`` goes: never filled again; a vacancy it had is closed now."""
+        self.post_active[p] = False
+        if p in self.vacant_since:
+            opened = self.vacant_since.pop(p)
+            held = self.reserved_since.pop(p, -1.0)
+            self.vac_closed.append((opened, self.env.now, self.post_tier_l[p], held))
+
+    def _set_post_unit(self, posts: np.ndarray, unit: int) -> None:
+        """Posts ``posts`` now belong to ``unit`` (a merger), and so do their holders."""
+        self.post_unit[posts] = unit
+        for p in posts.tolist():
+            self.post_unit_l[p] = unit
+            i = self.post_holder.item(p)
+            if i >= 0:
+                self.unit[i] = unit
+                self.unit_l[i] = unit
+
+    def _refresh_unit_counts(self) -> None:
+        """Recount women holders by unit and tier, and the units the women-staff metric
+        looks at (those that still have posts), after a restructuring."""
+        self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
+        for p in np.flatnonzero(self.post_holder >= 0).tolist():
+            if self.female_l[self.post_holder.item(p)]:
+                self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] += 1
+        active = np.array(self.post_active)
+        kept = []
+        for u, tiers in self.metric_units:
+            at = set(self.post_tier[active & (self.post_unit == u)].tolist())
+            if at:
+                kept.append((u, [tier for tier in tiers if tier in at] or tiers))
+        self.metric_units = kept
 
     # --------------------------------------------------------- yearly cycle
     def _recruit(self, _ev: Any = None) -> None:
@@ -1358,6 +1430,8 @@ class Model:
             if first_review <= self.t0:
                 first_review += 12
             self._at(first_review, self._pool_review)
+        if self.restructuring is not None:
+            self._at(self.restructuring.when, self.restructuring.apply)
         if self.rotation is not None:
             first_rot = 12 * start_year + self.sc.policy.rotation.month - 1
             if first_rot < self.t0:
@@ -1398,17 +1472,22 @@ class Model:
         moved = appts["move"] != APPOINTMENT  # rotations fill vacancies but are no appointments
         for col, w in enumerate((~moved, f & ~moved, y & ~moved, f & y & ~moved)):
             np.add.at(self.appointments[:, :, col], (years, tier), w)
-        # Vacancies still open at the horizon count up to its end.
+        # Vacancies still open at the horizon count up to its end; vacancies of posts that
+        # were abolished count up to the abolition.
         open_posts = np.fromiter(self.vacant_since.keys(), dtype=np.int64)
+        gone = np.array(self.vac_closed, dtype=float).reshape(-1, 4)
         opened = np.concatenate(
-            [appts["opened"], np.fromiter(self.vacant_since.values(), dtype=float)]
+            [appts["opened"], np.fromiter(self.vacant_since.values(), dtype=float), gone[:, 0]]
         )
-        closed = np.concatenate([appts["t"], np.full(len(open_posts), float(self.t_end))])
-        tiers = np.concatenate([tier, self.post_tier[open_posts]])
+        closed = np.concatenate(
+            [appts["t"], np.full(len(open_posts), float(self.t_end)), gone[:, 1]]
+        )
+        tiers = np.concatenate([tier, self.post_tier[open_posts], gone[:, 2].astype(np.int64)])
         held = np.concatenate(
             [
                 appts["reserved_from"],
                 np.array([self.reserved_since.get(int(p), -1.0) for p in open_posts], dtype=float),
+                gone[:, 3],
             ]
         )
         is_held = held >= 0

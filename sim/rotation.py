@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sim.model import Model
 
 # Kinds of move in the appointment log, and columns of the yearly rotation table.
-APPOINTMENT, ROTATION, TO_DISTRICT = 0, 1, 2
+APPOINTMENT, ROTATION, TO_DISTRICT, REASSIGN = 0, 1, 2, 3
 ROTATION_COLUMNS = ("rotations", "young_to_districts")
 DISTRICT_SIDE = SIDES.index("district")
 

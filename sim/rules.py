@@ -17,6 +17,7 @@ __all__ = [
     "TERM_MONTHS",
     "YOUNG_AGE_MONTHS",
     "TermOutcome",
+    "early_retirement_uptake",
     "expected_share_probability",
     "floor_requires_group",
     "is_young",
@@ -368,6 +369,30 @@ def rotation_eligible(
     return (
         months_to_retirement >= min_service_months and months_since_last_rotation >= min_stay_months
     )
+
+
+def early_retirement_uptake(
+    months_to_retirement: float, bands: Iterable[tuple[float, float, float]]
+) -> float:
+    """The probability that a leader takes early retirement in a restructuring.
+
+    Legal source: Decree 178/2024/NĐ-CP (amended by Decree 67/2025/NĐ-CP) on policies for
+    cadres leaving in the 2024-2025 streamlining: favourable early retirement for those a few
+    years from retirement. The uptake by years to retirement is scenario data (``bands`` of
+    ``(min_years, max_years, uptake)``, half-open ``[min, max)``); outside every band it is 0.
+
+    Args:
+        months_to_retirement: Months to the person's statutory retirement.
+        bands: Uptake bands; the first containing the person applies.
+
+    Returns:
+        The uptake probability.
+    """
+    years = months_to_retirement / 12.0
+    for lo, hi, uptake in bands:
+        if lo <= years < hi:
+            return uptake
+    return 0.0
 
 
 def promotion_service_ok(months_to_retirement: float, is_promotion: bool) -> bool:

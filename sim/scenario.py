@@ -567,6 +567,57 @@ class Rotation(_Frozen):
     )
 
 
+class Merge(_Frozen):
+    """Merge the units of a block into fewer units (e.g. departments capped at 14)."""
+
+    block: str
+    into_units: Annotated[int, Field(ge=1)]
+
+
+class EarlyRetirementBand(_Frozen):
+    """Uptake of early retirement among leaders this many years from retirement."""
+
+    min_years: Annotated[float, Field(ge=0.0, le=20.0)]
+    max_years: Annotated[float, Field(gt=0.0, le=20.0)]
+    uptake: Share
+
+    @model_validator(mode="after")
+    def _check(self) -> EarlyRetirementBand:
+        if self.max_years <= self.min_years:
+            raise FieldError(("max_years",), "max_years must be above min_years")
+        return self
+
+
+class Restructuring(_Frozen):
+    """A restructuring shock on a date (SPEC §8: Resolution 60-NQ/TW, Resolution 202/2025/QH15,
+    Decree 45/2025, Decree 178/2024): units abolished or merged, deputies capped, early
+    retirement; the surplus absorbed by reassignment, attrition within a grace period, or
+    early retirement."""
+
+    enabled: bool = False
+    date: dt.date = Field(dt.date(2025, 7, 1), description="The day it takes effect.")
+    abolish_blocks: list[str] = Field(
+        default_factory=list, description="Blocks whose units are abolished (the district level)."
+    )
+    merge: list[Merge] = Field(default_factory=list)
+    deputy_cap: Annotated[int, Field(ge=0, le=20)] | None = Field(
+        None, description="Most L1 deputies a unit keeps (None: no cap)."
+    )
+    grace_months: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        60.0, description="Surplus deputies may stay this long (Decree 45/2025: up to 5 years)."
+    )
+    surplus: Literal["reassign_or_wait", "reassign_or_retire"] = Field(
+        "reassign_or_wait",
+        description="What happens to a leader whose post goes: moved to a vacant post of the "
+        "same rank, else kept as surplus until they leave or the grace period ends "
+        "(reassign_or_wait) or retired early at once (reassign_or_retire).",
+    )
+    early_retirement: list[EarlyRetirementBand] = Field(
+        default_factory=list,
+        description="Uptake of early retirement by years to retirement (Decree 178/2024).",
+    )
+
+
 class Policy(_Frozen):
     """The levers an adviser can set."""
 
@@ -586,6 +637,7 @@ class Policy(_Frozen):
     standards: Standards = Standards()
     succession_pool: SuccessionPool = SuccessionPool()
     rotation: Rotation = Rotation()
+    restructuring: Restructuring = Restructuring()
 
 
 class Congress(_Frozen):
@@ -841,6 +893,28 @@ class Scenario(_Frozen):
                             ("targets", k, name),
                             f"target {t.id}: a share target needs a {name} in [0, 1]",
                         )
+        rs = self.policy.restructuring
+        if rs.enabled and not (self.start <= rs.date <= self.end):
+            raise FieldError(
+                ("policy", "restructuring", "date"),
+                f"restructuring date {rs.date} is outside the horizon",
+            )
+        for k, b in enumerate(rs.abolish_blocks):
+            if b not in block_ids:
+                raise FieldError(
+                    ("policy", "restructuring", "abolish_blocks", k), f"unknown block {b}"
+                )
+        for k, mg in enumerate(rs.merge):
+            block = next((b for b in self.structure.blocks if b.id == mg.block), None)
+            if block is None:
+                raise FieldError(
+                    ("policy", "restructuring", "merge", k, "block"), f"unknown block {mg.block}"
+                )
+            if mg.into_units > block.units:
+                raise FieldError(
+                    ("policy", "restructuring", "merge", k, "into_units"),
+                    f"block {mg.block} has {block.units} units: cannot merge into {mg.into_units}",
+                )
         if self.congress is not None:
             for k, d in enumerate(self.congress.dates):
                 if not (self.start <= d <= self.end):

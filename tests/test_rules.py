@@ -16,6 +16,7 @@ from sim.rules import (
     TERM_MONTHS,
     YOUNG_AGE_MONTHS,
     TermOutcome,
+    early_retirement_uptake,
     expected_share_probability,
     floor_requires_group,
     is_young,
@@ -638,3 +639,11 @@ def test_rotation_needs_ten_years_left_and_three_years_since_the_last(
     left: float, since: float, ok: bool
 ) -> None:
     assert rotation_eligible(left, since) is ok
+
+
+@pytest.mark.parametrize(
+    ("months", "uptake"), [(0, 0.0), (23.9, 0.0), (24, 0.3), (59.9, 0.3), (60, 0.1), (130, 0.0)]
+)
+def test_early_retirement_uptake_by_band(months: float, uptake: float) -> None:
+    bands = [(2.0, 5.0, 0.3), (5.0, 10.0, 0.1)]
+    assert early_retirement_uptake(months, bands) == uptake

@@ -78,7 +78,8 @@ def test_every_variant_applies(qb: Scenario, name: str) -> None:
         node = dumped
         for part in dotted.split("."):
             node = node[part]
-        assert node == value, f"variant {name}: {dotted} is {node!r}, expected {value!r}"
+        expected = json.loads(json.dumps(value, default=lambda o: o.isoformat()))  # dates
+        assert node == expected, f"variant {name}: {dotted} is {node!r}, expected {value!r}"
     # The base scenario is untouched.
     assert qb == load_scenario(BUNDLED)
 

@@ -1,0 +1,125 @@
+"""A restructuring shock on a date: units abolished or merged, deputies capped, early retirement.
+
+SPEC §8 (Resolution 60-NQ/TW and Resolution 202/2025/QH15: the district level abolished from
+1 July 2025; Decree 45/2025: departments capped, merged units keeping surplus deputies for up
+to 5 years; Decree 178/2024 as amended by 67/2025: early retirement on favourable terms).
+
+On the date, in this order:
+
+1. posts go: every post of an abolished block; the head posts of units merged into another
+   (their deputies' posts move to the merged unit); deputy posts beyond the cap of a unit
+   (vacant ones first, then those whose holders retire soonest). A post that goes is never
+   filled again; a vacancy it had is closed.
+2. early retirement: each leader takes it with the uptake of their band of years to
+   retirement (one uniform draw a person, from the ``restructuring`` stream);
+3. the surplus (leaders whose post went and who stayed) are moved to a vacant post of their
+   rank elsewhere, longest-waiting first; those left over wait as surplus until they leave or
+   the grace period ends (``reassign_or_wait``), or retire at once (``reassign_or_retire``).
+   At the end of the grace period the remaining surplus are moved if a post is free, else
+   they leave.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim import rules
+from sim.population import L1_DEPUTY, L1_HEAD
+from sim.scenario import Restructuring
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+
+class RestructuringDesk:
+    """The restructuring of one replication."""
+
+    def __init__(self, model: Model, cfg: Restructuring) -> None:
+        self.m = model
+        self.cfg = cfg
+        d = cfg.date
+        self.when = 12 * d.year + d.month - 1 + (d.day - 1) / 31.0
+        self.bands = [(b.min_years, b.max_years, b.uptake) for b in cfg.early_retirement]
+        self.surplus: list[int] = []  # posts that went while held
+        self.gone_posts = 0
+        self.early = 0
+
+    def apply(self, _ev: Any = None) -> None:
+        m = self.m
+        t = m.env.now
+        lay = m.layout
+        cut = np.zeros(lay.n_posts, dtype=bool)
+        blocks = [lay.block_ids.index(b) for b in self.cfg.abolish_blocks]
+        cut |= np.isin(lay.post_block, blocks)
+        for mg in self.cfg.merge:
+            b = lay.block_ids.index(mg.block)
+            units = np.flatnonzero(lay.unit_block == b).tolist()
+            keep = units[: mg.into_units]
+            for j, u in enumerate(units[mg.into_units :]):
+                target = keep[j % len(keep)]
+                posts = np.flatnonzero(m.post_unit == u)
+                cut[posts[m.post_rank[posts] == L1_HEAD]] = True
+                m._set_post_unit(posts, target)
+        if self.cfg.deputy_cap is not None:
+            cut |= self._over_cap(cut, t)
+        for p in np.flatnonzero(cut).tolist():
+            if m.post_active[p]:
+                self.gone_posts += 1
+                m._abolish_post(p)
+                if m.post_holder.item(p) >= 0:
+                    self.surplus.append(p)
+        # Early retirement, surplus or not.
+        if self.bands:
+            u = m.rng["restructuring"].random(m.cap)
+            holders = m.post_holder[m.post_holder >= 0].tolist()
+            for i in holders:
+                if u[i] < rules.early_retirement_uptake(m.retire_l[i] - t, self.bands):
+                    m._exit(i, m.RESTRUCTURED)
+                    self.early += 1
+        self._absorb(t, final=self.cfg.surplus == "reassign_or_retire")
+        if self.surplus:
+            m._at(t + self.cfg.grace_months, self._grace_end)
+        m._refresh_unit_counts()
+
+    def _over_cap(self, cut: np.ndarray, t: float) -> np.ndarray:
+        """Deputy posts beyond the cap of their unit: vacant ones first, then those whose
+        holders retire soonest."""
+        m = self.m
+        over = np.zeros_like(cut)
+        cap = self.cfg.deputy_cap
+        assert cap is not None
+        deputies = np.flatnonzero((m.post_rank == L1_DEPUTY) & ~cut & np.array(m.post_active))
+        for u in np.unique(m.post_unit[deputies]).tolist():
+            posts = deputies[m.post_unit[deputies] == u]
+            if len(posts) <= cap:
+                continue
+            holder = m.post_holder[posts]
+            left = np.where(holder >= 0, m.retire[np.maximum(holder, 0)] - t, -np.inf)
+            order = np.lexsort((posts, left))  # vacant (-inf) first, then soonest to retire
+            over[posts[order[: len(posts) - cap]]] = True
+        return over
+
+    def _absorb(self, t: float, final: bool) -> None:
+        """Move the surplus to vacant posts of their rank; the rest wait or, if ``final``,
+        leave."""
+        m = self.m
+        waiting = []
+        for p in self.surplus:
+            i = m.post_holder.item(p)
+            if i < 0:
+                continue  # left meanwhile: the post is simply gone
+            if m.retire_l[i] <= t:
+                continue  # retires this very moment: their retirement is already scheduled
+            q = m._longest_vacant(m.post_rank_l[p])
+            if q >= 0:
+                m._move(i, q, m.MOVE_REASSIGN)
+            elif final:
+                m._exit(i, m.RESTRUCTURED)
+            else:
+                waiting.append(p)
+        self.surplus = waiting
+
+    def _grace_end(self, _ev: Any = None) -> None:
+        self._absorb(self.m.env.now, final=True)
