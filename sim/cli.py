@@ -18,7 +18,9 @@ from rich.table import Table
 
 from sim import __version__
 from sim.model import Model
+from sim.population import build_layout
 from sim.results import Collector, event_log_frames, metadata, write_outputs
+from sim.roster import RosterError, load_roster, roster_frame
 from sim.runner import make_runner, run_many
 from sim.scenario import (
     Scenario,
@@ -181,6 +183,14 @@ def run(
     log: Annotated[
         bool, typer.Option("--log", help="Also write the event log of replication 0 (needs --out).")
     ] = False,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            help="Start from a real (anonymised) roster, CSV or Excel, instead of a synthetic "
+            "population (see docs/ROSTER.md).",
+        ),
+    ] = None,
 ) -> None:
     """Run a Monte Carlo study of a scenario and report P(target met)."""
     overrides = list(set_ or [])
@@ -188,6 +198,12 @@ def run(
         sc, path = _load(scenario, overrides, variant)
     except ScenarioError as exc:
         raise _fail(f"invalid scenario\n{exc}") from None
+    people = None
+    if roster is not None:
+        try:
+            people = load_roster(roster, sc, build_layout(sc))
+        except RosterError as exc:
+            raise _fail(str(exc)) from None
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -221,7 +237,7 @@ def run(
                 el = time.perf_counter() - started
                 progress.update(task, advance=k, rate=f"{done / el:.1f} rep/s" if el > 0 else "")
 
-            for res in run_many(sc, seed, reps, runner, progress=tick):
+            for res in run_many(sc, seed, reps, runner, progress=tick, roster=people):
                 collector.add(res)
     except KeyboardInterrupt:
         interrupted = True
@@ -238,6 +254,7 @@ def run(
         f"scenario {path} | hash {sc.digest()} | seed {seed} | "
         f"{summary.n_reps} replications in {elapsed:.1f} s with {workers} worker(s)"
         + (f" | variant {variant}" if variant else "")
+        + (f" | roster {roster} ({len(people.ids)} people)" if people is not None else "")
         + (f" | overrides {' '.join(overrides)}" if overrides else ""),
         highlight=False,
         markup=False,
@@ -246,10 +263,12 @@ def run(
     if out is not None:
         meta = metadata(sc, seed, reps, summary.n_reps, overrides, workers, str(path), variant)
         meta["elapsed_seconds"] = round(elapsed, 3)
+        if people is not None:
+            meta["roster"] = {"file": str(roster), "people": len(people.ids)}
         try:
             write_outputs(summary, out, meta)
             if log:
-                model = Model(sc, seed, 0, keep_log=True)
+                model = Model(sc, seed, 0, keep_log=True, roster=people)
                 frames = event_log_frames(model.run(), model.layout)
                 for name, df in frames.items():
                     df.to_csv(out / f"{name}.csv", index=False)
@@ -263,6 +282,58 @@ def run(
         )
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command("roster")
+def roster_cmd(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A bundled scenario name or a path to a YAML file."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The roster to write: .csv or .xlsx.")
+    ] = Path("roster.csv"),
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="Check this roster against the scenario instead."),
+    ] = None,
+) -> None:
+    """Write the synthetic starting population of a scenario as a roster (a template to fill
+    with real, anonymised people), or check a roster with --check."""
+    try:
+        sc, _path = _load(scenario, list(set_ or []), variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    if check is not None:
+        try:
+            found = load_roster(check, sc, build_layout(sc))
+        except RosterError as exc:
+            raise _fail(str(exc)) from None
+        holders = int((found.people.post >= 0).sum())
+        out_console.print(
+            f"[green]valid roster:[/] {escape(str(check))}: {len(found.ids)} people, "
+            f"{holders} of {build_layout(sc).n_posts} posts held, "
+            f"{len(found.ids) - holders} in the specialist pool",
+            highlight=False,
+        )
+        return
+    frame = roster_frame(Model(sc, seed, 0))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".xlsx":
+            frame.to_excel(out, index=False)
+        elif out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            raise _fail(f"{out}: write a .csv or .xlsx file")
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}", 1) from None
+    out_console.print(f"wrote {len(frame)} people to {out}", highlight=False)
 
 
 @app.command()

@@ -46,6 +46,7 @@ from sim.population import (
 from sim.qualifications import DRAWS as QUAL_DRAWS
 from sim.qualifications import QUAL_GROUPS, QualArrays
 from sim.restructuring import RestructuringDesk
+from sim.roster import Roster
 from sim.rotation import APPOINTMENT, REASSIGN, ROTATION_COLUMNS, RotationDesk
 from sim.scenario import (
     RANK_CODE,
@@ -181,8 +182,10 @@ class Model:
         keep_log: bool = False,
         layout: Layout | None = None,
         fast: bool = True,
+        roster: Roster | None = None,
     ) -> None:
         self.sc = scenario
+        self.roster = roster  # start from a real roster instead of a synthetic population
         self.fast = fast  # use the sorted-scan selection where it applies (same results)
         self.rep = rep
         self.keep_log = keep_log
@@ -339,7 +342,10 @@ class Model:
             self.metric_units.append((u, [tier for tier in rule_tiers if tier in at]))
 
     def _init_people(self) -> None:
-        people = build_people(self.rng["population"], self.sc, self.layout)
+        if self.roster is not None:
+            people = self.roster.people
+        else:
+            people = build_people(self.rng["population"], self.sc, self.layout)
         n0 = len(people.female)
         self.n = 0
         self.cap = 0
@@ -370,6 +376,10 @@ class Model:
         for code, shares in ((0, quals.pool), (1, quals.l2), (2, quals.l1)):
             who = idx[tier == code]
             self.qual.assign(who, shares, self.attr_u[who], self.t0, self.update_months)
+        if self.roster is not None:  # what the roster says replaces the drawn values
+            for col, values in self.roster.quals.items():
+                target = "update_t" if col == "knowledge_update" else col
+                getattr(self.qual, target)[idx] = values
         # Women holding posts, by unit and tier (for the women-staff rule).
         self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
         for i in holders[people.female[holders]].tolist():
@@ -381,6 +391,9 @@ class Model:
         self._init_mirrors()
         self._refresh_scores(self.sc.start.year)
         self._schedule_first(holders)
+        # Posts a roster leaves empty start vacant.
+        for p in np.flatnonzero(self.post_holder < 0).tolist():
+            self._open_vacancy(p)
 
     def _alloc(self, cap: int) -> None:
         """Grow the person arrays to at least ``cap`` slots, drawing per-person uniforms."""

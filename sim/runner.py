@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sim.model import Model, RepResult
 from sim.population import Layout, build_layout
+from sim.roster import Roster
 from sim.scenario import Scenario
 
 
@@ -24,47 +25,56 @@ class RepTask:
 
 
 def run_replication(
-    scenario: Scenario, seed: int, rep: int, layout: Layout | None = None, keep_log: bool = False
+    scenario: Scenario,
+    seed: int,
+    rep: int,
+    layout: Layout | None = None,
+    keep_log: bool = False,
+    roster: Roster | None = None,
 ) -> RepResult:
-    """Run one replication: a pure function of (scenario, seed, rep)."""
-    return Model(scenario, seed, rep, keep_log=keep_log, layout=layout).run()
+    """Run one replication: a pure function of (scenario, roster, seed, rep)."""
+    return Model(scenario, seed, rep, keep_log=keep_log, layout=layout, roster=roster).run()
 
 
-def run_batch(scenario: Scenario, task: RepTask) -> list[RepResult]:
+def run_batch(scenario: Scenario, task: RepTask, roster: Roster | None = None) -> list[RepResult]:
     """Run a batch of replications of one scenario (the worker's unit of work)."""
     layout = build_layout(scenario)
-    return [run_replication(scenario, task.seed, r, layout) for r in task.reps]
+    return [run_replication(scenario, task.seed, r, layout, roster=roster) for r in task.reps]
 
 
 class Runner(Protocol):
     """Runs replications and yields their results as they finish (in any order)."""
 
     def results(
-        self, scenario: Scenario, seed: int, reps: Iterable[int]
+        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
     ) -> Iterator[RepResult]: ...
 
 
 class SequentialRunner:
     """Runs every replication in this process, in order."""
 
-    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
+    def results(
+        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
+    ) -> Iterator[RepResult]:
         layout = build_layout(scenario)
         for r in reps:
-            yield run_replication(scenario, seed, r, layout)
+            yield run_replication(scenario, seed, r, layout, roster=roster)
 
 
 # Worker-side state: the scenario is sent once per worker, not once per batch.
 _WORKER_SCENARIO: Scenario | None = None
+_WORKER_ROSTER: Roster | None = None
 
 
-def _init_worker(scenario: Scenario) -> None:
-    global _WORKER_SCENARIO
+def _init_worker(scenario: Scenario, roster: Roster | None = None) -> None:
+    global _WORKER_SCENARIO, _WORKER_ROSTER
     _WORKER_SCENARIO = scenario
+    _WORKER_ROSTER = roster
 
 
 def _worker_batch(task: RepTask) -> list[RepResult]:
     assert _WORKER_SCENARIO is not None, "worker not initialised"
-    return run_batch(_WORKER_SCENARIO, task)
+    return run_batch(_WORKER_SCENARIO, task, _WORKER_ROSTER)
 
 
 def default_start_method() -> str:
@@ -84,7 +94,9 @@ class ProcessPoolRunner:
         self.batch = batch
         self.start_method = start_method or default_start_method()
 
-    def results(self, scenario: Scenario, seed: int, reps: Iterable[int]) -> Iterator[RepResult]:
+    def results(
+        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
+    ) -> Iterator[RepResult]:
         reps = list(reps)
         if not reps:
             return
@@ -92,7 +104,10 @@ class ProcessPoolRunner:
         tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
         ctx = mp.get_context(self.start_method)
         pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(scenario,)
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(scenario, roster),
         )
         finished = False
         try:
@@ -133,10 +148,11 @@ def run_many(
     reps: int,
     runner: Runner | None = None,
     progress: Callable[[int], None] | None = None,
+    roster: Roster | None = None,
 ) -> Iterator[RepResult]:
     """Yield the results of replications ``0 .. reps - 1`` as they finish."""
     runner = runner or SequentialRunner()
-    for res in runner.results(scenario, seed, range(reps)):
+    for res in runner.results(scenario, seed, range(reps), roster=roster):
         if progress is not None:
             progress(1)
         yield res
