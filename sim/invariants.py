@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from sim.model import GONE, RETIREMENT, RepResult
+from sim.scenario import Scenario
 
 EPS = 1e-9
 
@@ -100,3 +103,24 @@ def check_invariants(result: RepResult, post_rank: np.ndarray) -> list[str]:
         if rank[i] == GONE and i not in exited:
             errors.append(f"person {i} held a post and is gone without a logged exit")
     return errors
+
+
+def check_scenario_replications(
+    scenario: Scenario, seed: int, reps: Iterable[int]
+) -> list[tuple[int, list[str]]]:
+    """Run replications ``reps`` with their event logs and check each one's invariants.
+
+    Returns ``(rep, violations)`` for every replication with a violation (empty if none).
+    A plain function of picklable arguments, so that a process pool can share the work.
+    """
+    from sim.model import Model
+    from sim.population import build_layout
+
+    layout = build_layout(scenario)
+    bad = []
+    for rep in reps:
+        model = Model(scenario, seed, rep, keep_log=True, layout=layout)
+        errors = check_invariants(model.run(), layout.post_rank)
+        if errors:
+            bad.append((rep, errors))
+    return bad
