@@ -3,7 +3,10 @@
 Everything is measured in one run of this script, so ratios compare like with like on a
 shared, noisy machine; engine and bare-SimPy batches are interleaved and medians reported.
 
-    python benchmarks/bench_core.py [--scenario quang_binh] [--reps 1000] [--quick]
+    python benchmarks/bench_core.py [--scenario quang_binh|heaviest|NAME] [--reps 1000] [--quick]
+
+``--scenario heaviest`` picks the bundled scenario (as planned) that takes longest per
+replication, with every mechanism it switches on.
 
 Goals (2-core machine): 1,000 replications of the default scenario over its horizon in under
 30 s with 2 workers; our cost per event within 3x of bare SimPy; a 2-worker speed-up of at
@@ -29,7 +32,26 @@ sys.path.insert(0, str(ROOT))
 from sim.model import Model  # noqa: E402
 from sim.population import build_layout  # noqa: E402
 from sim.runner import ProcessPoolRunner, SequentialRunner  # noqa: E402
-from sim.scenario import load_scenario, resolve_scenario_path  # noqa: E402
+from sim.scenario import (  # noqa: E402
+    bundled_scenarios_dir,
+    load_scenario,
+    resolve_scenario_path,
+)
+
+
+def heaviest_scenario() -> str:
+    """The bundled scenario with the longest replications (two timed replications each)."""
+    times = {}
+    for path in sorted(bundled_scenarios_dir().glob("*.yaml")):
+        sc = load_scenario(path)
+        layout = build_layout(sc)
+        Model(sc, 1, 99, layout=layout).run()  # warm-up
+        t0 = time.perf_counter()
+        for rep in range(2):
+            Model(sc, 1, rep, layout=layout).run()
+        times[str(path)] = time.perf_counter() - t0
+        print(f"  {path.stem}: {times[str(path)] / 2 * 1000:.0f} ms a replication")
+    return max(times, key=lambda k: times[k])
 
 
 def bare_simpy(n_events: int, n_procs: int, seed: int) -> float:
@@ -89,7 +111,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small counts (about 30 s)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
-    path = str(resolve_scenario_path(args.scenario))
+    if args.scenario == "heaviest":
+        print("finding the heaviest bundled scenario")
+        path = heaviest_scenario()
+    else:
+        path = str(resolve_scenario_path(args.scenario))
     sc = load_scenario(path)
     layout = build_layout(sc)
     rounds, per_round = (3, 4) if args.quick else (7, 12)
