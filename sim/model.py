@@ -966,7 +966,9 @@ class Model:
             # before them, for a district secretary, non-local candidates (seed 001 §II.6).
             prefs = [both, in_hard]
             if use_plan:
-                in_plan = np.isin(cand, planned)
+                in_plan = cand == planned[0]  # at most three people: cheaper than isin
+                for other in planned[1:]:
+                    in_plan |= cand == other
                 prefs = [both & in_plan, in_hard & in_plan, *prefs]
             if nonlocal_first:
                 outside = ~self.qual.local[cand]

@@ -18,7 +18,6 @@ Selection is deterministic given the state.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -83,47 +82,66 @@ class SuccessionPlan:
         cfg = self.cfg
         need_women = math.ceil(cfg.women_floor * cfg.per_post - 1e-9)
         need_young = math.ceil(cfg.young_floor * cfg.per_post - 1e-9)
-        by_source: dict[tuple[int, ...], list[int]] = {}
+        lists: dict[tuple[int, ...], dict[str, list[int]]] = {}
+        self._ptr: dict[tuple[tuple[int, ...], str, bool], int] = {}
         for p in self.posts:
             plan = self.members[p]
             if len(plan) >= cfg.per_post:
                 continue
             src = m.src_list[m.post_rank_l[p]]
-            if src not in by_source:
-                by_source[src] = self._candidates(src, t).tolist()
-            cand = by_source[src]
-            for want, count in (
-                (lambda i: m.female_l[i], need_women),
-                (lambda i: self._young(i, t), need_young),
-            ):
-                while len(plan) < cfg.per_post and sum(map(want, plan)) < count:
-                    pick = self._best(cand, plan, want, newcomers_first=True)
+            if src not in lists:
+                cand = self._candidates(src, t).tolist()
+                lists[src] = {
+                    "all": cand,
+                    "women": [i for i in cand if m.female_l[i]],
+                    "young": [i for i in cand if self._young(i, t)],
+                }
+            groups = lists[src]
+            for kind, count in (("women", need_women), ("young", need_young)):
+                flag = groups[kind]
+                members = set(flag)
+                while len(plan) < cfg.per_post and sum(i in members for i in plan) < count:
+                    pick = self._best(groups[kind], (src, kind, True), plan, newcomers=True)
+                    if pick < 0:
+                        pick = self._best(groups[kind], (src, kind, False), plan, False)
                     if pick < 0:
                         break
                     self._add(plan, pick)
             while len(plan) < cfg.per_post:
-                pick = self._best(cand, plan, lambda i: True, newcomers_first=False)
+                pick = self._best(groups["all"], (src, "all", False), plan, newcomers=False)
                 if pick < 0:
                     break
                 self._add(plan, pick)
 
     def _best(
-        self, cand: list[int], plan: list[int], want: Callable[[int], bool], newcomers_first: bool
+        self,
+        cand: list[int],
+        key: tuple[tuple[int, ...], str, bool],
+        plan: list[int],
+        newcomers: bool,
     ) -> int:
-        """The best candidate of ``want`` who can join ``plan``, -1 if none. For a floor,
-        newcomers to the pool come first (a floor counts people), then people already planned
-        for other posts; otherwise the best on evaluation score."""
+        """The best of ``cand`` (sorted best first) who can join ``plan``: below the cap of
+        plans a person and, with ``newcomers``, in no plan yet; -1 if none.
+
+        People only gain plans during a fill, so whoever fails that test at the head of the
+        list fails it for good: a pointer a list moves past them once (linear in all)."""
         cap = self.cfg.posts_per_person
-        fallback = -1
-        for i in cand:
-            k = self.plans_of.get(i, 0)
-            if k >= cap or i in plan or not want(i):
+        plans_of = self.plans_of
+        k = self._ptr.get(key, 0)
+        while k < len(cand):
+            c = plans_of.get(cand[k], 0)
+            if c >= cap or (newcomers and c > 0):
+                k += 1
+            else:
+                break
+        self._ptr[key] = k
+        for j in range(k, len(cand)):
+            i = cand[j]
+            c = plans_of.get(i, 0)
+            if c >= cap or (newcomers and c > 0) or i in plan:
                 continue
-            if k == 0 or not newcomers_first:
-                return i
-            if fallback < 0:
-                fallback = i
-        return fallback
+            return i
+        return -1
 
     def _add(self, plan: list[int], i: int) -> None:
         plan.append(i)
