@@ -465,8 +465,9 @@ class Training(_Frozen):
     )
     priority: Literal["standard_first", "merit_first", "youngest_first"] = Field(
         "standard_first",
-        description="Who is sent first: standard_first (post holders below the standard of "
-        "their post, then leaders before specialists, then merit), merit_first, youngest_first.",
+        description="Who is sent first: standard_first (succession-pool members below the "
+        "standard of their planned post, then post holders below the standard of their post, "
+        "then leaders before specialists, then merit), merit_first, youngest_first.",
     )
     courses: list[Course] = Field(default_factory=list)
 

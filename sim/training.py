@@ -77,8 +77,17 @@ class TrainingDesk:
         elif self.cfg.priority == "youngest_first":
             order = np.lexsort((who, -m.birth[who]))
         else:  # standard_first
+            # First succession-pool members below the standard of the post they are planned
+            # for, then holders below the standard of their own post, then leaders before
+            # specialists, then merit.
+            planned = np.zeros(len(who), dtype=bool)
+            if m.succession is not None and m.succession.plans_of:
+                in_pool = np.array([i in m.succession.plans_of for i in who.tolist()])
+                if in_pool.any():
+                    members = who[in_pool]
+                    planned[in_pool] = ~m.succession.at_standard(members, t)
             below = ~m._meets_std(who, rank[who], t) & (rank[who] > 0)
-            order = np.lexsort((who, -m.score[who], -rank[who], ~below))
+            order = np.lexsort((who, -m.score[who], -rank[who], ~below, ~planned))
         return who[order[: course.intake_per_year]]
 
     def lacks(self, course: Course, who: np.ndarray, t: float) -> np.ndarray:

@@ -146,3 +146,17 @@ def test_unknown_requirement_is_rejected() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(BUNDLED).with_overrides({"policy.standards.l1_head": ["charisma"]})
     assert "policy.standards.l1_head" in str(info.value)
+
+
+def test_pool_members_below_their_planned_standard_go_first() -> None:
+    """With the succession pool on, the default priority nominates its members who lack the
+    standard of their planned post before anyone else."""
+    sc = scenario(seats=5).with_overrides({"policy.succession_pool.enabled": True})
+    model = Model(sc, seed=8, rep=0)
+    model.succession.replan(model.t0)
+    desk = model.training
+    nominees = desk.nominees(0, desk.courses[0], model.t0)
+    members = np.array(sorted(model.succession.plans_of))
+    needy = set(members[~model.succession.at_standard(members, model.t0)].tolist())
+    assert len(needy) >= len(nominees) > 0
+    assert set(nominees.tolist()) <= needy
