@@ -668,35 +668,6 @@ class Model:
                 return i if score[i] + bonus > best_score else best
         return best
 
-    def _scan_best_std(self, s: int, t: float, unit: int, r: int) -> int:
-        """:meth:`_scan_best` among those who meet the standard of rank ``r`` (enforcement
-        ``block``): people below it stay in the lists but are passed over."""
-        waiting = self.waiting[s]
-        while waiting and waiting[0][0] <= t:
-            _, i = heapq.heappop(waiting)
-            if self.rank_l[i] == s and self.ef_l[i] <= t:
-                self._insert_sorted(s, i)
-        rank, ef, eu, units, score = self.rank_l, self.ef_l, self.eu_l, self.unit_l, self.score_l
-        ids, keys = self.order_ids[s], self.order_keys[s]
-        bonus = self.same_unit_bonus
-        best, best_adj = -1, -math.inf
-        j = 0
-        while j < len(ids):
-            i = ids[j]
-            if rank[i] != s or t >= eu[i]:
-                del ids[j], keys[j]
-                continue
-            j += 1
-            sc = score[i]
-            if sc + bonus <= best_adj:
-                break
-            if ef[i] > t or not self._meets_std_one(i, r, t):
-                continue
-            adj = sc + bonus if units[i] == unit else sc
-            if adj > best_adj:
-                best, best_adj = i, adj
-        return best
-
     def _meets_std(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
         """Whether each person of ``who`` meets the standard of the rank beside them."""
         ok = np.ones(len(who), dtype=bool)
@@ -942,13 +913,12 @@ class Model:
         nonlocal_first = self.nonlocal_post[p]
         if (
             self.fast
-            and not (hard or soft or use_plan or nonlocal_first)
+            and not (hard or soft or use_plan or nonlocal_first or self.std_block[r])
             and len(self.src_list[r]) == 1
         ):
-            if self.std_block[r]:
-                best = self._scan_best_std(self.src_list[r][0], t, self.post_unit_l[p], r)
-            else:
-                best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
+            # (With a blocking standard the vectorised path below checks it for everyone at
+            # once: far cheaper than person by person when few meet it.)
+            best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
             if best < 0:
                 self._retry(v, reserved=False)
             else:

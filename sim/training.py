@@ -1,11 +1,14 @@
 """Training: yearly training plans send people to courses whose seats are SimPy resources.
 
-Each course is a :class:`simpy.PriorityResource` with one place per seat. At the yearly plan,
-the policy ranks the people who lack the course's qualification and nominates the first
-``intake_per_year``; each nominee is a SimPy process that queues for a place (earlier plans
-and higher ranks on the list first), studies for the course's duration and then holds the
-qualification. Someone who leaves while queueing gives up the place; someone who leaves during
-the course keeps the place until it ends (the seat is spent) and graduates nowhere.
+Each course is a :class:`simpy.Resource` with one place per seat. At the yearly plan, the
+policy ranks the people who lack the course's qualification and nominates the first
+``intake_per_year``; each nominee is a SimPy process that queues for a place, studies for the
+course's duration and then holds the qualification. Nominees ask for places in the order of
+the plan's list, and plans come once a year, so the first-come-first-served queue serves
+earlier plans first and, within a plan, the policy's order (a priority queue would give the
+same order at a higher cost). Someone who leaves while queueing gives up the place; someone
+who leaves during the course keeps the place until it ends (the seat is spent) and graduates
+nowhere.
 
 Selection is deterministic given the state, so training draws no random numbers.
 """
@@ -35,7 +38,7 @@ class TrainingDesk:
         self.m = model
         self.cfg = cfg
         self.courses: list[Course] = list(cfg.courses)
-        self.seats = [simpy.PriorityResource(model.env, capacity=c.seats) for c in self.courses]
+        self.seats = [simpy.Resource(model.env, capacity=c.seats) for c in self.courses]
         self.enrolled: list[set[int]] = [set() for _ in self.courses]
         self.table = np.zeros((model.n_years, len(self.courses), 3), dtype=np.int64)
 
@@ -47,12 +50,10 @@ class TrainingDesk:
         yi = m._year_index(t)
         for c_idx, course in enumerate(self.courses):
             nominees = self.nominees(c_idx, course, t)
-            for pos, i in enumerate(nominees.tolist()):
+            for i in nominees.tolist():
                 self.enrolled[c_idx].add(i)
                 self.table[yi, c_idx, NOMINATED] += 1
-                # Earlier plans first, then the order of this plan's list.
-                priority = int(t) * 100_000 + pos
-                m.env.process(self.attend(i, c_idx, course, priority))
+                m.env.process(self.attend(i, c_idx, course))
         m._at(t + 12, self.plan)
 
     def nominees(self, c_idx: int, course: Course, t: float) -> np.ndarray:
@@ -101,12 +102,12 @@ class TrainingDesk:
 
     # --------------------------------------------------------------- courses
     def attend(
-        self, i: int, c_idx: int, course: Course, priority: int
+        self, i: int, c_idx: int, course: Course
     ) -> Generator[simpy.events.Event, Any, None]:
         """One nominee: wait for a place, study, graduate (SimPy process)."""
         m = self.m
         try:
-            with self.seats[c_idx].request(priority=priority) as req:
+            with self.seats[c_idx].request() as req:
                 yield req
                 if not m._present(i, m.env.now):
                     return  # left while waiting: the place goes to the next in line

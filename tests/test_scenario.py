@@ -77,7 +77,7 @@ def test_every_variant_applies(qb: Scenario, name: str) -> None:
     for dotted, value in qb.variants[name].items():
         node = dumped
         for part in dotted.split("."):
-            node = node[part]
+            node = node[int(part)] if isinstance(node, list) else node[part]
         expected = json.loads(json.dumps(value, default=lambda o: o.isoformat()))  # dates
         assert node == expected, f"variant {name}: {dotted} is {node!r}, expected {value!r}"
     # The base scenario is untouched.
