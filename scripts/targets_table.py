@@ -54,6 +54,7 @@ def table(reps: int, seed: int, workers: int) -> str:
         for r in s.itertuples():
             if r.status != "modelled":
                 reason = r.status.removeprefix("not modelled: ").replace("|", "/")
+                reason = reason.split(". ")[0].rstrip(".") + "."  # the first sentence
                 lines.append(f"| {sc.name.en.split(':')[0]} | {r.target} | | | not modelled: "
                              f"{reason} | | |")
                 continue
@@ -61,7 +62,7 @@ def table(reps: int, seed: int, workers: int) -> str:
             if not math.isnan(r.p_upper_met):
                 p += f" (upper end {pct(r.p_upper_met)})"
             lines.append(
-                f"| {sc.name.en.split(':')[0]} | {r.target} | {r.by} | {goal(r)} | {p} | "
+                f"| {sc.name.en.split(':')[0]} | {r.target} | {int(r.by)} | {goal(r)} | {p} | "
                 f"{pct(r.ci_low)}-{pct(r.ci_high)} | {pct(r.metric_median)} |"
             )
         print(f"{path.stem}: {len(s)} targets", file=sys.stderr)

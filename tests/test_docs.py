@@ -20,3 +20,18 @@ def test_reference_page_is_current() -> None:
     assert on_disk.strip() == schema_markdown().strip(), (
         "regenerate: cadresim schema --markdown -o docs/SCENARIO.md"
     )
+
+
+def test_readme_lists_every_target_of_every_bundled_scenario() -> None:
+    """The README's table (written by scripts/targets_table.py) covers every target id."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "scripts" / "targets_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
