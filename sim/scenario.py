@@ -1169,19 +1169,27 @@ def _set_path(data: Any, path: str, value: Any, source: str = "--set") -> None:
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
         if isinstance(node, list):
-            try:
-                idx = int(part)
-                node[idx]
-            except (ValueError, IndexError):
-                raise ScenarioError(
-                    [
-                        Issue(
-                            f"{part!r} is not a valid index into a list of {len(node)}",
-                            where,
-                            source,
-                        )
-                    ]
-                ) from None
+            # An item is named by its position (targets.0) or, better, by its id
+            # (targets.QB-AW), which survives a reordering of the list.
+            ids = [item.get("id") for item in node if isinstance(item, dict)]
+            if part in ids:
+                idx = ids.index(part)
+            else:
+                try:
+                    idx = int(part)
+                    node[idx]
+                except (ValueError, IndexError):
+                    known = f" (ids: {', '.join(str(x) for x in ids)})" if any(ids) else ""
+                    raise ScenarioError(
+                        [
+                            Issue(
+                                f"{part!r} is neither an id nor a valid index into a list of "
+                                f"{len(node)}{known}",
+                                where,
+                                source,
+                            )
+                        ]
+                    ) from None
             if last:
                 node[idx] = value
             else:

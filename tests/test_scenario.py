@@ -597,3 +597,14 @@ def test_json_schema_has_the_top_level_properties() -> None:
         assert key in props, key
     assert set(schema["required"]) >= {"province", "structure", "population", "dynamics", "policy"}
     assert json.loads(json.dumps(schema)) == schema
+
+
+def test_list_items_can_be_named_by_id(qb: Scenario) -> None:
+    by_id = qb.with_overrides({"targets.QB-AW.value": 0.2})
+    by_index = qb.with_overrides({"targets.2.value": 0.2})
+    assert by_id == by_index
+    assert by_id.targets[2].id == "QB-AW" and by_id.targets[2].value == 0.2
+    with pytest.raises(ScenarioError) as info:
+        qb.with_overrides({"targets.QB-NOPE.value": 0.2})
+    assert "'QB-NOPE' is neither an id nor a valid index into a list of 7" in str(info.value)
+    assert "QB-W-PC-25" in str(info.value)  # the known ids are listed
