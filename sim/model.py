@@ -1309,24 +1309,44 @@ class Model:
             h = h[age < np.where(self.female[h], 12.0 * limit.women, 12.0 * limit.men)]
         if len(h) == 0:
             return math.nan
-        return float(np.mean(self._holder_flags(target.group, h, t)))
+        return float(np.mean(self._target_flags(target, h, t)))
+
+    def _target_flags(
+        self, target: StockTarget | PoolTarget, h: np.ndarray, t: float
+    ) -> np.ndarray:
+        """The target's group flags for people ``h``: one group, or several combined."""
+        planned = isinstance(target, PoolTarget)
+        if not isinstance(target.group, list):
+            return self._holder_flags(target.group, h, t, planned)
+        flags = [self._holder_flags(g, h, t, planned) for g in target.group]
+        combine = np.logical_and if target.match == "all" else np.logical_or
+        return combine.reduce(flags)
 
     def _pool_metric(self, target: PoolTarget, t: float) -> float:
         """Share of the group among the pool members planned for posts of the target's ranks."""
         if self.succession is None:
             return math.nan
-        who = self.succession.members_of({RANK_CODE[r] for r in target.ranks})
+        blocks = (
+            None
+            if target.blocks is None
+            else {self.layout.block_ids.index(b) for b in target.blocks}
+        )
+        who = self.succession.members_of({RANK_CODE[r] for r in target.ranks}, blocks)
         if len(who) == 0:
             return math.nan
-        if target.group == "at_standard":
-            return float(np.mean(self.succession.at_standard(who, t)))
-        return float(np.mean(self._holder_flags(target.group, who, t)))
+        return float(np.mean(self._target_flags(target, who, t)))
 
-    def _holder_flags(self, group: str, h: np.ndarray, t: float) -> np.ndarray:
-        """Whether each person of ``h`` belongs to ``group`` at time ``t``."""
+    def _holder_flags(
+        self, group: str, h: np.ndarray, t: float, planned: bool = False
+    ) -> np.ndarray:
+        """Whether each person of ``h`` belongs to ``group`` at time ``t`` (``planned``: they
+        are succession-pool members, measured against the post they are planned for)."""
         if group in QUAL_GROUPS:
             return self.qual.flags(group, h, t, self.update_months)
         if group == "at_standard":
+            if planned:
+                assert self.succession is not None
+                return self.succession.at_standard(h, t)
             return self._meets_std(h, self.rank[h], t)
         if group == "rotated":
             return np.array([self.rot_count[i] > 0 for i in h.tolist()], dtype=bool)

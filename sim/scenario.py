@@ -423,6 +423,7 @@ class LongService(_Frozen):
 
 
 Grant = Literal[
+    "international",
     "theory_intermediate",
     "theory_advanced",
     "language_b1",
@@ -453,6 +454,9 @@ class Course(_Frozen):
     )
     tiers: Annotated[list[Tier], Field(min_length=1)] = Field(
         default_factory=lambda: ["pool", "l2", "l1"], description="Who may be sent."
+    )
+    priority: Literal["standard_first", "merit_first", "youngest_first"] | None = Field(
+        None, description="Who is sent first to this course (default: the plan's priority)."
     )
 
 
@@ -733,7 +737,13 @@ class StockTarget(_TargetBase):
 
     kind: Literal["stock"]
     who: Who
-    group: Group
+    group: Group | Annotated[list[Group], Field(min_length=1)] = Field(
+        description="A group, or a list of groups combined by ``match``."
+    )
+    match: Literal["all", "any"] = Field(
+        "all",
+        description="For a list of groups: holders in every one (all) or in at least one (any).",
+    )
     baseline: Baseline | None = Field(
         None, description="Set for a target relative to an earlier year's simulated value."
     )
@@ -765,7 +775,13 @@ class PoolTarget(_TargetBase):
     ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
         description="Members planned for posts of these ranks."
     )
-    group: Group
+    blocks: list[str] | None = Field(
+        None, description="Only posts of these blocks (block ids); all blocks when omitted."
+    )
+    group: Group | Annotated[list[Group], Field(min_length=1)] = Field(
+        description="A group, or a list of groups combined by ``match``."
+    )
+    match: Literal["all", "any"] = "all"
 
 
 class UnitRuleTarget(_TargetBase):
@@ -842,7 +858,13 @@ class Scenario(_Frozen):
                     )
             if isinstance(t, PoolTarget):
                 sp = self.policy.succession_pool
-                if t.group == "long_service":
+                unknown = sorted(set(t.blocks or []) - block_ids)
+                if unknown:
+                    raise FieldError(
+                        ("targets", k, "blocks"),
+                        f"target {t.id}: unknown block(s) {', '.join(unknown)}",
+                    )
+                if "long_service" in (t.group if isinstance(t.group, list) else [t.group]):
                     raise FieldError(
                         ("targets", k, "group"), f"target {t.id}: not a succession-pool group"
                     )

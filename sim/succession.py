@@ -217,8 +217,14 @@ class SuccessionPlan:
         ranks = np.array([top[i] for i in people.tolist()], dtype=np.int64)
         return m._meets_std(people, ranks, t)
 
-    def members_of(self, ranks: set[int]) -> np.ndarray:
-        """Unique members planned for posts of ``ranks``."""
+    def members_of(self, ranks: set[int], blocks: set[int] | None = None) -> np.ndarray:
+        """Unique members planned for posts of ``ranks`` (and of ``blocks``, if given)."""
         m = self.m
-        seen = {i for p in self.posts if m.post_rank_l[p] in ranks for i in self.members[p]}
+        block = m.layout.post_block
+        seen = {
+            i
+            for p in self.posts
+            if m.post_rank_l[p] in ranks and (blocks is None or int(block[p]) in blocks)
+            for i in self.members[p]
+        }
         return np.array(sorted(seen), dtype=np.int64)

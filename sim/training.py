@@ -73,9 +73,10 @@ class TrainingDesk:
             who = who[[i not in enrolled for i in who.tolist()]]
         if len(who) == 0:
             return who
-        if self.cfg.priority == "merit_first":
+        priority = course.priority or self.cfg.priority
+        if priority == "merit_first":
             order = np.lexsort((who, -m.score[who]))
-        elif self.cfg.priority == "youngest_first":
+        elif priority == "youngest_first":
             order = np.lexsort((who, -m.birth[who]))
         else:  # standard_first
             # First succession-pool members below the standard of the post they are planned

@@ -128,3 +128,21 @@ def test_flow_targets_count_only_appointment_groups() -> None:
     with pytest.raises(ScenarioError) as info:
         scenario_with(bad)
     assert "a flow target counts women, young, long_service, not degree" in str(info.value)
+
+
+@pytest.mark.parametrize("match", ["all", "any"])
+def test_a_target_can_combine_groups(match: str) -> None:
+    """HG-Y1-30's clause: young leaders with IT *and* language (or, with any, either)."""
+    target = TARGET.format(id="C", who="", group="[it_basic, language_b1]", by=2030)
+    target = target.replace("    op:", f"    match: {match}\n    op:")
+    sc = scenario_with(target, L1_QUALS)
+    k = [t.id for t in sc.targets].index("C")
+    model = Model(sc, seed=6, rep=2)
+    res = model.run()
+    h = model.post_holder[model.layout.post_rank >= 3]
+    h = h[h >= 0]
+    t = sc.end_month
+    it = model.qual.flags("it_basic", h, t, model.update_months)
+    lang = model.qual.flags("language_b1", h, t, model.update_months)
+    expected = (it & lang) if match == "all" else (it | lang)
+    assert res.target_value[k] == pytest.approx(expected.mean())

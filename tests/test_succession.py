@@ -142,3 +142,25 @@ def test_pool_off_changes_nothing() -> None:
     b = Model(qb.with_overrides({"policy.succession_pool.appoint_from_pool": True}), 2, 0).run()
     assert np.array_equal(a.appointments, b.appointments)
     assert np.all(np.isnan(a.pool))
+
+
+def test_pool_target_by_block() -> None:
+    target = (
+        POOL_TARGET.replace("id: POOL-W", "id: POOL-W-DEPT")
+        .replace("    group: women", "    blocks: [dept_economic]\n    group: women")
+        .replace("by: 2025", "by: 2030")  # the state at the end of the run
+    )
+    text = BUNDLED.read_text(encoding="utf-8").replace("\nvariants:", target + "\nvariants:")
+    sc = load_scenario_text(text, str(BUNDLED)).with_overrides(
+        {"policy.succession_pool.enabled": True}
+    )
+    k = [t.id for t in sc.targets].index("POOL-W-DEPT")
+    model = Model(sc, seed=3, rep=0)
+    res = model.run()
+    b = model.layout.block_ids.index("dept_economic")
+    who = model.succession.members_of({RANK_CODE["l1_head"], RANK_CODE["l1_deputy"]}, {b})
+    assert 0 < len(who) < len(model.succession.plans_of)
+    assert res.target_value[k] == pytest.approx(model.female[who].mean())
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text.replace("blocks: [dept_economic]", "blocks: [nosuch]"), "x.yaml")
+    assert "unknown block(s) nosuch" in str(info.value)

@@ -160,3 +160,26 @@ def test_pool_members_below_their_planned_standard_go_first() -> None:
     needy = set(members[~model.succession.at_standard(members, model.t0)].tolist())
     assert len(needy) >= len(nominees) > 0
     assert set(nominees.tolist()) <= needy
+
+
+def test_a_course_can_set_its_own_priority_and_grant_international() -> None:
+    course = {
+        **COURSE,
+        "id": "abroad",
+        "grants": "international",
+        "priority": "youngest_first",
+        "intake_per_year": 30,
+    }
+    sc = scenario().with_overrides(
+        {"policy.training.priority": "merit_first", "policy.training.courses": [course]}
+    )
+    model = Model(sc, seed=9, rep=0)
+    desk = model.training
+    nominees = desk.nominees(0, desk.courses[0], model.t0)
+    assert len(nominees) == 30
+    births = model.birth[nominees]
+    assert np.all(np.diff(births) <= 0)  # youngest first, whatever the plan's priority
+    before = model.qual.international[: model.n].sum()
+    res = model.run()
+    assert res.training[:, 0, COMPLETED].sum() > 0
+    assert model.qual.international[: model.n].sum() > before
