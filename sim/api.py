@@ -1,0 +1,291 @@
+"""The public API the browser app (and notebooks) use: levers, studies, comparisons, searches.
+
+Everything here is a thin, tested layer over the engine; the app holds no simulation logic.
+
+- :data:`LEVERS` names the controls an adviser can move, each bound to a scenario setting;
+  :func:`apply_levers` turns their values into a new validated scenario.
+- :func:`run_study` runs replications with a progress callback and a stop check, keeping what
+  is done if stopped.
+- :func:`population_summary` describes the starting population (counts, shares, ages).
+- :func:`compare` runs two policies on the same seeds and reports the paired difference in
+  P(met) for every target.
+- :func:`required_share` finds the smallest appointment share for which P(target met) reaches
+  a level, by bisection under common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import rules
+from sim.model import Model
+from sim.results import Collector, Summary
+from sim.roster import Roster
+from sim.runner import make_runner, run_many
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A control of the app, bound to a dotted scenario setting."""
+
+    name: str
+    path: str
+    kind: str  # "share", "bool", "choice", "number", "int"
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.01
+    choices: tuple[str, ...] = ()
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("women_share", "policy.appointment_share.women", "share", 0.0, 0.6, 0.01),
+    Lever("young_share", "policy.appointment_share.young", "share", 0.0, 0.6, 0.01),
+    Lever(
+        "reading",
+        "policy.appointment_share.reading",
+        "choice",
+        choices=("expected", "floor", "none"),
+    ),
+    Lever("reservation", "policy.vacancy_reservation.enabled", "bool"),
+    Lever("max_hold", "policy.vacancy_reservation.max_hold_months", "number", 0, 60, 1),
+    Lever("bias", "policy.evaluation_bias", "number", -1.0, 1.0, 0.05),
+    Lever("rotation", "policy.rotation.enabled", "bool"),
+    Lever("rotation_share", "policy.rotation.share_per_year", "share", 0.0, 0.5, 0.01),
+    Lever("pool", "policy.succession_pool.enabled", "bool"),
+    Lever("pool_women_floor", "policy.succession_pool.women_floor", "share", 0.0, 0.6, 0.01),
+    Lever("pool_young_floor", "policy.succession_pool.young_floor", "share", 0.0, 0.6, 0.01),
+    Lever("restructuring", "policy.restructuring.enabled", "bool"),
+    Lever("removal", "policy.removal_multiplier", "number", 0.0, 5.0, 0.1),
+)
+LEVER = {lv.name: lv for lv in LEVERS}
+
+
+def _get(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def lever_values(scenario: Scenario) -> dict[str, Any]:
+    """The current value of every lever in ``scenario``."""
+    data = scenario.model_dump(mode="json")
+    return {lv.name: _get(data, lv.path) for lv in LEVERS}
+
+
+def training_seats(scenario: Scenario) -> dict[str, int]:
+    """Seats of each training course (a lever per course)."""
+    return {c.id: c.seats for c in scenario.policy.training.courses}
+
+
+def apply_levers(
+    scenario: Scenario,
+    values: dict[str, Any],
+    seats: dict[str, int] | None = None,
+    horizon_end_year: int | None = None,
+) -> Scenario:
+    """A new validated scenario with the levers (and course seats, and horizon) set.
+
+    Raises:
+        ScenarioError: if a value is impossible (the message names the setting).
+    """
+    current = lever_values(scenario)
+    overrides: dict[str, Any] = {
+        LEVER[k].path: v for k, v in values.items() if k in LEVER and v != current[k]
+    }
+    for course, n in (seats or {}).items():
+        overrides[f"policy.training.courses.{course}.seats"] = int(n)
+    if horizon_end_year is not None and horizon_end_year != scenario.end.year:
+        overrides["end"] = f"{horizon_end_year}-12-31"
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+@dataclass
+class Study:
+    """A finished (or stopped) Monte Carlo study."""
+
+    scenario: Scenario
+    seed: int
+    reps: int
+    collector: Collector
+    stopped: bool
+
+    @property
+    def summary(self) -> Summary:
+        return self.collector.summary()
+
+    @property
+    def done(self) -> int:
+        return len(self.collector.done)
+
+
+def run_study(
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    workers: int = 1,
+    roster: Roster | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Study:
+    """Run ``reps`` replications; ``progress(done, reps)`` after each, ``stop()`` to end early
+    (what is done is kept)."""
+    collector = Collector(scenario, reps)
+    runner = make_runner(workers if reps >= 2 * workers else 1)
+    stopped = False
+    results = run_many(scenario, seed, reps, runner, roster=roster)
+    try:
+        for res in results:
+            collector.add(res)
+            if progress is not None:
+                progress(len(collector.done), reps)
+            if stop is not None and stop():
+                stopped = True
+                break
+    finally:
+        results.close()  # stops a process pool at once if we left early
+    return Study(scenario, seed, reps, collector, stopped)
+
+
+def population_summary(
+    scenario: Scenario, seed: int = 2021, roster: Roster | None = None
+) -> dict[str, pd.DataFrame]:
+    """The starting population: counts and shares by tier, and an age pyramid (5-year bands)."""
+    model = Model(scenario, seed, 0, roster=roster)
+    n = model.n
+    t = model.t0
+    rank = model.rank[:n]
+    tiers = {"L1": rank >= 3, "L2": (rank == 1) | (rank == 2), "pool": rank == 0}
+    female = model.female[:n]
+    age = (t - model.birth[:n]) / 12.0
+    young = age * 12.0 < rules.YOUNG_AGE_MONTHS
+    rows = []
+    for name, sel in tiers.items():
+        k = int(sel.sum())
+        rows.append(
+            {
+                "tier": name,
+                "people": k,
+                "women": int((sel & female).sum()),
+                "under_40": int((sel & young).sum()),
+                "women_share": float((sel & female).sum() / k) if k else math.nan,
+                "under_40_share": float((sel & young).sum() / k) if k else math.nan,
+                "mean_age": float(age[sel].mean()) if k else math.nan,
+            }
+        )
+    bands = np.arange(20, 70, 5)
+    pyr = []
+    leaders = rank >= 1
+    for lo in bands:
+        sel = leaders & (age >= lo) & (age < lo + 5)
+        pyr.append(
+            {
+                "age": f"{lo}-{lo + 4}",
+                "men": int((sel & ~female).sum()),
+                "women": int((sel & female).sum()),
+            }
+        )
+    return {"tiers": pd.DataFrame(rows), "pyramid": pd.DataFrame(pyr)}
+
+
+def compare(
+    a: Scenario,
+    b: Scenario,
+    seed: int,
+    reps: int,
+    workers: int = 1,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """P(met) of every target under policies A and B on the same seeds (common random
+    numbers), with the paired difference B - A and its interval (normal approximation on the
+    per-replication differences)."""
+    sa = run_study(a, seed, reps, workers)
+    sb = run_study(b, seed, reps, workers)
+    ma = sa.collector.arrays["target_met"][sa.collector.done]
+    mb = sb.collector.arrays["target_met"][sb.collector.done]
+    z = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for k, t in enumerate(a.targets):
+        d = mb[:, k].astype(float) - ma[:, k].astype(float)
+        se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+        rows.append(
+            {
+                "target": t.id,
+                "by": t.by,
+                "p_met_a": float(ma[:, k].mean()),
+                "p_met_b": float(mb[:, k].mean()),
+                "difference": float(d.mean()),
+                "ci_low": float(d.mean() - z * se),
+                "ci_high": float(d.mean() + z * se),
+                "only_a": int(((ma[:, k]) & ~mb[:, k]).sum()),
+                "only_b": int((~ma[:, k] & mb[:, k]).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class ShareSearch:
+    """The result of :func:`required_share`."""
+
+    target: str
+    group: str
+    level: float
+    share: float | None  # None: not reached even at the upper end
+    p_at_share: float
+    steps: tuple[tuple[float, float], ...]  # (share, P(met)) tried, in order
+
+
+def required_share(
+    scenario: Scenario,
+    target_id: str,
+    group: str = "women",
+    level: float = 0.8,
+    seed: int = 2021,
+    reps: int = 100,
+    low: float = 0.0,
+    high: float = 0.6,
+    tolerance: float = 0.01,
+    workers: int = 1,
+) -> ShareSearch:
+    """The smallest yearly appointment share for ``group`` (women or young) at which
+    P(``target_id`` met) reaches ``level``: a bisection over the share, every point run on the
+    same seeds (common random numbers keep P(met) monotone in practice)."""
+    if group not in ("women", "young"):
+        raise ValueError("group must be women or young")
+    ids = [t.id for t in scenario.targets]
+    if target_id not in ids:
+        raise ValueError(f"no target {target_id!r} (targets: {', '.join(ids)})")
+    k = ids.index(target_id)
+    path = f"policy.appointment_share.{group}"
+    steps: list[tuple[float, float]] = []
+
+    def p_met(share: float) -> float:
+        sc = scenario.with_overrides({path: round(share, 6)})
+        study = run_study(sc, seed, reps, workers)
+        p = float(study.collector.arrays["target_met"][study.collector.done, k].mean())
+        steps.append((share, p))
+        return p
+
+    p_high = p_met(high)
+    if p_high < level:
+        return ShareSearch(target_id, group, level, None, p_high, tuple(steps))
+    p_low = p_met(low)
+    if p_low >= level:
+        return ShareSearch(target_id, group, level, low, p_low, tuple(steps))
+    p_best = p_high
+    while high - low > tolerance:
+        mid = (low + high) / 2
+        p = p_met(mid)
+        if p >= level:
+            high, p_best = mid, p
+        else:
+            low = mid
+    return ShareSearch(target_id, group, level, high, p_best, tuple(steps))

@@ -1,0 +1,71 @@
+"""The public API of the app: levers, studies with progress and stop, comparisons, searches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BUNDLED
+
+from sim import api
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+
+@pytest.fixture(scope="module")
+def qb() -> Scenario:
+    return load_scenario(BUNDLED)
+
+
+def test_levers_read_and_write_the_scenario(qb: Scenario) -> None:
+    values = api.lever_values(qb)
+    assert values["women_share"] == pytest.approx(0.15)
+    assert api.apply_levers(qb, values) is qb  # nothing changed
+    b = api.apply_levers(qb, {**values, "women_share": 0.25, "reservation": False})
+    assert b.policy.appointment_share.women == 0.25
+    assert not b.policy.vacancy_reservation.enabled
+    assert api.apply_levers(qb, values, horizon_end_year=2035).end.year == 2035
+    with pytest.raises(ScenarioError):
+        api.apply_levers(qb, {**values, "women_share": 1.5})
+
+
+def test_study_reports_progress_and_stops_early(qb: Scenario) -> None:
+    seen: list[int] = []
+    study = api.run_study(
+        qb, 3, 20, progress=lambda d, n: seen.append(d), stop=lambda: len(seen) >= 5
+    )
+    assert study.stopped and study.done == 5
+    assert seen == [1, 2, 3, 4, 5]
+    assert study.summary.n_reps == 5
+
+
+def test_study_on_two_workers_equals_one(qb: Scenario) -> None:
+    a = api.run_study(qb, 4, 8, workers=1).summary.targets
+    b = api.run_study(qb, 4, 8, workers=2).summary.targets
+    assert a.equals(b)
+
+
+def test_population_summary_matches_the_seed(qb: Scenario) -> None:
+    s = api.population_summary(qb)
+    l1 = s["tiers"].set_index("tier").loc["L1"]
+    assert l1["people"] == 338 and l1["women"] == 45 and l1["under_40"] == 8
+    assert s["pyramid"][["men", "women"]].to_numpy().sum() == 338 + 814  # L1 and L2 holders
+
+
+def test_compare_pairs_the_replications(qb: Scenario) -> None:
+    b = qb.with_overrides({"policy.appointment_share.women": 0.3})
+    table = api.compare(qb, b, 5, 12).set_index("target")
+    row = table.loc["QB-AW"]
+    assert row["p_met_b"] >= row["p_met_a"]
+    assert row["difference"] == pytest.approx(row["p_met_b"] - row["p_met_a"])
+    same = api.compare(qb, qb, 5, 6)
+    assert np.all(same["difference"] == 0) and np.all(same["only_a"] == 0)
+
+
+def test_required_share_is_the_smallest_that_reaches_the_level(qb: Scenario) -> None:
+    found = api.required_share(qb, "QB-AW", "women", level=0.8, reps=20, tolerance=0.05)
+    assert found.share is not None and 0 < found.share <= 0.6
+    tried = dict(found.steps)
+    assert tried[found.share] >= 0.8
+    below = [s for s, p in found.steps if s < found.share]
+    assert all(tried[s] < 0.8 for s in below)
+    with pytest.raises(ValueError, match="no target"):
+        api.required_share(qb, "NOPE")
