@@ -134,10 +134,12 @@ def run_study(
     roster: Roster | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    into: Collector | None = None,
 ) -> Study:
     """Run ``reps`` replications; ``progress(done, reps)`` after each, ``stop()`` to end early
-    (what is done is kept)."""
-    collector = Collector(scenario, reps)
+    (what is done is kept). ``into`` is a collector the caller holds, so that what is done
+    survives even an exception raised by the progress callback (a page that reloads)."""
+    collector = into if into is not None else Collector(scenario, reps)
     runner = make_runner(workers if reps >= 2 * workers else 1)
     stopped = False
     results = run_many(scenario, seed, reps, runner, roster=roster)

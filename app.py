@@ -1,0 +1,653 @@
+"""cadresim in the browser: what-if scenarios for advisers, trade-offs for trainers.
+
+    streamlit run app.py        (or ./dev app)
+
+The page only gathers settings and shows results: every computation goes through
+:mod:`sim.api`. The interface is bilingual (Vietnamese first, English).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+import yaml
+
+from sim import __version__, api
+from sim.population import build_layout
+from sim.results import Collector
+from sim.roster import RosterError, load_roster
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_scenarios_dir,
+    load_scenario,
+    load_scenario_text,
+)
+
+# --------------------------------------------------------------------------- text
+
+TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
+    "title": ("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý", "Succession planning simulator"),
+    "subtitle": (
+        "Ước tính khả năng đạt các chỉ tiêu về cán bộ nữ, cán bộ trẻ, đào tạo, luân chuyển",
+        "How likely each target on women, young leaders, training and rotation is to be met",
+    ),
+    "language": ("Ngôn ngữ / Language", "Ngôn ngữ / Language"),
+    "scenario": ("Kịch bản (tỉnh)", "Scenario (province)"),
+    "variant": ("Phương án", "Variant"),
+    "as_planned": ("theo kế hoạch", "as planned"),
+    "upload_yaml": ("Tải lên kịch bản riêng (YAML)", "Upload your own scenario (YAML)"),
+    "upload_roster": ("Tải lên danh sách cán bộ (CSV/Excel)", "Upload a roster (CSV/Excel)"),
+    "levers": ("Giải pháp (đòn bẩy chính sách)", "Levers"),
+    "women_share": ("Tỷ lệ bổ nhiệm cán bộ nữ mỗi năm", "Yearly share of appointments to women"),
+    "young_share": ("Tỷ lệ bổ nhiệm cán bộ trẻ (dưới 40) mỗi năm", "Yearly share to under-40s"),
+    "reading": ("Cách áp dụng tỷ lệ", "How the share is applied"),
+    "reading_expected": ("kỳ vọng (trung bình đạt tỷ lệ)", "expected (on average)"),
+    "reading_floor": ("mức sàn hằng năm", "annual floor"),
+    "reading_none": ("không áp tỷ lệ (chỉ theo năng lực)", "none (merit only)"),
+    "reservation": (
+        "Để trống vị trí chờ cán bộ nữ/trẻ",
+        "Hold posts for a woman or young candidate",
+    ),
+    "max_hold": ("Thời gian giữ tối đa (tháng)", "Longest hold (months)"),
+    "bias": ("Độ lệch đánh giá đối với nữ (SD)", "Evaluation bias against women (SD)"),
+    "rotation": ("Luân chuyển cán bộ", "Rotation"),
+    "rotation_share": ("Tỷ lệ luân chuyển mỗi năm", "Share rotated each year"),
+    "pool": ("Quy hoạch cán bộ (nguồn kế cận)", "Succession pool"),
+    "pool_women_floor": ("Tỷ lệ nữ tối thiểu trong quy hoạch", "Pool: least share of women"),
+    "pool_young_floor": ("Tỷ lệ trẻ tối thiểu trong quy hoạch", "Pool: least share of young"),
+    "restructuring": ("Sắp xếp bộ máy 2025", "The 2025 restructuring"),
+    "removal": ("Mức độ thay thế cán bộ yếu kém", "Drive to remove weak cadres"),
+    "seats": ("Chỉ tiêu đào tạo (chỗ học)", "Training seats"),
+    "horizon": ("Năm kết thúc mô phỏng", "Last year simulated"),
+    "reps": ("Số lần mô phỏng", "Replications"),
+    "seed": ("Hạt giống ngẫu nhiên", "Random seed"),
+    "run": ("Chạy mô phỏng", "Run"),
+    "running": ("Đang mô phỏng…", "Running…"),
+    "stopped": (
+        "Đã dừng sau {done}/{reps} lần; kết quả dưới đây là phần đã chạy.",
+        "Stopped after {done} of {reps}; the results below cover what ran.",
+    ),
+    "cached": (
+        "Kết quả đã có sẵn cho đúng thiết lập này.",
+        "Results already computed for exactly these settings.",
+    ),
+    "tab_population": ("Đội ngũ hiện tại", "Starting population"),
+    "tab_results": ("Kết quả", "Results"),
+    "tab_compare": ("So sánh A/B", "Compare A/B"),
+    "tab_share": ("Cần tỷ lệ bao nhiêu?", "What share is needed?"),
+    "tab_teach": ("Giảng dạy", "Teaching"),
+    "tab_download": ("Tải về", "Download"),
+    "no_results": ("Chưa có kết quả: bấm «Chạy mô phỏng».", "No results yet: press Run."),
+    "targets": ("Chỉ tiêu và khả năng đạt", "Targets and the chance of meeting them"),
+    "target": ("Chỉ tiêu", "Target"),
+    "text": ("Nội dung", "What"),
+    "by": ("Năm", "By"),
+    "goal": ("Mục tiêu", "Goal"),
+    "p_met": ("Khả năng đạt", "P(met)"),
+    "interval": ("Khoảng tin cậy 95%", "95% interval"),
+    "median": ("Trung vị", "Median metric"),
+    "light": ("", ""),
+    "not_modelled": ("chưa mô hình hóa", "not modelled"),
+    "joint": ("Đạt đồng thời mọi chỉ tiêu của một mốc", "All targets of a deadline met together"),
+    "fan": ("Diễn biến theo năm", "Year by year"),
+    "fan_pick": ("Chọn chỉ tiêu", "Pick a target"),
+    "flows": ("Bổ nhiệm theo năm", "Appointments by year"),
+    "costs": (
+        "Chi phí: tháng để trống, luân chuyển, đào tạo",
+        "Costs: vacancy-months, rotations, training",
+    ),
+    "people": ("Số người", "People"),
+    "pyramid": ("Tháp tuổi (cán bộ lãnh đạo, quản lý)", "Age pyramid (leaders)"),
+    "men": ("Nam", "Men"),
+    "women": ("Nữ", "Women"),
+    "save_a": ("Lưu thiết lập hiện tại làm A", "Keep the current settings as A"),
+    "compare_run": (
+        "So sánh A với thiết lập hiện tại (B)",
+        "Compare A with the current settings (B)",
+    ),
+    "compare_need_a": ("Hãy lưu một thiết lập làm A trước.", "Keep a setting as A first."),
+    "difference": ("Chênh lệch B − A", "Difference B − A"),
+    "share_target": ("Chỉ tiêu", "Target"),
+    "share_group": ("Nhóm được ưu tiên bổ nhiệm", "Group whose share is raised"),
+    "share_level": ("Mức khả năng cần đạt", "Chance to reach"),
+    "share_run": ("Tìm tỷ lệ nhỏ nhất", "Find the smallest share"),
+    "share_found": (
+        "Cần tỷ lệ bổ nhiệm ít nhất {share:.0%} để khả năng đạt {target} ≥ {level:.0%} "
+        "(ước tính {p:.0%}).",
+        "An appointment share of at least {share:.0%} gives P({target} met) ≥ {level:.0%} "
+        "(estimated {p:.0%}).",
+    ),
+    "share_none": (
+        "Ngay cả với {share:.0%} vẫn không đạt {level:.0%} (ước tính {p:.0%}).",
+        "Even {share:.0%} does not reach {level:.0%} (estimated {p:.0%}).",
+    ),
+    "download_csv": ("Bảng kết quả (CSV, nén zip)", "Result tables (CSV, zipped)"),
+    "download_xlsx": ("Bảng kết quả (Excel)", "Result tables (Excel)"),
+    "download_yaml": ("Kịch bản đã dùng (YAML)", "The scenario used (YAML)"),
+    "reproduce": ("Chạy lại từ dòng lệnh:", "To rerun from the command line:"),
+    "error": ("Lỗi", "Error"),
+    "women_l": ("nữ", "women"),
+    "young_l": ("trẻ", "young"),
+}
+
+TEACH: dict[str, tuple[str, str]] = {
+    "flow_title": ("Tỷ lệ bổ nhiệm và tỷ lệ trong đội ngũ", "Flow share against stock share"),
+    "flow_body": (
+        "Nếu mỗi năm một tỷ lệ q người được bổ nhiệm là nữ và nam, nữ rời đội ngũ với cùng "
+        "tốc độ t, thì tỷ lệ nữ trong đội ngũ tiến dần về q theo công thức "
+        "s(k) = q + (s0 − q)(1 − t)^k và không bao giờ vượt q. Vì vậy bổ nhiệm 15% nữ "
+        "không thể đưa tỷ lệ nữ lên 17%; nữ nghỉ hưu sớm hơn còn kéo tỷ lệ xuống thấp hơn q.",
+        "If a share q of each year's appointments goes to women, and women and men leave at "
+        "the same rate t, the women's share of the stock moves towards q as "
+        "s(k) = q + (s0 − q)(1 − t)^k and never passes it. So appointing 15% women cannot lift "
+        "the stock to 17%; women's earlier retirement pulls it below q.",
+    ),
+    "reserve_title": ("Để trống vị trí và cái giá phải trả", "Vacancy reservation and its cost"),
+    "reserve_body": (
+        "Giữ một vị trí trống đến khi có cán bộ nữ hoặc trẻ đủ điều kiện làm tăng tỷ lệ của "
+        "nhóm, nhưng mỗi tháng để trống là một chi phí. Hãy so sánh A (không giữ) và B (giữ tối "
+        "đa 12 tháng) ở thẻ «So sánh A/B».",
+        "Holding a post empty until a woman or a young candidate is ready raises the group's "
+        "share, at a cost in vacancy-months. Compare A (no holding) with B (up to 12 months) in "
+        "the Compare tab.",
+    ),
+    "reading_title": ("Cách hiểu «khoảng 15%»", "Reading 'about 15%'"),
+    "reading_body": (
+        "«Kỳ vọng»: mỗi lần bổ nhiệm nghiêng về nhóm sao cho trung bình đạt 15%. «Mức sàn»: "
+        "mỗi năm ít nhất 15% số đã bổ nhiệm phải thuộc nhóm khi có người đủ điều kiện. Hai cách "
+        "hiểu cho kết quả rất khác nhau.",
+        "'Expected': each appointment leans towards the group so that 15% is met on average. "
+        "'Floor': at least 15% of each year's appointments so far go to the group when someone "
+        "is eligible. The two readings give very different answers.",
+    ),
+    "setup": ("Đặt sẵn so sánh này", "Set up this comparison"),
+}
+
+
+def lang() -> int:
+    return 0 if st.session_state.get("lang", "vi") == "vi" else 1
+
+
+def T(key: str, **kw: Any) -> str:
+    text = (TEXT.get(key) or TEACH.get(key) or (key, key))[lang()]
+    return text.format(**kw) if kw else text
+
+
+def bound_label(fmt: Callable[[Any, int], str]) -> Callable[[Any], str]:
+    """A widget's label function bound to the language of this run (a widget keeps its label
+    function until the next run, so it must not read the language later)."""
+    current = lang()
+    return lambda value: fmt(value, current)
+
+
+def pct(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_data(show_spinner=False)
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in bundled_scenarios_dir().glob("*.yaml"))
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_scenario(name: str) -> Scenario:
+    return load_scenario(bundled_scenarios_dir() / f"{name}.yaml")
+
+
+@st.cache_resource(show_spinner=False)
+def shared_results() -> dict[tuple[str, int, int], Collector]:
+    """Finished studies of bundled scenarios, shared between sessions (no user data)."""
+    return {}
+
+
+def session_results() -> dict[tuple[str, int, int, str], Collector]:
+    return st.session_state.setdefault("results", {})
+
+
+def fail(message: str) -> None:
+    st.error(f"{T('error')}: {message}")
+
+
+def read_uploaded_scenario(name: str, data: bytes) -> tuple[Scenario | None, str | None]:
+    """An uploaded scenario file, or the message that says what is wrong with it."""
+    try:
+        return load_scenario_text(data.decode("utf-8"), name), None
+    except UnicodeDecodeError:
+        return None, f"{name}: not a UTF-8 text file"
+    except ScenarioError as exc:
+        return None, str(exc)
+
+
+def read_uploaded_roster(name: str, data: bytes, sc: Scenario) -> tuple[Any, str | None]:
+    """An uploaded roster checked against ``sc``, or the message that lists its problems."""
+    import tempfile
+    from pathlib import Path
+
+    suffix = Path(name).suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as f:
+        f.write(data)
+        tmp = f.name
+    try:
+        return load_roster(tmp, sc, build_layout(sc)), None
+    except RosterError as exc:
+        return None, str(exc).replace(tmp, name)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def base_scenario() -> tuple[Scenario | None, Any, bool]:
+    """The scenario chosen or uploaded, the roster (if any) and whether user data is involved."""
+    uploaded = st.session_state.get("upload_yaml")
+    user_data = uploaded is not None
+    if uploaded is not None:
+        sc, problem = read_uploaded_scenario(uploaded.name, uploaded.getvalue())
+        if sc is None:
+            fail(str(problem))
+            return None, None, True
+    else:
+        sc = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
+    variant = st.session_state.get("variant", "")
+    if variant and variant in sc.variants:
+        sc = sc.variant(variant)
+    roster = None
+    up_roster = st.session_state.get("upload_roster")
+    if up_roster is not None:
+        user_data = True
+        roster, problem = read_uploaded_roster(up_roster.name, up_roster.getvalue(), sc)
+        if roster is None:
+            fail(str(problem))
+            return None, None, True
+    return sc, roster, user_data
+
+
+# --------------------------------------------------------------------------- sidebar
+
+
+def sidebar(base: Scenario | None) -> Scenario | None:
+    """The levers; returns the scenario with them applied (None after an error)."""
+    if base is None:
+        return None
+    sb = st.sidebar
+    values = api.lever_values(base)
+    key = base.digest()
+    with sb.expander(T("levers"), expanded=True):
+        new: dict[str, Any] = {}
+        for lv in api.LEVERS:
+            wkey = f"lv_{lv.name}_{key}"
+            v = values[lv.name]
+            if lv.kind == "share":
+                new[lv.name] = st.slider(
+                    T(lv.name),
+                    float(lv.low),
+                    float(lv.high),
+                    float(v),
+                    float(lv.step),
+                    key=wkey,
+                    format="%.2f",
+                )
+            elif lv.kind == "bool":
+                new[lv.name] = st.toggle(T(lv.name), bool(v), key=wkey)
+            elif lv.kind == "choice":
+                new[lv.name] = st.selectbox(
+                    T(lv.name),
+                    lv.choices,
+                    index=lv.choices.index(v),
+                    key=wkey,
+                    format_func=bound_label(lambda c, k: TEXT[f"reading_{c}"][k]),
+                )
+            else:
+                new[lv.name] = st.number_input(
+                    T(lv.name), float(lv.low), float(lv.high), float(v), float(lv.step), key=wkey
+                )
+        seats = {}
+        for course, n in api.training_seats(base).items():
+            name = next(c.name for c in base.policy.training.courses if c.id == course)
+            seats[course] = st.number_input(
+                f"{T('seats')}: {name.vi if lang() == 0 else name.en}",
+                1,
+                10000,
+                n,
+                key=f"seat_{course}_{key}",
+            )
+        end = st.number_input(
+            T("horizon"),
+            base.start.year + 1,
+            base.start.year + 20,
+            base.end.year,
+            key=f"end_{key}",
+        )
+    try:
+        return api.apply_levers(base, new, seats, int(end))
+    except ScenarioError as exc:
+        fail(str(exc))
+        return None
+
+
+# --------------------------------------------------------------------------- results
+
+
+def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) -> Collector | None:
+    digest = sc.digest()
+    if user:
+        store: dict = session_results()
+        k: tuple = (digest, seed, reps, getattr(roster, "file", ""))
+    else:
+        store = shared_results()
+        k = (digest, seed, reps)
+    if k in store:
+        st.caption(T("cached"))
+        return store[k]
+    if not st.session_state.get("run_clicked"):
+        return st.session_state.get("last") if st.session_state.get("last_key") == k else None
+    st.session_state["run_clicked"] = False
+    collector = Collector(sc, reps)
+    st.session_state["last"], st.session_state["last_key"] = collector, k
+    bar = st.progress(0.0, text=T("running"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{T('running')} {done}/{total}")
+
+    study = api.run_study(
+        sc, seed, reps, workers=2, roster=roster, progress=progress, into=collector
+    )
+    bar.empty()
+    if study.done == reps:
+        store[k] = collector
+    return collector
+
+
+def goal_text(r: Any) -> str:
+    if r.baseline_reading != "absolute":
+        sign = "+" if r.value >= 0 else "−"
+        unit = " pp" if r.baseline_reading == "points" else "%"
+        return f"{r.op} {int(r.baseline_year)} {sign}{abs(100 * r.value):.0f}{unit}"
+    if not (isinstance(r.upper, float) and math.isnan(r.upper)):
+        return f"{r.op} {100 * r.value:.0f}–{100 * r.upper:.0f}%"
+    return f"{r.op} {100 * r.value:.0f}%"
+
+
+def light(p: float) -> str:
+    if isinstance(p, float) and math.isnan(p):
+        return "⚪"
+    return "🟢" if p >= 0.8 else ("🟡" if p >= 0.5 else "🔴")
+
+
+def targets_table(summary: Any) -> pd.DataFrame:
+    rows = []
+    for r in summary.targets.itertuples():
+        text = r.text_vi if lang() == 0 else r.text_en
+        if r.status != "modelled":
+            rows.append(
+                {
+                    T("light"): "⚪",
+                    T("target"): r.target,
+                    T("text"): text,
+                    T("by"): "",
+                    T("goal"): "",
+                    T("p_met"): T("not_modelled"),
+                    T("interval"): r.status.removeprefix("not modelled: "),
+                    T("median"): "",
+                }
+            )
+            continue
+        p = pct(r.p_met)
+        if not math.isnan(r.p_upper_met):
+            p += f" ({pct(r.p_upper_met)})"
+        rows.append(
+            {
+                T("light"): light(r.p_met),
+                T("target"): r.target,
+                T("text"): text,
+                T("by"): str(int(r.by)),
+                T("goal"): goal_text(r),
+                T("p_met"): p,
+                T("interval"): f"{pct(r.ci_low)} – {pct(r.ci_high)}",
+                T("median"): pct(r.metric_median),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fan_chart(summary: Any, target: str) -> go.Figure:
+    tr = summary.trajectories
+    d = tr[tr["target"] == target]
+    fig = go.Figure()
+    x = d["year"].tolist()
+    for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
+        fig.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=(d[hi].tolist() + d[lo].tolist()[::-1]),
+                fill="toself",
+                fillcolor=f"rgba(31,119,180,{alpha})",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    fig.add_trace(go.Scatter(x=x, y=d["median"], mode="lines+markers", name=T("median")))
+    if len(d):
+        fig.add_hline(y=float(d["threshold"].iloc[0]), line_dash="dash", line_color="red")
+        fig.add_vline(x=int(d["by"].iloc[0]), line_dash="dot", line_color="grey")
+    fig.update_layout(yaxis_tickformat=".0%", height=360, margin={"t": 20, "b": 20})
+    return fig
+
+
+def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
+    summary = collector.summary()
+    if len(collector.done) < collector.reps:
+        st.warning(T("stopped", done=len(collector.done), reps=collector.reps))
+    st.subheader(T("targets"))
+    st.dataframe(targets_table(summary), hide_index=True, width="stretch")
+    st.subheader(T("joint"))
+    j = summary.joint.copy()
+    if len(j):
+        j["p_all_met"] = j["p_all_met"].map(pct)
+        j["interval"] = [f"{pct(a)} – {pct(b)}" for a, b in zip(j.ci_low, j.ci_high, strict=True)]
+        st.dataframe(j[["by", "targets", "p_all_met", "interval"]], hide_index=True)
+    modelled = [t.id for t in sc.targets]
+    if modelled:
+        st.subheader(T("fan"))
+        pick = st.selectbox(T("fan_pick"), modelled, key="fan_target")
+        st.plotly_chart(fan_chart(summary, pick), width="stretch")
+    st.subheader(T("flows"))
+    st.dataframe(summary.flows, hide_index=True, width="stretch")
+    st.subheader(T("costs"))
+    st.dataframe(summary.costs, hide_index=True, width="stretch")
+
+
+def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
+    summary = collector.summary()
+    zbuf = io.BytesIO()
+    with zipfile.ZipFile(zbuf, "w") as z:
+        for name, df in summary.tables().items():
+            z.writestr(f"{name}.csv", df.to_csv(index=False))
+    st.download_button(
+        T("download_csv"), zbuf.getvalue(), f"cadresim_{sc.province}.zip", key="dl_csv"
+    )
+    xbuf = io.BytesIO()
+    with pd.ExcelWriter(xbuf) as xl:
+        for name, df in summary.tables().items():
+            df.to_excel(xl, sheet_name=name[:31], index=False)
+    st.download_button(
+        T("download_xlsx"), xbuf.getvalue(), f"cadresim_{sc.province}.xlsx", key="dl_xlsx"
+    )
+    text = scenario_yaml(sc)
+    st.download_button(T("download_yaml"), text, f"{sc.province}_used.yaml", key="dl_yaml")
+    st.caption(T("reproduce"))
+    st.code(f"cadresim run {sc.province}_used.yaml --reps {collector.reps} --seed {seed}")
+
+
+def scenario_yaml(sc: Scenario) -> str:
+    data = sc.model_dump(mode="json")
+    head = f"# written by cadresim {__version__}; scenario hash {sc.digest()}\n"
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+# --------------------------------------------------------------------------- page
+
+
+def main() -> None:
+    st.set_page_config(page_title="cadresim", layout="wide")
+    sb = st.sidebar
+    sb.radio(
+        T("language"),
+        ["vi", "en"],
+        key="lang",
+        horizontal=True,
+        format_func=lambda c: "Tiếng Việt" if c == "vi" else "English",
+    )
+    names = bundled_names()
+    sb.selectbox(
+        T("scenario"),
+        names,
+        index=names.index("quang_binh"),
+        key="scenario",
+        format_func=bound_label(
+            lambda n, k: (bundled_scenario(n).name.vi, bundled_scenario(n).name.en)[k].split(":")[0]
+        ),
+    )
+    base_variants = ["", *sorted(bundled_scenario(st.session_state["scenario"]).variants)]
+    sb.selectbox(
+        T("variant"),
+        base_variants,
+        key="variant",
+        format_func=bound_label(lambda v, k: v or TEXT["as_planned"][k]),
+    )
+    sb.file_uploader(T("upload_yaml"), type=["yaml", "yml"], key="upload_yaml")
+    sb.file_uploader(T("upload_roster"), type=["csv", "xlsx"], key="upload_roster")
+    seed = int(sb.number_input(T("seed"), 0, 2**31 - 1, 2021, key="seed"))
+    reps = int(sb.number_input(T("reps"), 2, 5000, 200, step=50, key="reps"))
+
+    st.title(T("title"))
+    st.caption(T("subtitle"))
+    base, roster, user = base_scenario()
+    sc = sidebar(base)
+    if sc is None:
+        return
+    st.markdown(f"**{sc.name.vi if lang() == 0 else sc.name.en}**")
+    if sb.button(T("run"), type="primary", key="run"):
+        st.session_state["run_clicked"] = True
+    tabs = st.tabs(
+        [
+            T("tab_results"),
+            T("tab_population"),
+            T("tab_compare"),
+            T("tab_share"),
+            T("tab_teach"),
+            T("tab_download"),
+        ]
+    )
+    with tabs[0]:
+        collector = run_or_reuse(sc, seed, reps, roster, user)
+        if collector is None or len(collector.done) == 0:
+            st.info(T("no_results"))
+        else:
+            show_results(collector, sc, seed)
+    with tabs[1]:
+        pop = api.population_summary(sc, seed, roster)
+        st.dataframe(pop["tiers"], hide_index=True)
+        pyr = pop["pyramid"]
+        fig = go.Figure()
+        fig.add_trace(go.Bar(y=pyr["age"], x=-pyr["men"], name=T("men"), orientation="h"))
+        fig.add_trace(go.Bar(y=pyr["age"], x=pyr["women"], name=T("women"), orientation="h"))
+        fig.update_layout(barmode="overlay", title=T("pyramid"), height=380)
+        st.plotly_chart(fig, width="stretch")
+    with tabs[2]:
+        compare_tab(sc, seed)
+    with tabs[3]:
+        share_tab(sc, seed)
+    with tabs[4]:
+        teach_tab(sc)
+    with tabs[5]:
+        collector = st.session_state.get("last")
+        if collector is None or len(collector.done) == 0:
+            st.info(T("no_results"))
+        else:
+            downloads(collector, sc, seed)
+
+
+def compare_tab(sc: Scenario, seed: int) -> None:
+    if st.button(T("save_a"), key="save_a"):
+        st.session_state["scenario_a"] = sc
+    a = st.session_state.get("scenario_a")
+    if st.button(T("compare_run"), key="compare"):
+        if a is None:
+            st.info(T("compare_need_a"))
+        else:
+            reps = min(int(st.session_state.get("reps", 200)), 200)
+            with st.spinner(T("running")):
+                st.session_state["comparison"] = api.compare(a, sc, seed, reps, workers=2)
+    table = st.session_state.get("comparison")
+    if table is not None:
+        shown = table.copy()
+        for col in ("p_met_a", "p_met_b", "difference", "ci_low", "ci_high"):
+            shown[col] = shown[col].map(pct)
+        st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def share_tab(sc: Scenario, seed: int) -> None:
+    ids = [t.id for t in sc.targets if t.kind in ("stock", "flow", "committee")]
+    if not ids:
+        return
+    target = st.selectbox(T("share_target"), ids, key="share_target")
+    group = st.radio(
+        T("share_group"),
+        ["women", "young"],
+        key="share_group",
+        horizontal=True,
+        format_func=bound_label(lambda g, k: TEXT[f"{g}_l"][k]),
+    )
+    level = st.slider(T("share_level"), 0.5, 0.95, 0.8, 0.05, key="share_level")
+    if st.button(T("share_run"), key="share_run"):
+        with st.spinner(T("running")):
+            found = api.required_share(
+                sc, target, group, level, seed, reps=60, workers=2, tolerance=0.02
+            )
+        if found.share is None:
+            st.warning(T("share_none", share=0.6, level=level, p=found.p_at_share))
+        else:
+            st.success(
+                T("share_found", share=found.share, target=target, level=level, p=found.p_at_share)
+            )
+        steps = pd.DataFrame(found.steps, columns=["share", "p_met"]).sort_values("share")
+        st.line_chart(steps, x="share", y="p_met")
+
+
+def teach_tab(sc: Scenario) -> None:
+    st.subheader(T("flow_title"))
+    st.write(T("flow_body"))
+    q, s0, t = 0.15, 0.133, 0.10
+    years = np.arange(0, 21)
+    share = q + (s0 - q) * (1 - t) ** years
+    st.line_chart(pd.DataFrame({"q = 15%": share, "17%": 0.17}, index=years))
+    st.subheader(T("reserve_title"))
+    st.write(T("reserve_body"))
+    if st.button(T("setup"), key="teach_reserve"):
+        st.session_state["scenario_a"] = sc.with_overrides(
+            {"policy.vacancy_reservation.enabled": False}
+        )
+    st.subheader(T("reading_title"))
+    st.write(T("reading_body"))
+    if st.button(T("setup"), key="teach_reading"):
+        st.session_state["scenario_a"] = sc.with_overrides(
+            {"policy.appointment_share.reading": "floor"}
+        )
+
+
+try:
+    main()
+except Exception as exc:  # never a traceback on the page
+    st.error(f"{T('error')}: {type(exc).__name__}: {exc}")

@@ -1,0 +1,94 @@
+"""The browser app, driven by Streamlit's AppTest: load, levers, a run, languages, bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def load_app_module():  # type: ignore[no-untyped-def]
+    """The page's helpers, imported without running the page (no Streamlit session)."""
+    spec = importlib.util.spec_from_file_location("cadresim_app_under_test", APP)
+    assert spec is not None and spec.loader is not None
+    source = APP.read_text(encoding="utf-8").replace("\ntry:\n    main()", "\ntry:\n    pass")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    exec(compile(source, str(APP), "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=240)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_page_loads_in_vietnamese_with_the_default_scenario(app: AppTest) -> None:
+    assert app.title[0].value == "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
+    assert app.selectbox(key="scenario").value == "quang_binh"
+    assert not app.error
+    assert any("Chưa có kết quả" in i.value for i in app.info)
+
+
+def test_change_a_lever_and_run(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(6)
+    women = next(s for s in app.slider if s.key.startswith("lv_women_share_"))
+    women.set_value(0.3)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value
+    ids = set(table.iloc[:, 1])
+    assert {"QB-AW", "QB-AY", "QB-W-PC-25", "QB-30W"} <= ids
+    assert table.iloc[:, 5].str.endswith("%").all()
+    # The same settings again: the result is reused, not recomputed.
+    app.button(key="run").click()
+    app.run()
+    assert any("sẵn" in c.value for c in app.caption)
+
+
+def test_language_switch(app: AppTest) -> None:
+    app.radio(key="lang").set_value("en")
+    app.run()
+    assert app.title[0].value == "Succession planning simulator"
+    assert app.button(key="run").label == "Run"
+    app.radio(key="lang").set_value("vi")
+    app.run()
+    assert app.button(key="run").label == "Chạy mô phỏng"
+
+
+def test_every_bundled_scenario_and_variant_opens(app: AppTest) -> None:
+    for name in app.selectbox(key="scenario").options:
+        app.selectbox(key="scenario").set_value(name)
+        app.run()
+        assert not app.exception and not app.error, name
+    app.selectbox(key="scenario").set_value("quang_binh")
+    app.selectbox(key="variant").set_value("restructuring_2025")
+    app.run()
+    assert not app.exception and not app.error
+
+
+def test_bad_uploads_are_reported_not_raised() -> None:
+    mod = load_app_module()
+    sc, problem = mod.read_uploaded_scenario("mine.yaml", b"province: [unclosed\n")
+    assert sc is None and "mine.yaml" in problem
+    sc, problem = mod.read_uploaded_scenario("mine.yaml", b"\xff\xfe")
+    assert sc is None and "not a UTF-8 text file" in problem
+    qb = mod.bundled_scenario("quang_binh")
+    roster, problem = mod.read_uploaded_roster(
+        "people.csv",
+        b"person_id,rank,sex,birth_month,in_post_since\nA,boss,F,1970-01,2020-01\n",
+        qb,
+    )
+    assert roster is None
+    assert "people.csv" in problem and "row 2: rank 'boss'" in problem
