@@ -95,7 +95,11 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "p_met": ("Khả năng đạt", "P(met)"),
     "interval": ("Khoảng tin cậy 95%", "95% interval"),
     "median": ("Trung vị", "Median metric"),
-    "light": ("", ""),
+    "light": ("Đánh giá", "Outlook"),
+    "light_high": ("cao", "high"),
+    "light_medium": ("vừa", "medium"),
+    "light_low": ("thấp", "low"),
+    "light_none": ("–", "–"),
     "not_modelled": ("chưa mô hình hóa", "not modelled"),
     "joint": ("Đạt đồng thời mọi chỉ tiêu của một mốc", "All targets of a deadline met together"),
     "fan": ("Diễn biến theo năm", "Year by year"),
@@ -368,20 +372,35 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     return collector
 
 
+OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
 def goal_text(r: Any) -> str:
+    op = OPS.get(r.op, r.op)
     if r.baseline_reading != "absolute":
         sign = "+" if r.value >= 0 else "−"
         unit = " pp" if r.baseline_reading == "points" else "%"
-        return f"{r.op} {int(r.baseline_year)} {sign}{abs(100 * r.value):.0f}{unit}"
+        return f"{op} {int(r.baseline_year)} {sign}{abs(100 * r.value):.0f}{unit}"
     if not (isinstance(r.upper, float) and math.isnan(r.upper)):
-        return f"{r.op} {100 * r.value:.0f}–{100 * r.upper:.0f}%"
-    return f"{r.op} {100 * r.value:.0f}%"
+        return f"{op} {100 * r.value:.0f}–{100 * r.upper:.0f}%"
+    return f"{op} {100 * r.value:.0f}%"
+
+
+LIGHTS = {"high": "#2e7d32", "medium": "#f9a825", "low": "#c62828", "none": "#9e9e9e"}
 
 
 def light(p: float) -> str:
+    """A traffic light: high (P >= 80%), medium (50-80%), low (< 50%)."""
     if isinstance(p, float) and math.isnan(p):
-        return "⚪"
-    return "🟢" if p >= 0.8 else ("🟡" if p >= 0.5 else "🔴")
+        return T("light_none")
+    return T("light_high") if p >= 0.8 else (T("light_medium") if p >= 0.5 else T("light_low"))
+
+
+def light_style(value: str) -> str:
+    for level in ("high", "medium", "low", "none"):
+        if value == T(f"light_{level}"):
+            return f"background-color: {LIGHTS[level]}; color: white; font-weight: 600"
+    return ""
 
 
 def targets_table(summary: Any) -> pd.DataFrame:
@@ -391,7 +410,7 @@ def targets_table(summary: Any) -> pd.DataFrame:
         if r.status != "modelled":
             rows.append(
                 {
-                    T("light"): "⚪",
+                    T("light"): T("light_none"),
                     T("target"): r.target,
                     T("text"): text,
                     T("by"): "",
@@ -450,13 +469,22 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     if len(collector.done) < collector.reps:
         st.warning(T("stopped", done=len(collector.done), reps=collector.reps))
     st.subheader(T("targets"))
-    st.dataframe(targets_table(summary), hide_index=True, width="stretch")
+    table = targets_table(summary).set_index(T("target"))
+    st.table(table.style.map(light_style, subset=[T("light")]))
     st.subheader(T("joint"))
     j = summary.joint.copy()
     if len(j):
-        j["p_all_met"] = j["p_all_met"].map(pct)
-        j["interval"] = [f"{pct(a)} – {pct(b)}" for a, b in zip(j.ci_low, j.ci_high, strict=True)]
-        st.dataframe(j[["by", "targets", "p_all_met", "interval"]], hide_index=True)
+        shown = pd.DataFrame(
+            {
+                T("by"): j["by"].astype(str),
+                T("target"): j["targets"],
+                T("p_met"): j["p_all_met"].map(pct),
+                T("interval"): [
+                    f"{pct(x)} – {pct(y)}" for x, y in zip(j.ci_low, j.ci_high, strict=True)
+                ],
+            }
+        )
+        st.table(shown.set_index(T("by")))
     modelled = [t.id for t in sc.targets]
     if modelled:
         st.subheader(T("fan"))

@@ -1,0 +1,106 @@
+"""End to end: serve the app on localhost and drive it in headless Chromium (Playwright).
+
+Needs Debian's ``chromium`` (``./dev test`` and ``.ci/run`` install it where they can). On a
+machine without it the test is skipped, except under CI, where it fails. Set
+``CADRESIM_SCREENSHOT=path.png`` to keep the screenshot of the results page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server():  # type: ignore[no-untyped-def]
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI needs Debian's chromium for the browser test (apt-get install chromium)"
+            )
+        pytest.skip("no chromium on this machine")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)
+        reps = page.get_by_label("Số lần mô phỏng")
+        reps.fill("20")
+        reps.press("Enter")
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Chạy mô phỏng").click()
+        page.get_by_text("Chỉ tiêu và khả năng đạt").wait_for(timeout=180_000)
+        table = page.locator("table").first
+        table.wait_for(timeout=60_000)
+        text = table.inner_text()
+        for target in ("QB-W-PC-25", "QB-AW", "QB-AY", "QB-65H", "QB-30W"):
+            assert target in text
+        assert "%" in text
+        assert "Traceback" not in page.content()
+        shot = Path(os.environ.get("CADRESIM_SCREENSHOT", tmp_path / "results.png"))
+        page.screenshot(path=str(shot), full_page=False)
+        assert shot.stat().st_size > 10_000
+        # The language switch reaches every label.
+        page.get_by_text("English").click()
+        page.get_by_text("Succession planning simulator").wait_for(timeout=60_000)
+        browser.close()
