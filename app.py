@@ -105,6 +105,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "fan": ("Diễn biến theo năm", "Year by year"),
     "fan_pick": ("Chọn chỉ tiêu", "Pick a target"),
     "flows": ("Bổ nhiệm theo năm", "Appointments by year"),
+    "moves": (
+        "Dòng dịch chuyển giữa các cấp (trung bình 5 lần mô phỏng)",
+        "Moves between ranks (mean of 5 replications)",
+    ),
     "costs": (
         "Chi phí: tháng để trống, luân chuyển, đào tạo",
         "Costs: vacancy-months, rotations, training",
@@ -464,6 +468,44 @@ def fan_chart(summary: Any, target: str) -> go.Figure:
     return fig
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def moves_table(scenario_json: str, seed: int) -> pd.DataFrame:
+    from sim.scenario import Scenario as _Scenario
+
+    return api.moves_between_ranks(_Scenario.model_validate_json(scenario_json), seed, reps=5)
+
+
+def moves_chart(sc: Scenario, seed: int) -> go.Figure:
+    """A Sankey diagram of moves between ranks and out of the leadership."""
+    m = moves_table(sc.model_dump_json(), seed)
+    nodes = sorted(set(m["source"]) | set(m["target"]))
+    index = {n: k for k, n in enumerate(nodes)}
+    names = {
+        "pool": ("chuyên viên (nguồn)", "specialists (pool)"),
+        "l2_deputy": ("phó trưởng phòng", "L2 deputy"),
+        "l2_head": ("trưởng phòng", "L2 head"),
+        "l1_deputy": ("cấp phó (diện Ban Thường vụ)", "L1 deputy"),
+        "l1_head": ("cấp trưởng (diện Ban Thường vụ)", "L1 head"),
+    }
+
+    def label(n: str) -> str:
+        base, _, rest = n.partition(" ")
+        return names.get(base, (n, n))[lang()] + (f" {rest}" if rest else "")
+
+    fig = go.Figure(
+        go.Sankey(
+            node={"label": [label(n) for n in nodes], "pad": 18},
+            link={
+                "source": [index[x] for x in m["source"]],
+                "target": [index[x] for x in m["target"]],
+                "value": m["moves"].tolist(),
+            },
+        )
+    )
+    fig.update_layout(height=420, margin={"t": 10, "b": 10})
+    return fig
+
+
 def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     summary = collector.summary()
     if len(collector.done) < collector.reps:
@@ -490,6 +532,8 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
         st.subheader(T("fan"))
         pick = st.selectbox(T("fan_pick"), modelled, key="fan_target")
         st.plotly_chart(fan_chart(summary, pick), width="stretch")
+    st.subheader(T("moves"))
+    st.plotly_chart(moves_chart(sc, seed), width="stretch")
     st.subheader(T("flows"))
     st.dataframe(summary.flows, hide_index=True, width="stretch")
     st.subheader(T("costs"))

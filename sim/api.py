@@ -291,3 +291,34 @@ def required_share(
         else:
             low = mid
     return ShareSearch(target_id, group, level, high, p_best, tuple(steps))
+
+
+def moves_between_ranks(
+    scenario: Scenario, seed: int, reps: int = 5, roster: Roster | None = None
+) -> pd.DataFrame:
+    """Mean number of moves over the horizon between ranks (promotions, rotations) and out of
+    the leadership (exits by cause), from the event logs of the first ``reps`` replications:
+    one row a (source, target) pair, for a flow chart."""
+    from sim.model import CAUSES
+    from sim.scenario import RANKS
+
+    counts: dict[tuple[str, str], float] = {}
+    for rep in range(reps):
+        log = Model(scenario, seed, rep, keep_log=True, roster=roster).run().log
+        assert log is not None
+        a = log["appointments"]
+        for src, dst, kind in zip(
+            a["from_rank"].tolist(), a["rank"].tolist(), a["move"].tolist(), strict=True
+        ):
+            target = RANKS[dst] + (" (moved)" if kind else "")
+            key = (RANKS[src], target)
+            counts[key] = counts.get(key, 0.0) + 1.0
+        e = log["exits"]
+        for r, cause in zip(e["rank"].tolist(), e["cause"].tolist(), strict=True):
+            if r >= 0:
+                key = (RANKS[r], f"left: {CAUSES[cause]}")
+                counts[key] = counts.get(key, 0.0) + 1.0
+    rows = [
+        {"source": s, "target": t, "moves": c / reps} for (s, t), c in sorted(counts.items())
+    ]
+    return pd.DataFrame(rows)

@@ -69,3 +69,12 @@ def test_required_share_is_the_smallest_that_reaches_the_level(qb: Scenario) -> 
     assert all(tried[s] < 0.8 for s in below)
     with pytest.raises(ValueError, match="no target"):
         api.required_share(qb, "NOPE")
+
+
+def test_moves_between_ranks_follow_the_promotion_ladder(qb: Scenario) -> None:
+    moves = api.moves_between_ranks(qb, 3, reps=2)
+    pairs = set(zip(moves["source"], moves["target"], strict=True))
+    assert ("l1_deputy", "l1_head") in pairs and ("pool", "l2_deputy") in pairs
+    assert ("l1_head", "left: retirement") in pairs
+    assert not any(s == "l1_head" and t == "l1_deputy" for s, t in pairs)  # nobody moves down
+    assert (moves["moves"] > 0).all()
