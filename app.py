@@ -147,6 +147,66 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "young_l": ("trẻ", "young"),
 }
 
+COLUMNS: dict[str, tuple[str, str]] = {  # result table headers
+    "year": ("Năm", "Year"),
+    "tier": ("Cấp", "Tier"),
+    "appointments_mean": ("Số bổ nhiệm (TB)", "Appointments (mean)"),
+    "women_share": ("Tỷ lệ nữ trong bổ nhiệm", "Women among appointees"),
+    "young_share": ("Tỷ lệ trẻ trong bổ nhiệm", "Under-40s among appointees"),
+    "young_women_share": ("Tỷ lệ nữ trẻ", "Young women among appointees"),
+    "stock_women_share": ("Tỷ lệ nữ trong đội ngũ", "Share of women"),
+    "stock_young_share": ("Tỷ lệ dưới 40 tuổi trong đội ngũ", "Share under 40"),
+    "holders_mean": ("Số người giữ chức vụ (TB)", "Holders (mean)"),
+    "vacancy_months_l1": ("Tháng để trống, L1", "Vacancy-months, L1"),
+    "reserved_months_l1": ("Tháng giữ chỗ, L1", "Months held for a group, L1"),
+    "vacancy_months_l2": ("Tháng để trống, L2", "Vacancy-months, L2"),
+    "reserved_months_l2": ("Tháng giữ chỗ, L2", "Months held for a group, L2"),
+    "exits_retirement": ("Nghỉ hưu", "Retirements"),
+    "exits_other_exit": ("Chuyển công tác, thôi việc", "Transfers out, resignations"),
+    "exits_death_illness": ("Từ trần, ốm đau", "Death or ill-health"),
+    "exits_not_reappointed": ("Không bổ nhiệm lại", "Not reappointed"),
+    "exits_removed": ("Cho thôi chức, miễn nhiệm", "Removed before term end"),
+    "exits_below_standard": ("Không đạt chuẩn sau thời hạn", "Below standard at the deadline"),
+    "exits_restructured": ("Nghỉ do sắp xếp", "Left in the restructuring"),
+    "rotations": ("Luân chuyển", "Rotations"),
+    "young_to_districts": ("Tăng cường cán bộ trẻ về huyện", "Young cadres sent to districts"),
+    "people": ("Số người", "People"),
+    "women": ("Nữ", "Women"),
+    "under_40": ("Dưới 40 tuổi", "Under 40"),
+    "under_40_share": ("Tỷ lệ dưới 40", "Share under 40"),
+    "mean_age": ("Tuổi bình quân", "Mean age"),
+    "target": ("Chỉ tiêu", "Target"),
+    "by": ("Năm", "By"),
+    "p_met_a": ("Khả năng đạt (A)", "P(met), A"),
+    "p_met_b": ("Khả năng đạt (B)", "P(met), B"),
+    "difference": ("Chênh lệch B − A", "Difference B − A"),
+    "ci_low": ("Cận dưới 95%", "95% low"),
+    "ci_high": ("Cận trên 95%", "95% high"),
+    "only_a": ("Chỉ A đạt (số lần)", "Met in A only (runs)"),
+    "only_b": ("Chỉ B đạt (số lần)", "Met in B only (runs)"),
+}
+
+
+def translated(df: pd.DataFrame) -> pd.DataFrame:
+    """A result table with its headers in the page's language (training columns named by
+    course keep their course id)."""
+
+    def name(col: str) -> str:
+        if col in COLUMNS:
+            return COLUMNS[col][lang()]
+        if col.startswith("training_"):
+            course, _, what = col.removeprefix("training_").rpartition("_")
+            words = {
+                "nominated": ("cử đi học", "nominated"),
+                "started": ("nhập học", "started"),
+                "completed": ("hoàn thành", "completed"),
+            }
+            return f"{T('seats').split(' (')[0]} {course}: {words.get(what, (what, what))[lang()]}"
+        return col
+
+    return df.rename(columns={c: name(c) for c in df.columns})
+
+
 TEACH: dict[str, tuple[str, str]] = {
     "flow_title": ("Tỷ lệ bổ nhiệm và tỷ lệ trong đội ngũ", "Flow share against stock share"),
     "flow_body": (
@@ -535,9 +595,11 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     st.subheader(T("moves"))
     st.plotly_chart(moves_chart(sc, seed), width="stretch")
     st.subheader(T("flows"))
-    st.dataframe(summary.flows, hide_index=True, width="stretch")
+    flows = summary.flows.copy()
+    flows["tier"] = flows["tier"].str.upper()
+    st.dataframe(translated(flows), hide_index=True, width="stretch")
     st.subheader(T("costs"))
-    st.dataframe(summary.costs, hide_index=True, width="stretch")
+    st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
 
 
 def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
@@ -630,7 +692,10 @@ def main() -> None:
             show_results(collector, sc, seed)
     with tabs[1]:
         pop = api.population_summary(sc, seed, roster)
-        st.dataframe(pop["tiers"], hide_index=True)
+        tiers = pop["tiers"].rename(
+            columns={"women_share": "stock_women_share", "under_40_share": "stock_young_share"}
+        )
+        st.dataframe(translated(tiers), hide_index=True)
         pyr = pop["pyramid"]
         fig = go.Figure()
         fig.add_trace(go.Bar(y=pyr["age"], x=-pyr["men"], name=T("men"), orientation="h"))
@@ -667,7 +732,7 @@ def compare_tab(sc: Scenario, seed: int) -> None:
         shown = table.copy()
         for col in ("p_met_a", "p_met_b", "difference", "ci_low", "ci_high"):
             shown[col] = shown[col].map(pct)
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(translated(shown), hide_index=True, width="stretch")
 
 
 def share_tab(sc: Scenario, seed: int) -> None:

@@ -91,3 +91,16 @@ def test_bad_uploads_are_reported_not_raised() -> None:
     )
     assert roster is None
     assert "people.csv" in problem and "row 2: rank 'boss'" in problem
+
+
+def test_result_tables_speak_the_page_language(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(4)
+    app.button(key="run").click()
+    app.run()
+    headers = [c for df in app.dataframe for c in df.value.columns]
+    assert "Số bổ nhiệm (TB)" in headers and "Nghỉ hưu" in headers
+    assert not any(c in headers for c in ("appointments_mean", "exits_retirement"))
+    app.radio(key="lang").set_value("en")
+    app.run()
+    headers = [c for df in app.dataframe for c in df.value.columns]
+    assert "Appointments (mean)" in headers and "Retirements" in headers
