@@ -238,6 +238,7 @@ TEACH: dict[str, tuple[str, str]] = {
         "is eligible. The two readings give very different answers.",
     ),
     "setup": ("Đặt sẵn so sánh này", "Set up this comparison"),
+    "turnover": ("Tỷ lệ thay thế hằng năm (t)", "Yearly turnover (t)"),
 }
 
 
@@ -695,12 +696,23 @@ def main() -> None:
         tiers = pop["tiers"].rename(
             columns={"women_share": "stock_women_share", "under_40_share": "stock_young_share"}
         )
+        for col in ("stock_women_share", "stock_young_share"):
+            tiers[col] = tiers[col].map(pct)
+        tiers["mean_age"] = tiers["mean_age"].map(lambda a: f"{a:.1f}")
         st.dataframe(translated(tiers), hide_index=True)
         pyr = pop["pyramid"]
         fig = go.Figure()
         fig.add_trace(go.Bar(y=pyr["age"], x=-pyr["men"], name=T("men"), orientation="h"))
         fig.add_trace(go.Bar(y=pyr["age"], x=pyr["women"], name=T("women"), orientation="h"))
-        fig.update_layout(barmode="overlay", title=T("pyramid"), height=380)
+        top = int(max(pyr["men"].max(), pyr["women"].max(), 1))
+        step = max(10, round(top / 4, -1))
+        ticks = [int(v) for v in np.arange(-top - top % step, top + step, step)]
+        fig.update_layout(
+            barmode="overlay",
+            title=T("pyramid"),
+            height=380,
+            xaxis={"tickvals": ticks, "ticktext": [str(abs(v)) for v in ticks]},
+        )
         st.plotly_chart(fig, width="stretch")
     with tabs[2]:
         compare_tab(sc, seed)
@@ -766,10 +778,20 @@ def share_tab(sc: Scenario, seed: int) -> None:
 def teach_tab(sc: Scenario) -> None:
     st.subheader(T("flow_title"))
     st.write(T("flow_body"))
-    q, s0, t = 0.15, 0.133, 0.10
+    l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
+    s0 = float(l1["women_share"])
+    q = float(sc.policy.appointment_share.women)
+    t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
     years = np.arange(0, 21)
     share = q + (s0 - q) * (1 - t) ** years
-    st.line_chart(pd.DataFrame({"q = 15%": share, "17%": 0.17}, index=years))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=years + sc.start.year, y=share, name=f"q = {q:.0%}"))
+    fig.add_hline(y=q, line_dash="dot", line_color="grey")
+    fig.add_hline(y=0.17, line_dash="dash", line_color="red", annotation_text="17%")
+    fig.update_layout(
+        yaxis_tickformat=".0%", yaxis_range=[0, 0.25], height=320, margin={"t": 20, "b": 20}
+    )
+    st.plotly_chart(fig, width="stretch")
     st.subheader(T("reserve_title"))
     st.write(T("reserve_body"))
     if st.button(T("setup"), key="teach_reserve"):
