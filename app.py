@@ -762,8 +762,9 @@ def share_tab(sc: Scenario, seed: int) -> None:
     level = st.slider(T("share_level"), 0.5, 0.95, 0.8, 0.05, key="share_level")
     if st.button(T("share_run"), key="share_run"):
         with st.spinner(T("running")):
+            reps = min(60, int(st.session_state.get("reps", 60)))
             found = api.required_share(
-                sc, target, group, level, seed, reps=60, workers=2, tolerance=0.02
+                sc, target, group, level, seed, reps=reps, workers=2, tolerance=0.02
             )
         if found.share is None:
             st.warning(T("share_none", share=0.6, level=level, p=found.p_at_share))

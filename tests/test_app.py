@@ -104,3 +104,30 @@ def test_result_tables_speak_the_page_language(app: AppTest) -> None:
     app.run()
     headers = [c for df in app.dataframe for c in df.value.columns]
     assert "Appointments (mean)" in headers and "Retirements" in headers
+
+
+def test_compare_a_and_b(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(4)
+    app.button(key="save_a").click()
+    app.run()
+    women = next(s for s in app.slider if s.key.startswith("lv_women_share_"))
+    women.set_value(0.4)
+    app.run()
+    app.button(key="compare").click()
+    app.run()
+    assert not app.exception and not app.error
+    table = next(df.value for df in app.dataframe if "Chênh lệch B − A" in df.value.columns)
+    row = table.set_index("Chỉ tiêu").loc["QB-AW"]
+    assert row["Khả năng đạt (B)"].endswith("%")
+
+
+def test_required_share_search(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(6)
+    app.selectbox(key="share_target").set_value("QB-AW")
+    app.button(key="share_run").click()
+    app.run()
+    assert not app.exception and not app.error
+    if app.success:
+        assert "QB-AW" in app.success[0].value
+    else:  # not reached even at the top of the search range
+        assert "60%" in app.warning[0].value
