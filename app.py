@@ -114,6 +114,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
         "Costs: vacancy-months, rotations, training",
     ),
     "people": ("Số người", "People"),
+    "table": ("Bảng số liệu", "The table"),
     "pyramid": ("Tháp tuổi (cán bộ lãnh đạo, quản lý)", "Age pyramid (leaders)"),
     "men": ("Nam", "Men"),
     "women": ("Nữ", "Women"),
@@ -205,6 +206,59 @@ def translated(df: pd.DataFrame) -> pd.DataFrame:
         return col
 
     return df.rename(columns={c: name(c) for c in df.columns})
+
+
+HELP: dict[str, tuple[str, str]] = {  # help texts of the levers
+    "women_share": (
+        "Khoảng 15% số bổ nhiệm mỗi năm dành cho cán bộ nữ (Đề án 01-ĐA/TU Quảng Bình).",
+        "About 15% of each year's appointments to women (Quảng Bình Scheme 01-ĐA/TU).",
+    ),
+    "young_share": (
+        "Khoảng 15% số bổ nhiệm mỗi năm dành cho cán bộ dưới 40 tuổi; nữ trẻ tính cho cả hai.",
+        "About 15% to under-40s; a young woman counts for both shares.",
+    ),
+    "reading": (
+        "Kỳ vọng: trung bình đạt tỷ lệ; mức sàn: mỗi năm ít nhất tỷ lệ khi có người đủ điều "
+        "kiện; không: chỉ theo năng lực.",
+        "Expected: the share on average; floor: at least the share each year when someone is "
+        "eligible; none: merit alone.",
+    ),
+    "reservation": (
+        "Khi không có cán bộ nữ/trẻ đủ điều kiện, để trống vị trí và xét lại hằng tháng.",
+        "When no woman or young candidate is ready, hold the post and look again monthly.",
+    ),
+    "max_hold": (
+        "Sau thời gian này vị trí được bổ nhiệm theo năng lực.",
+        "After this long the post is filled on merit.",
+    ),
+    "bias": (
+        "Đánh giá thấp hơn đối với nữ (đơn vị độ lệch chuẩn); số âm là ưu tiên nữ.",
+        "A lower evaluation for women (in standard deviations); negative favours women.",
+    ),
+    "rotation": (
+        "Kế hoạch luân chuyển hằng năm (Quy định 65-QĐ/TW) sang vị trí tương đương ở đơn vị khác.",
+        "Yearly rotation (Quy định 65-QĐ/TW) to an equivalent post in another unit.",
+    ),
+    "rotation_share": (
+        "Tỷ lệ cán bộ trong độ tuổi luân chuyển (còn ≥ 10 năm công tác) được luân chuyển mỗi năm.",
+        "Share of leaders in rotation age (10+ years of service left) rotated each year.",
+    ),
+    "pool": (
+        "Quy hoạch tối đa 3 người cho một chức danh; ưu tiên bổ nhiệm người trong quy hoạch.",
+        "At most 3 planned successors a post; appointments go to them first.",
+    ),
+    "pool_women_floor": ("Quy định 50-QĐ/TW: ít nhất 25% nữ.", "Quy định 50-QĐ/TW: 25% women."),
+    "pool_young_floor": ("Quy định 50-QĐ/TW: ít nhất 15% trẻ.", "Quy định 50-QĐ/TW: 15% young."),
+    "restructuring": (
+        "Sắp xếp từ 1/7/2025: bỏ cấp huyện, hợp nhất sở, nghỉ hưu trước tuổi (nếu kịch bản có).",
+        "From 1/7/2025: district level abolished, departments merged, early retirement "
+        "(as the scenario sets them).",
+    ),
+    "removal": (
+        "0: không thay thế; 1: như hiện nay; lớn hơn: thay thế mạnh hơn cán bộ yếu kém.",
+        "0: none; 1: current practice; more: a stronger drive against weak cadres.",
+    ),
+}
 
 
 TEACH: dict[str, tuple[str, str]] = {
@@ -365,9 +419,10 @@ def sidebar(base: Scenario | None) -> Scenario | None:
                     float(lv.step),
                     key=wkey,
                     format="%.2f",
+                    help=HELP[lv.name][lang()],
                 )
             elif lv.kind == "bool":
-                new[lv.name] = st.toggle(T(lv.name), bool(v), key=wkey)
+                new[lv.name] = st.toggle(T(lv.name), bool(v), key=wkey, help=HELP[lv.name][lang()])
             elif lv.kind == "choice":
                 new[lv.name] = st.selectbox(
                     T(lv.name),
@@ -375,10 +430,17 @@ def sidebar(base: Scenario | None) -> Scenario | None:
                     index=lv.choices.index(v),
                     key=wkey,
                     format_func=bound_label(lambda c, k: TEXT[f"reading_{c}"][k]),
+                    help=HELP[lv.name][lang()],
                 )
             else:
                 new[lv.name] = st.number_input(
-                    T(lv.name), float(lv.low), float(lv.high), float(v), float(lv.step), key=wkey
+                    T(lv.name),
+                    float(lv.low),
+                    float(lv.high),
+                    float(v),
+                    float(lv.step),
+                    key=wkey,
+                    help=HELP[lv.name][lang()],
                 )
         seats = {}
         for course, n in api.training_seats(base).items():
@@ -598,9 +660,58 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     st.subheader(T("flows"))
     flows = summary.flows.copy()
     flows["tier"] = flows["tier"].str.upper()
-    st.dataframe(translated(flows), hide_index=True, width="stretch")
+    st.plotly_chart(flows_chart(flows), width="stretch")
+    with st.expander(T("table")):
+        st.dataframe(translated(flows), hide_index=True, width="stretch")
     st.subheader(T("costs"))
-    st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
+    st.plotly_chart(costs_chart(summary.costs), width="stretch")
+    with st.expander(T("table")):
+        st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
+
+
+def flows_chart(flows: pd.DataFrame) -> go.Figure:
+    """L1 appointments a year (bars) with the shares of women and under-40s (lines)."""
+    l1 = flows[flows["tier"] == "L1"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=l1["year"],
+            y=l1["appointments_mean"],
+            name=COLUMNS["appointments_mean"][lang()],
+            marker_color="#9ecae1",
+        )
+    )
+    for col, color in (("women_share", "#d62728"), ("young_share", "#2ca02c")):
+        fig.add_trace(
+            go.Scatter(
+                x=l1["year"],
+                y=l1[col],
+                name=COLUMNS[col][lang()],
+                yaxis="y2",
+                mode="lines+markers",
+                line={"color": color},
+            )
+        )
+    fig.update_layout(
+        height=340,
+        margin={"t": 20, "b": 20},
+        yaxis={"title": "L1"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def costs_chart(costs: pd.DataFrame) -> go.Figure:
+    """Vacancy-months (and months held for a group) a year, and rotations if any."""
+    fig = go.Figure()
+    for col in ("vacancy_months_l1", "reserved_months_l1", "vacancy_months_l2", "rotations"):
+        if col in costs:
+            fig.add_trace(go.Bar(x=costs["year"], y=costs[col], name=COLUMNS[col][lang()]))
+    fig.update_layout(
+        barmode="group", height=320, margin={"t": 20, "b": 20}, legend={"orientation": "h"}
+    )
+    return fig
 
 
 def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
