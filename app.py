@@ -72,6 +72,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "seed": ("Hạt giống ngẫu nhiên", "Random seed"),
     "run": ("Chạy mô phỏng", "Run"),
     "running": ("Đang mô phỏng…", "Running…"),
+    "stop": ("Dừng", "Stop"),
     "stopped": (
         "Đã dừng sau {done}/{reps} lần; kết quả dưới đây là phần đã chạy.",
         "Stopped after {done} of {reps}; the results below cover what ran.",
@@ -486,6 +487,10 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     collector = Collector(sc, reps)
     st.session_state["last"], st.session_state["last_key"] = collector, k
     bar = st.progress(0.0, text=T("running"))
+    # Pressing Stop reruns the page: the run ends at its next progress report, the worker
+    # processes are stopped, and the rerun shows the replications already done.
+    stop = st.button(T("stop"), key="stop")
+    del stop
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{T('running')} {done}/{total}")

@@ -104,3 +104,32 @@ def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> N
         page.get_by_text("English").click()
         page.get_by_text("Succession planning simulator").wait_for(timeout=60_000)
         browser.close()
+
+
+def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium for the browser test")
+        pytest.skip("no chromium on this machine")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)
+        reps = page.get_by_label("Số lần mô phỏng")
+        reps.fill("3000")  # far more than can finish before Stop
+        reps.press("Enter")
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Chạy mô phỏng").click()
+        page.get_by_role("button", name="Dừng").wait_for(timeout=60_000)
+        page.wait_for_timeout(3000)
+        page.get_by_role("button", name="Dừng").click()
+        note = page.get_by_text("Đã dừng sau")
+        note.wait_for(timeout=60_000)
+        done = int(note.inner_text().split("sau ")[1].split("/")[0])
+        assert 0 < done < 3000
+        assert "QB-AW" in page.locator("table").first.inner_text()
+        browser.close()
