@@ -276,8 +276,8 @@ def run(
         except OSError as exc:
             raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
         out_console.print(
-            f"results written to {out}/ (targets, joint, trajectories, flows, costs,"
-            " committee, replications as CSV and Parquet; metadata.json)",
+            f"results written to {out}/ ({', '.join(summary.tables())} as CSV and Parquet;"
+            " metadata.json)",
             markup=False,
         )
     if interrupted:
