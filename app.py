@@ -277,11 +277,9 @@ TEACH: dict[str, tuple[str, str]] = {
     "reserve_title": ("Để trống vị trí và cái giá phải trả", "Vacancy reservation and its cost"),
     "reserve_body": (
         "Giữ một vị trí trống đến khi có cán bộ nữ hoặc trẻ đủ điều kiện làm tăng tỷ lệ của "
-        "nhóm, nhưng mỗi tháng để trống là một chi phí. Hãy so sánh A (không giữ) và B (giữ tối "
-        "đa 12 tháng) ở thẻ «So sánh A/B».",
+        "nhóm, nhưng mỗi tháng để trống là một chi phí: bấm «Chạy minh họa» để xem cả hai.",
         "Holding a post empty until a woman or a young candidate is ready raises the group's "
-        "share, at a cost in vacancy-months. Compare A (no holding) with B (up to 12 months) in "
-        "the Compare tab.",
+        "share, at a cost in vacancy-months: press Show it to see both.",
     ),
     "reading_title": ("Cách hiểu «khoảng 15%»", "Reading 'about 15%'"),
     "reading_body": (
@@ -292,7 +290,17 @@ TEACH: dict[str, tuple[str, str]] = {
         "'Floor': at least 15% of each year's appointments so far go to the group when someone "
         "is eligible. The two readings give very different answers.",
     ),
-    "setup": ("Đặt sẵn so sánh này", "Set up this comparison"),
+    "teach_step": ("Chọn nội dung", "Pick a trade-off"),
+    "teach_show": ("Chạy minh họa", "Show it"),
+    "teach_setting": ("Thiết lập", "Setting"),
+    "reserve_off": ("không giữ chỗ", "no holding"),
+    "reserve_on": ("giữ chỗ tối đa theo kịch bản", "holding, up to the scenario's limit"),
+    "teach_note": (
+        "Khả năng đạt các chỉ tiêu về bổ nhiệm (cột theo mã chỉ tiêu) và tổng số tháng để trống "
+        "vị trí L1 trong cả giai đoạn, trung bình mỗi lần mô phỏng; cùng các số ngẫu nhiên.",
+        "P(met) of the appointment targets (one column each) and L1 vacancy-months over the "
+        "whole horizon, a replication's mean; the same random numbers for every setting.",
+    ),
     "turnover": ("Tỷ lệ thay thế hằng năm (t)", "Yearly turnover (t)"),
 }
 
@@ -893,34 +901,62 @@ def share_tab(sc: Scenario, seed: int) -> None:
 
 
 def teach_tab(sc: Scenario) -> None:
-    st.subheader(T("flow_title"))
-    st.write(T("flow_body"))
-    l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
-    s0 = float(l1["women_share"])
-    q = float(sc.policy.appointment_share.women)
-    t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
-    years = np.arange(0, 21)
-    share = q + (s0 - q) * (1 - t) ** years
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=years + sc.start.year, y=share, name=f"q = {q:.0%}"))
-    fig.add_hline(y=q, line_dash="dot", line_color="grey")
-    fig.add_hline(y=0.17, line_dash="dash", line_color="red", annotation_text="17%")
-    fig.update_layout(
-        yaxis_tickformat=".0%", yaxis_range=[0, 0.25], height=320, margin={"t": 20, "b": 20}
+    """One trade-off at a time, each with a short explanation and a live demonstration."""
+    step = st.radio(
+        T("teach_step"),
+        ["flow", "reserve", "reading"],
+        key="teach_step",
+        horizontal=True,
+        format_func=bound_label(lambda v, k: TEACH[f"{v}_title"][k]),
     )
-    st.plotly_chart(fig, width="stretch")
-    st.subheader(T("reserve_title"))
-    st.write(T("reserve_body"))
-    if st.button(T("setup"), key="teach_reserve"):
-        st.session_state["scenario_a"] = sc.with_overrides(
-            {"policy.vacancy_reservation.enabled": False}
+    st.subheader(T(f"{step}_title"))
+    st.write(T(f"{step}_body"))
+    if step == "flow":
+        l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
+        s0 = float(l1["women_share"])
+        q = float(sc.policy.appointment_share.women)
+        t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
+        years = np.arange(0, 21)
+        share = q + (s0 - q) * (1 - t) ** years
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=years + sc.start.year, y=share, name=f"q = {q:.0%}"))
+        fig.add_hline(y=q, line_dash="dot", line_color="grey")
+        fig.add_hline(y=0.17, line_dash="dash", line_color="red", annotation_text="17%")
+        fig.update_layout(
+            yaxis_tickformat=".0%", yaxis_range=[0, 0.25], height=320, margin={"t": 20, "b": 20}
         )
-    st.subheader(T("reading_title"))
-    st.write(T("reading_body"))
-    if st.button(T("setup"), key="teach_reading"):
-        st.session_state["scenario_a"] = sc.with_overrides(
-            {"policy.appointment_share.reading": "floor"}
-        )
+        st.plotly_chart(fig, width="stretch")
+        return
+    if step == "reserve":
+        settings = {
+            T("reserve_off"): {"policy.vacancy_reservation.enabled": False},
+            T("reserve_on"): {"policy.vacancy_reservation.enabled": True},
+        }
+    else:
+        settings = {
+            T(f"reading_{r}"): {"policy.appointment_share.reading": r}
+            for r in ("expected", "floor", "none")
+        }
+    if st.button(T("teach_show"), key=f"teach_show_{step}"):
+        reps = min(100, int(st.session_state.get("reps", 100)))
+        rows = []
+        with st.spinner(T("running")):
+            for label, overrides in settings.items():
+                study = api.run_study(sc.with_overrides(overrides), 2021, reps, workers=2)
+                summary = study.summary
+                row: dict[str, Any] = {T("teach_setting"): label}
+                for r in summary.targets.itertuples():
+                    if r.status == "modelled" and r.kind == "flow":
+                        row[r.target] = pct(r.p_met)
+                costs = summary.costs
+                for col in ("vacancy_months_l1", "reserved_months_l1"):
+                    row[COLUMNS[col][lang()]] = f"{costs[col].sum():.0f}"
+                rows.append(row)
+        st.session_state[f"teach_result_{step}"] = pd.DataFrame(rows)
+    result = st.session_state.get(f"teach_result_{step}")
+    if result is not None:
+        st.table(result.set_index(T("teach_setting")))
+        st.caption(T("teach_note"))
 
 
 try:

@@ -131,3 +131,16 @@ def test_required_share_search(app: AppTest) -> None:
         assert "QB-AW" in app.success[0].value
     else:  # not reached even at the top of the search range
         assert "60%" in app.warning[0].value
+
+
+def test_teaching_view_demonstrates_vacancy_reservation(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(6)
+    app.radio(key="teach_step").set_value("reserve")
+    app.run()
+    app.button(key="teach_show_reserve").click()
+    app.run()
+    assert not app.exception and not app.error
+    table = next(t.value for t in app.table if "QB-AW" in t.value.columns)
+    assert list(table.index) == ["không giữ chỗ", "giữ chỗ tối đa theo kịch bản"]
+    held = table["Tháng giữ chỗ, L1"].astype(float)
+    assert held.iloc[0] == 0 and held.iloc[1] > 0  # holding posts costs vacancy-months
