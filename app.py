@@ -746,7 +746,9 @@ def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
     text = scenario_yaml(sc)
     st.download_button(T("download_yaml"), text, f"{sc.province}_used.yaml", key="dl_yaml")
     st.caption(T("reproduce"))
-    st.code(f"cadresim run {sc.province}_used.yaml --reps {collector.reps} --seed {seed}")
+    upload = st.session_state.get("upload_roster")
+    roster = f" --roster {upload.name}" if upload is not None else ""
+    st.code(f"cadresim run {sc.province}_used.yaml --reps {collector.reps} --seed {seed}{roster}")
 
 
 def scenario_yaml(sc: Scenario) -> str:
