@@ -318,7 +318,5 @@ def moves_between_ranks(
             if r >= 0:
                 key = (RANKS[r], f"left: {CAUSES[cause]}")
                 counts[key] = counts.get(key, 0.0) + 1.0
-    rows = [
-        {"source": s, "target": t, "moves": c / reps} for (s, t), c in sorted(counts.items())
-    ]
+    rows = [{"source": s, "target": t, "moves": c / reps} for (s, t), c in sorted(counts.items())]
     return pd.DataFrame(rows)

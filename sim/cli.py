@@ -31,6 +31,15 @@ from sim.scenario import (
     resolve_scenario_path,
     schema_markdown,
 )
+from sim.sweep import (
+    DesignError,
+    check_design,
+    grid_design,
+    lhs_design,
+    parse_grid,
+    parse_range,
+    run_sweep,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -44,8 +53,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Wide enough for the targets table when the output is a file or a pipe.
-out_console = Console(width=None if sys.stdout.isatty() else 140)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+out_console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140, emoji=False)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -282,6 +291,116 @@ def run(
         )
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A bundled scenario name or a path to a YAML file.")
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="A grid over a setting: path=a:b:step or path=v1,v2,..."),
+    ] = None,
+    lhs: Annotated[
+        list[str] | None,
+        typer.Option("--lhs", help="A range sampled by Latin hypercube: path=a:b (with --n)."),
+    ] = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="Latin-hypercube points.")] = 10,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications a point.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the tables and metadata.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a parameter sweep (full grid or Latin hypercube) under common random numbers."""
+    try:
+        sc, path = _load(scenario, list(set_ or []), variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    if bool(grid) == bool(lhs):
+        raise _fail("give either --grid (one or more) or --lhs (one or more), not both")
+    try:
+        if grid:
+            design = grid_design([parse_grid(g) for g in grid])
+        else:
+            design = lhs_design([parse_range(x) for x in lhs or []], n, seed)
+        check_design(sc, design)
+    except DesignError as exc:
+        raise _fail(f"bad sweep design\n{exc}") from None
+    total = len(design) * reps
+    runner = make_runner(workers if reps >= 2 * workers else 1)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+    )
+    started = time.perf_counter()
+    try:
+        with progress:
+            task = progress.add_task(f"{sc.province}: {len(design)} points", total=total)
+            result = run_sweep(
+                sc, design, seed, reps, runner, progress=lambda k: progress.advance(task, k)
+            )
+    except KeyboardInterrupt:
+        raise _fail("interrupted; nothing written", EXIT_INTERRUPTED) from None
+    elapsed = time.perf_counter() - started
+    params = [c for c in design.columns if c != "point"]
+    wide = result.points.pivot_table(index=["point", *params], columns="target", values="p_met")
+    table = Table(
+        title=f"P(met) at {len(design)} points, {reps} replications each (seed {seed})",
+        title_justify="left",
+    )
+    for col in ["point", *params, *wide.columns]:
+        table.add_column(str(col), justify="right", no_wrap=True)
+    for idx, row in wide.iterrows():
+        cells = [str(v) for v in idx] + [_fmt(v) for v in row.to_numpy()]
+        table.add_row(*cells)
+    out_console.print(table)
+    out_console.print(f"{total} replications in {elapsed:.1f} s", highlight=False)
+    if out is not None:
+        meta = metadata(sc, seed, reps, reps, list(set_ or []), workers, str(path), variant)
+        meta["design"] = {
+            "kind": "grid" if grid else "lhs",
+            "specs": grid or lhs,
+            "points": len(design),
+        }
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            write_sweep(result, design, out, meta)
+        except OSError as exc:
+            raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
+        out_console.print(
+            f"results written to {out}/ (sweep_points, sweep_design, sweep_replications as "
+            "CSV and Parquet; metadata.json)",
+            markup=False,
+        )
+
+
+def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> None:
+    """Write a sweep's tables (CSV and Parquet) and metadata atomically."""
+    import tempfile
+
+    for name, df in (
+        ("sweep_points", result.points),
+        ("sweep_design", design),
+        ("sweep_replications", result.replications),
+    ):
+        for suffix, write in ((".csv", df.to_csv), (".parquet", df.to_parquet)):
+            with tempfile.NamedTemporaryFile(dir=out, suffix=suffix, delete=False) as f:
+                tmp = Path(f.name)
+            write(tmp, index=False)
+            tmp.replace(out / f"{name}{suffix}")
+    (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
 
 
 @app.command("roster")
