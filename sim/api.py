@@ -207,42 +207,136 @@ def compare(
 ) -> pd.DataFrame:
     """P(met) of every target under policies A and B on the same seeds (common random
     numbers), with the paired difference B - A and its interval (normal approximation on the
-    per-replication differences)."""
+    per-replication differences), and the variance reduction against independent streams
+    (1 - Var(paired difference) / (Var(A) + Var(B)); 0 means no gain, 1 a noiseless one)."""
     sa = run_study(a, seed, reps, workers)
     sb = run_study(b, seed, reps, workers)
     ma = sa.collector.arrays["target_met"][sa.collector.done]
     mb = sb.collector.arrays["target_met"][sb.collector.done]
     z = stats.norm.ppf(0.5 + level / 2)
     rows = []
+    n = len(ma)
     for k, t in enumerate(a.targets):
-        d = mb[:, k].astype(float) - ma[:, k].astype(float)
-        se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+        xa, xb = ma[:, k].astype(float), mb[:, k].astype(float)
+        d = xb - xa
+        var_paired = d.var(ddof=1) / n if n > 1 else math.nan
+        # What independent streams would give: the two estimates' variances added.
+        var_indep = (xa.var(ddof=1) + xb.var(ddof=1)) / n if n > 1 else math.nan
+        se = math.sqrt(var_paired) if n > 1 else math.nan
         rows.append(
             {
                 "target": t.id,
                 "by": t.by,
-                "p_met_a": float(ma[:, k].mean()),
-                "p_met_b": float(mb[:, k].mean()),
+                "p_met_a": float(xa.mean()),
+                "p_met_b": float(xb.mean()),
                 "difference": float(d.mean()),
                 "ci_low": float(d.mean() - z * se),
                 "ci_high": float(d.mean() + z * se),
-                "only_a": int(((ma[:, k]) & ~mb[:, k]).sum()),
+                "only_a": int((ma[:, k] & ~mb[:, k]).sum()),
                 "only_b": int((~ma[:, k] & mb[:, k]).sum()),
+                "variance_reduction": (
+                    float(1.0 - var_paired / var_indep) if var_indep and var_indep > 0 else math.nan
+                ),
             }
         )
     return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
-class ShareSearch:
-    """The result of :func:`required_share`."""
+class Solution:
+    """The result of :func:`solve`: the smallest lever value reaching the probability."""
 
     target: str
-    group: str
+    path: str
     level: float
-    share: float | None  # None: not reached even at the upper end
-    p_at_share: float
-    steps: tuple[tuple[float, float], ...]  # (share, P(met)) tried, in order
+    value: float | None  # None: not reached even at the upper end
+    p_at_value: float
+    p_interval: tuple[float, float]  # Wilson 95% interval of P(met) at ``value``
+    bracket: tuple[float, float]  # the last value that failed and the value found
+    steps: tuple[tuple[float, float], ...]  # (value, P(met)) tried, in order
+
+    @property
+    def share(self) -> float | None:  # the name the app uses
+        return self.value
+
+    @property
+    def p_at_share(self) -> float:
+        return self.p_at_value
+
+
+ShareSearch = Solution
+
+
+def solve(
+    scenario: Scenario,
+    target_id: str,
+    path: str,
+    level: float = 0.8,
+    seed: int = 2021,
+    reps: int = 100,
+    low: float = 0.0,
+    high: float = 0.6,
+    tolerance: float = 0.01,
+    workers: int = 1,
+) -> Solution:
+    """The smallest value of the setting ``path`` in [low, high] at which P(``target_id`` met)
+    reaches ``level``: a bisection, every value run on the same seeds (common random numbers
+    keep P(met) monotone in practice when the lever helps the target). The uncertainty is the
+    interval of P(met) at the value found and the bracket left by the search.
+
+    Raises:
+        ValueError: for an unknown target or an empty range.
+        ScenarioError: if a value tried is impossible for the setting.
+    """
+    from sim.results import proportion_interval
+
+    ids = [t.id for t in scenario.targets]
+    if target_id not in ids:
+        raise ValueError(f"no target {target_id!r} (targets: {', '.join(ids)})")
+    if not high > low:
+        raise ValueError(f"the range needs low < high (got {low}, {high})")
+    k = ids.index(target_id)
+    steps: list[tuple[float, float]] = []
+    met_at: dict[float, int] = {}
+
+    def p_met(value: float) -> float:
+        sc = scenario.with_overrides({path: round(value, 6)})
+        study = run_study(sc, seed, reps, workers)
+        met = study.collector.arrays["target_met"][study.collector.done, k]
+        met_at[value] = int(met.sum())
+        p = float(met.mean())
+        steps.append((value, p))
+        return p
+
+    def result(value: float | None, p: float, below: float) -> Solution:
+        ci = proportion_interval(met_at[value], reps) if value is not None else (math.nan,) * 2
+        top = value if value is not None else high
+        return Solution(target_id, path, level, value, p, ci, (below, top), tuple(steps))
+
+    p_high = p_met(high)
+    if p_high < level:
+        return Solution(
+            target_id,
+            path,
+            level,
+            None,
+            p_high,
+            proportion_interval(met_at[high], reps),
+            (high, math.nan),
+            tuple(steps),
+        )
+    p_low = p_met(low)
+    if p_low >= level:
+        return result(low, p_low, math.nan)
+    p_best = p_high
+    while high - low > tolerance:
+        mid = (low + high) / 2
+        p = p_met(mid)
+        if p >= level:
+            high, p_best = mid, p
+        else:
+            low = mid
+    return result(high, p_best, low)
 
 
 def required_share(
@@ -256,41 +350,22 @@ def required_share(
     high: float = 0.6,
     tolerance: float = 0.01,
     workers: int = 1,
-) -> ShareSearch:
-    """The smallest yearly appointment share for ``group`` (women or young) at which
-    P(``target_id`` met) reaches ``level``: a bisection over the share, every point run on the
-    same seeds (common random numbers keep P(met) monotone in practice)."""
+) -> Solution:
+    """:func:`solve` on the yearly appointment share of ``group`` (women or young)."""
     if group not in ("women", "young"):
         raise ValueError("group must be women or young")
-    ids = [t.id for t in scenario.targets]
-    if target_id not in ids:
-        raise ValueError(f"no target {target_id!r} (targets: {', '.join(ids)})")
-    k = ids.index(target_id)
-    path = f"policy.appointment_share.{group}"
-    steps: list[tuple[float, float]] = []
-
-    def p_met(share: float) -> float:
-        sc = scenario.with_overrides({path: round(share, 6)})
-        study = run_study(sc, seed, reps, workers)
-        p = float(study.collector.arrays["target_met"][study.collector.done, k].mean())
-        steps.append((share, p))
-        return p
-
-    p_high = p_met(high)
-    if p_high < level:
-        return ShareSearch(target_id, group, level, None, p_high, tuple(steps))
-    p_low = p_met(low)
-    if p_low >= level:
-        return ShareSearch(target_id, group, level, low, p_low, tuple(steps))
-    p_best = p_high
-    while high - low > tolerance:
-        mid = (low + high) / 2
-        p = p_met(mid)
-        if p >= level:
-            high, p_best = mid, p
-        else:
-            low = mid
-    return ShareSearch(target_id, group, level, high, p_best, tuple(steps))
+    return solve(
+        scenario,
+        target_id,
+        f"policy.appointment_share.{group}",
+        level,
+        seed,
+        reps,
+        low,
+        high,
+        tolerance,
+        workers,
+    )
 
 
 def moves_between_ranks(

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import __version__
+from sim import __version__, api
 from sim.model import Model
 from sim.population import build_layout
 from sim.results import Collector, event_log_frames, metadata, write_outputs
@@ -401,6 +401,137 @@ def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> No
             write(tmp, index=False)
             tmp.replace(out / f"{name}{suffix}")
     (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+
+
+@app.command()
+def compare(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario A: a bundled name or a YAML file.")
+    ] = None,
+    other: Annotated[
+        str | None,
+        typer.Option("--with", help="Scenario B (default: A with the --set-b changes)."),
+    ] = None,
+    set_a: Annotated[
+        list[str] | None, typer.Option("--set-a", help="A change to A: path=value.")
+    ] = None,
+    set_b: Annotated[
+        list[str] | None, typer.Option("--set-b", help="A change to B: path=value.")
+    ] = None,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.csv.")] = None,
+) -> None:
+    """Two policies on the same seeds: paired differences in P(met), with intervals, and the
+    variance reduction common random numbers bring against independent streams."""
+    try:
+        a, _ = _load(scenario, list(set_a or []), None)
+        b = a if other is None else _load(other, [], None)[0]
+        if set_b:
+            b = b.with_overrides(list(set_b))
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    if other is None and not set_b:
+        raise _fail("nothing to compare: give --with SCENARIO or --set-b path=value")
+    if [t.id for t in a.targets] != [t.id for t in b.targets]:
+        raise _fail("A and B must have the same targets to be compared")
+    table = api.compare(a, b, seed, reps, workers=min(workers, 2) if reps >= 4 else 1)
+    shown = Table(
+        title=f"B - A on the same {reps} replications (seed {seed})", title_justify="left"
+    )
+    for col in (
+        "target",
+        "by",
+        "P(met) A",
+        "P(met) B",
+        "B - A",
+        "95% interval",
+        "variance reduction",
+    ):
+        shown.add_column(col, justify="right", no_wrap=True)
+    for r in table.itertuples():
+        shown.add_row(
+            r.target,
+            str(r.by),
+            _fmt(r.p_met_a),
+            _fmt(r.p_met_b),
+            _fmt(r.difference),
+            f"{_fmt(r.ci_low)} - {_fmt(r.ci_high)}",
+            _fmt(r.variance_reduction),
+        )
+    out_console.print(shown)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            table.to_csv(out / "compare.csv", index=False)
+        except OSError as exc:
+            raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
+
+
+@app.command()
+def solve(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A bundled scenario name or a path to a YAML file.")
+    ] = None,
+    target: Annotated[str, typer.Option("--target", help="The target's id.")] = "",
+    lever: Annotated[
+        str, typer.Option("--lever", help="The setting to search, by dotted path.")
+    ] = "policy.appointment_share.women",
+    prob: Annotated[float, typer.Option("--prob", min=0.01, max=0.99)] = 0.8,
+    low: Annotated[float, typer.Option("--low", help="Lowest value tried.")] = 0.0,
+    high: Annotated[float, typer.Option("--high", help="Highest value tried.")] = 0.6,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=1e-6)] = 0.01,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications a value.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+) -> None:
+    """The smallest value of a lever at which P(target met) reaches --prob (a monotone search
+    under common random numbers)."""
+    try:
+        sc, _ = _load(scenario, list(set_ or []), variant)
+        found = api.solve(
+            sc,
+            target,
+            lever,
+            prob,
+            seed,
+            reps,
+            low,
+            high,
+            tolerance,
+            workers=min(workers, 2) if reps >= 4 else 1,
+        )
+    except ScenarioError as exc:
+        raise _fail(f"invalid setting\n{exc}") from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    for value, p in sorted(found.steps):
+        out_console.print(
+            f"  {lever} = {value:.4g}: P({target} met) = {_fmt(p)}", highlight=False, markup=False
+        )
+    if found.value is None:
+        out_console.print(
+            f"not reached: even {lever} = {high:.4g} gives P({target} met) = "
+            f"{_fmt(found.p_at_value)} (95% interval {_fmt(found.p_interval[0])} - "
+            f"{_fmt(found.p_interval[1])}), below {_fmt(prob)}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
+    below = found.bracket[0]
+    out_console.print(
+        f"{lever} = {found.value:.4g} gives P({target} met) = {_fmt(found.p_at_value)} "
+        f"(95% interval {_fmt(found.p_interval[0])} - {_fmt(found.p_interval[1])}) >= "
+        f"{_fmt(prob)}"
+        + (f"; {below:.4g} does not" if not math.isnan(below) else "; so does the lowest value"),
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("roster")

@@ -94,3 +94,33 @@ def test_cli_sweep_writes_tidy_tables(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "a:b:step" in bad.stderr
     both = invoke(["sweep", "--grid", f"{WOMEN}=0.1,0.2", "--lhs", f"{WOMEN}=0.1:0.2"])
     assert both.exit_code == 2
+
+
+def test_cli_compare_and_solve(tmp_path: Path) -> None:
+    r = invoke(
+        ["compare", "--set-b", f"{WOMEN}=0.3", "--reps", "6", "-w", "1", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.stdout
+    table = pd.read_csv(tmp_path / "compare.csv")
+    assert {"difference", "ci_low", "ci_high", "variance_reduction"} <= set(table.columns)
+    same = invoke(["compare", "--set-b", f"{WOMEN}=0.15", "--reps", "4", "-w", "1"])
+    assert same.exit_code == 0 and "0.0%" in same.stdout
+    nothing = invoke(["compare", "--reps", "4"])
+    assert nothing.exit_code == 2 and "nothing to compare" in nothing.stderr
+    r = invoke(["solve", "--target", "QB-AW", "--reps", "6", "--tolerance", "0.1", "-w", "1"])
+    assert r.exit_code in (0, 1), r.stdout
+    assert "P(QB-AW met)" in r.stdout
+    bad = invoke(["solve", "--target", "NOPE", "--reps", "4"])
+    assert bad.exit_code == 2 and "no target 'NOPE'" in bad.stderr
+    bad = invoke(["solve", "--target", "QB-AW", "--high", "1.5", "--reps", "4", "-w", "1"])
+    assert bad.exit_code == 2 and "less than or equal to 1" in bad.stderr
+
+
+def test_paired_comparison_reduces_variance(qb: Scenario) -> None:
+    """Common random numbers make the paired difference less noisy than independent runs
+    would be, for a target both policies can meet."""
+    from sim import api
+
+    b = qb.with_overrides({WOMEN: 0.18})
+    table = api.compare(qb, b, 3, 40).set_index("target")
+    assert table.loc["QB-65H", "variance_reduction"] > 0.3
