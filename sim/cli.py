@@ -19,7 +19,13 @@ from rich.table import Table
 from sim import __version__, api
 from sim.model import Model
 from sim.population import build_layout
-from sim.results import Collector, event_log_frames, metadata, write_outputs
+from sim.results import (
+    Collector,
+    event_log_frames,
+    metadata,
+    widest_half_width,
+    write_outputs,
+)
 from sim.roster import RosterError, load_roster, roster_frame
 from sim.runner import make_runner, run_many
 from sim.scenario import (
@@ -192,6 +198,16 @@ def run(
     log: Annotated[
         bool, typer.Option("--log", help="Also write the event log of replication 0 (needs --out).")
     ] = False,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            "--precision",
+            min=0.001,
+            max=0.5,
+            help="Add replications (in batches, --reps at most) until every P(met) interval's "
+            "half-width is below this, e.g. 0.02.",
+        ),
+    ] = None,
     roster: Annotated[
         Path | None,
         typer.Option(
@@ -246,8 +262,21 @@ def run(
                 el = time.perf_counter() - started
                 progress.update(task, advance=k, rate=f"{done / el:.1f} rep/s" if el > 0 else "")
 
-            for res in run_many(sc, seed, reps, runner, progress=tick, roster=people):
-                collector.add(res)
+            if precision is None:
+                for res in run_many(sc, seed, reps, runner, progress=tick, roster=people):
+                    collector.add(res)
+            else:
+                # Sequential stopping: batches of replications 0, 1, 2, ... until the widest
+                # interval is narrow enough (reproducible: the rule sees only the results).
+                batch = max(50, 10 * workers)
+                done = 0
+                while done < reps and widest_half_width(collector) > precision:
+                    chunk = range(done, min(done + batch, reps))
+                    for res in runner.results(sc, seed, chunk, roster=people):
+                        collector.add(res)
+                        tick(1)
+                    done = chunk.stop
+                progress.update(task, total=len(collector.done))
     except KeyboardInterrupt:
         interrupted = True
         err_console.print(
@@ -268,6 +297,14 @@ def run(
         highlight=False,
         markup=False,
     )
+    if precision is not None:
+        widest = widest_half_width(collector)
+        verdict = "reached" if widest <= precision else f"not reached at the cap of {reps}"
+        out_console.print(
+            f"precision {precision:.3f}: {verdict} (widest half-width {widest:.3f} after "
+            f"{summary.n_reps} replications)",
+            highlight=False,
+        )
     _print_targets(summary, out_console)
     if out is not None:
         meta = metadata(sc, seed, reps, summary.n_reps, overrides, workers, str(path), variant)

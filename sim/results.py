@@ -180,6 +180,24 @@ def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
     return (float(q[1]), float(q[0]), float(q[2]))
 
 
+def widest_half_width(collector: Collector) -> float:
+    """The widest half-width of the 95% intervals of P(met) over the targets so far (and of
+    P(upper end met) for range targets): what sequential stopping watches."""
+    done = collector.done
+    n = len(done)
+    if n == 0 or "target_met" not in collector.arrays:
+        return math.inf
+    widest = 0.0
+    for name in ("target_met", "target_met_upper"):
+        met = collector.arrays[name][done]
+        for k, t in enumerate(collector.scenario.targets):
+            if name == "target_met_upper" and t.upper is None:
+                continue
+            lo, hi = proportion_interval(int(met[:, k].sum()), n)
+            widest = max(widest, (hi - lo) / 2)
+    return widest
+
+
 def summarise(
     scenario: Scenario,
     arr: dict[str, np.ndarray],

@@ -124,3 +124,30 @@ def test_paired_comparison_reduces_variance(qb: Scenario) -> None:
     b = qb.with_overrides({WOMEN: 0.18})
     table = api.compare(qb, b, 3, 40).set_index("target")
     assert table.loc["QB-65H", "variance_reduction"] > 0.3
+
+
+def test_run_with_sequential_stopping(tmp_path: Path) -> None:
+    r = invoke(
+        [
+            "run",
+            "--precision",
+            "0.2",
+            "--reps",
+            "400",
+            "-w",
+            "1",
+            "-q",
+            "--out",
+            str(tmp_path / "a"),
+        ]
+    )
+    assert r.exit_code == 0, r.stdout
+    assert "precision 0.200: reached" in r.stdout and "after 50 replications" in r.stdout
+    plain = invoke(["run", "--reps", "50", "-w", "1", "-q", "--out", str(tmp_path / "b")])
+    assert plain.exit_code == 0
+    a = pd.read_csv(tmp_path / "a" / "targets.csv")
+    b = pd.read_csv(tmp_path / "b" / "targets.csv")
+    assert a.equals(b)  # the first 50 replications are those of a plain run
+    capped = invoke(["run", "--precision", "0.01", "--reps", "60", "-w", "1", "-q"])
+    assert capped.exit_code == 0
+    assert "not reached at the cap of 60" in capped.stdout
