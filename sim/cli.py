@@ -27,7 +27,7 @@ from sim.results import (
     write_outputs,
 )
 from sim.roster import RosterError, load_roster, roster_frame
-from sim.runner import make_runner, run_many
+from sim.runner import BackendError, make_runner, run_many
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -198,6 +198,14 @@ def run(
     log: Annotated[
         bool, typer.Option("--log", help="Also write the event log of replication 0 (needs --out).")
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Run on Dask: 'local' starts a LocalCluster of --workers processes; "
+            "tcp://host:port uses a running scheduler (needs the research extras).",
+        ),
+    ] = None,
     precision: Annotated[
         float | None,
         typer.Option(
@@ -240,9 +248,9 @@ def run(
     collector = Collector(sc, reps)
     started = time.perf_counter()
     interrupted = False
-    if reps < 2 * workers:
+    if reps < 2 * workers and dask is None:
         workers = 1  # too few replications to be worth starting processes
-    runner = make_runner(workers)
+    runner = make_runner(workers, dask)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -277,6 +285,8 @@ def run(
                         tick(1)
                     done = chunk.stop
                 progress.update(task, total=len(collector.done))
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         interrupted = True
         err_console.print(
@@ -355,6 +365,10 @@ def sweep(
         Path | None, typer.Option("--out", "-o", help="Folder for the tables and metadata.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Run on Dask: 'local' or a scheduler address."),
+    ] = None,
 ) -> None:
     """Run a parameter sweep (full grid or Latin hypercube) under common random numbers."""
     try:
@@ -372,7 +386,7 @@ def sweep(
     except DesignError as exc:
         raise _fail(f"bad sweep design\n{exc}") from None
     total = len(design) * reps
-    runner = make_runner(workers if reps >= 2 * workers else 1)
+    runner = make_runner(workers if (reps >= 2 * workers or dask) else 1, dask)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -388,6 +402,8 @@ def sweep(
             result = run_sweep(
                 sc, design, seed, reps, runner, progress=lambda k: progress.advance(task, k)
             )
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         raise _fail("interrupted; nothing written", EXIT_INTERRUPTED) from None
     elapsed = time.perf_counter() - started

@@ -135,8 +135,11 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
-def make_runner(workers: int = 1) -> Runner:
-    """The sequential runner for one worker, a process pool otherwise."""
+def make_runner(workers: int = 1, dask: str | None = None) -> Runner:
+    """The sequential runner for one worker, a process pool otherwise; a Dask cluster when
+    ``dask`` is ``"local"`` or a scheduler address."""
+    if dask:
+        return DaskRunner(dask, workers)
     if workers <= 1:
         return SequentialRunner()
     return ProcessPoolRunner(workers)
@@ -156,3 +159,65 @@ def run_many(
         if progress is not None:
             progress(1)
         yield res
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot be used (e.g. an unreachable Dask scheduler)."""
+
+
+class DaskRunner:
+    """Runs batches of replications on a Dask distributed cluster.
+
+    ``address`` is ``"local"`` (start a LocalCluster of ``workers`` single-threaded worker
+    processes on this machine, closed when the run ends) or a scheduler address such as
+    ``tcp://10.0.0.5:8786`` (a running cluster; every worker needs this package installed).
+    The scenario is sent to the workers once; results come back as batches finish, in any
+    order, and are identical to the other runners' (the seed tree fixes each replication).
+    """
+
+    def __init__(self, address: str = "local", workers: int = 2, batch: int | None = None):
+        self.address = address
+        self.workers = workers
+        self.batch = batch
+
+    def results(
+        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
+    ) -> Iterator[RepResult]:
+        try:
+            from distributed import Client, LocalCluster, as_completed
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise BackendError(
+                "the Dask backend needs the research extras: pip install 'cadresim[research]'"
+            ) from exc
+        reps = list(reps)
+        if not reps:
+            return
+        cluster = None
+        if self.address == "local":
+            cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=50,
+            )
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(self.address, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise BackendError(
+                    f"cannot reach the Dask scheduler at {self.address}: {exc}"
+                ) from None
+        try:
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
+            size = self.batch or max(1, min(25, len(reps) // (n_workers * 4) or 1))
+            tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
+            [sc_future] = client.scatter([scenario], broadcast=True)
+            futures = [client.submit(run_batch, sc_future, t, roster, pure=False) for t in tasks]
+            for fut in as_completed(futures):
+                yield from fut.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

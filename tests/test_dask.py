@@ -1,0 +1,38 @@
+"""The Dask backend: a LocalCluster gives the same replications as every other runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BUNDLED
+from test_cli import invoke
+
+pytest.importorskip("distributed")
+
+from sim.runner import DaskRunner, ProcessPoolRunner, SequentialRunner
+from sim.scenario import load_scenario
+
+
+def test_dask_local_cluster_equals_the_other_runners() -> None:
+    sc = load_scenario(BUNDLED)
+    reps = range(10)
+    seq = {r.rep: r for r in SequentialRunner().results(sc, 17, reps)}
+    pool = {r.rep: r for r in ProcessPoolRunner(2).results(sc, 17, reps)}
+    dask = {r.rep: r for r in DaskRunner("local", 2).results(sc, 17, reps)}
+    assert seq.keys() == pool.keys() == dask.keys()
+    for k in seq:
+        for other in (pool[k], dask[k]):
+            assert np.array_equal(seq[k].target_value, other.target_value, equal_nan=True)
+            assert np.array_equal(seq[k].appointments, other.appointments)
+            assert np.array_equal(seq[k].exits, other.exits)
+
+
+def test_cli_on_dask_and_an_unreachable_scheduler() -> None:
+    r = invoke(["run", "--reps", "6", "-w", "2", "--dask", "local", "-q"])
+    assert r.exit_code == 0, r.stdout
+    plain = invoke(["run", "--reps", "6", "-w", "1", "-q"])
+    table = r.stdout[r.stdout.index("Targets") :]
+    assert table == plain.stdout[plain.stdout.index("Targets") :]
+    bad = invoke(["run", "--reps", "4", "--dask", "tcp://127.0.0.1:1", "-q"])
+    assert bad.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in bad.stderr
