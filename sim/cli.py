@@ -587,6 +587,92 @@ def solve(
     )
 
 
+@app.command()
+def sensitivity(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A bundled scenario name or a path to a YAML file.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="A setting's range: path=a:b.")
+    ] = None,
+    target: Annotated[str, typer.Option("--target", help="The target's id.")] = "",
+    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    n: Annotated[int, typer.Option("--n", min=2, help="Base samples (Sobol: N(D+2) points).")] = 16,
+    output: Annotated[
+        str, typer.Option("--output", help="p_met (P(target met)) or metric (its mean).")
+    ] = "p_met",
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications a point.")] = 50,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening)."""
+    try:
+        sc, _ = _load(scenario, list(set_ or []), variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    if output not in ("p_met", "metric"):
+        raise _fail("--output is p_met or metric")
+    try:
+        from sim.sensitivity import analyse
+
+        params = [parse_range(p) for p in param or []]
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet,
+        )
+        with progress:
+            task = progress.add_task(f"{method} on {target}", total=None)
+
+            def tick(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = analyse(
+                sc,
+                params,
+                target,
+                method,
+                n,
+                reps,
+                seed,
+                output,
+                workers=min(workers, 2) if reps >= 4 else 1,
+                progress=tick,
+            )
+    except DesignError as exc:
+        raise _fail(str(exc)) from None
+    except ScenarioError as exc:
+        raise _fail(f"invalid setting\n{exc}") from None
+    except ImportError:
+        raise _fail("sensitivity needs SALib: pip install -e '.[research]'") from None
+    table = Table(
+        title=f"{method} sensitivity of {'P(' + target + ' met)' if output == 'p_met' else target}"
+        f" ({len(result.samples)} points x {reps} replications), most influential first",
+        title_justify="left",
+    )
+    for col in result.indices.columns:
+        table.add_column(col, justify="right" if col != "parameter" else "left", no_wrap=True)
+    for row in result.indices.itertuples(index=False):
+        table.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
+    out_console.print(table)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            result.indices.to_csv(out / "sensitivity_indices.csv", index=False)
+            result.samples.to_csv(out / "sensitivity_samples.csv", index=False)
+        except OSError as exc:
+            raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
+
+
 @app.command("roster")
 def roster_cmd(
     scenario: Annotated[

@@ -151,3 +151,42 @@ def test_run_with_sequential_stopping(tmp_path: Path) -> None:
     capped = invoke(["run", "--precision", "0.01", "--reps", "60", "-w", "1", "-q"])
     assert capped.exit_code == 0
     assert "not reached at the cap of 60" in capped.stdout
+
+
+def test_sensitivity_ranks_the_influential_setting_first(qb: Scenario, tmp_path: Path) -> None:
+    """Morris screening on the mean women's share of appointments: the women's appointment
+    share matters far more than the young share does."""
+    pytest.importorskip("SALib")
+    from sim.sensitivity import analyse
+
+    params = [
+        parse_range(f"{WOMEN}=0.05:0.4"),
+        parse_range("policy.appointment_share.young=0.05:0.06"),
+    ]
+    result = analyse(qb, params, "QB-AW", "morris", n=4, reps=4, output="metric")
+    assert result.indices["parameter"].iloc[0] == WOMEN
+    assert result.indices["mu_star"].iloc[0] > 5 * result.indices["mu_star"].iloc[1]
+    r = invoke(
+        [
+            "sensitivity",
+            "--param",
+            f"{WOMEN}=0.05:0.4",
+            "--target",
+            "QB-AW",
+            "--method",
+            "sobol",
+            "--n",
+            "2",
+            "--reps",
+            "3",
+            "-w",
+            "1",
+            "-q",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert r.exit_code == 0, r.stdout
+    assert (tmp_path / "sensitivity_indices.csv").is_file()
+    bad = invoke(["sensitivity", "--param", f"{WOMEN}=0.05:0.4", "--target", "NOPE", "-q"])
+    assert bad.exit_code == 2 and "no target 'NOPE'" in bad.stderr
