@@ -82,6 +82,12 @@ def analyse(
         if progress is not None:
             progress(row + 1, len(x))
     names = [p.path for p in params]
+    if np.ptp(y) == 0:
+        what = f"P({target} met)" if output == "p_met" else f"the mean metric of {target}"
+        raise DesignError(
+            f"{what} is {y[0]:.3g} at every one of the {len(y)} sample points: nothing to "
+            "attribute; widen the ranges, add replications, or use --output metric"
+        )
     if method == "sobol":
         si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
         table = pd.DataFrame(

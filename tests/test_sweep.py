@@ -179,6 +179,8 @@ def test_sensitivity_ranks_the_influential_setting_first(qb: Scenario, tmp_path:
             "2",
             "--reps",
             "3",
+            "--output",
+            "metric",
             "-w",
             "1",
             "-q",
@@ -190,3 +192,20 @@ def test_sensitivity_ranks_the_influential_setting_first(qb: Scenario, tmp_path:
     assert (tmp_path / "sensitivity_indices.csv").is_file()
     bad = invoke(["sensitivity", "--param", f"{WOMEN}=0.05:0.4", "--target", "NOPE", "-q"])
     assert bad.exit_code == 2 and "no target 'NOPE'" in bad.stderr
+    flat = invoke(
+        [
+            "sensitivity",
+            "--param",
+            f"{WOMEN}=0.05:0.4",
+            "--target",
+            "QB-W-PC-25",
+            "--n",
+            "2",
+            "--reps",
+            "2",
+            "-w",
+            "1",
+            "-q",
+        ]
+    )
+    assert flat.exit_code == 2 and "at every one of the" in flat.stderr
