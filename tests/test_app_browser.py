@@ -7,6 +7,7 @@ machine without it the test is skipped, except under CI, where it fails. Set
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -14,7 +15,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,7 +72,9 @@ def server():  # type: ignore[no-untyped-def]
         proc.wait(timeout=20)
 
 
-def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def page_with_reps(server: str, reps: int) -> Iterator[Any]:
+    """A headless Chromium page on the app, with the replications set to ``reps``."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail(
@@ -81,13 +86,22 @@ def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> N
         browser = p.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
         )
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(server, wait_until="domcontentloaded")
-        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)
-        reps = page.get_by_label("Số lần mô phỏng")
-        reps.fill("20")
-        reps.press("Enter")
-        page.wait_for_timeout(1500)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(server, wait_until="domcontentloaded")
+            title = "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
+            page.get_by_text(title).wait_for(timeout=60_000)
+            field = page.get_by_label("Số lần mô phỏng")
+            field.fill(str(reps))
+            field.press("Enter")
+            page.wait_for_timeout(1500)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
+    with page_with_reps(server, 20) as page:
         page.get_by_role("button", name="Chạy mô phỏng").click()
         page.get_by_text("Chỉ tiêu và khả năng đạt").wait_for(timeout=180_000)
         table = page.locator("table").first
@@ -103,26 +117,10 @@ def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> N
         # The language switch reaches every label.
         page.get_by_text("English").click()
         page.get_by_text("Succession planning simulator").wait_for(timeout=60_000)
-        browser.close()
 
 
 def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium for the browser test")
-        pytest.skip("no chromium on this machine")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(server, wait_until="domcontentloaded")
-        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)
-        reps = page.get_by_label("Số lần mô phỏng")
-        reps.fill("3000")  # far more than can finish before Stop
-        reps.press("Enter")
-        page.wait_for_timeout(1500)
+    with page_with_reps(server, 3000) as page:  # far more than can finish before Stop
         page.get_by_role("button", name="Chạy mô phỏng").click()
         page.get_by_role("button", name="Dừng").wait_for(timeout=60_000)
         page.wait_for_timeout(3000)
@@ -132,4 +130,3 @@ def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
         done = int(note.inner_text().split("sau ")[1].split("/")[0])
         assert 0 < done < 3000
         assert "QB-AW" in page.locator("table").first.inner_text()
-        browser.close()
