@@ -264,9 +264,6 @@ class Solution:
         return self.p_at_value
 
 
-ShareSearch = Solution
-
-
 def solve(
     scenario: Scenario,
     target_id: str,

@@ -13,10 +13,11 @@ Starting values are drawn from the scenario's shares with one uniform per item a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
-from sim.scenario import Qualifications
+from sim.scenario import Group, Qualifications
 
 #: Columns of a person's attribute uniforms.
 DRAWS = (
@@ -33,17 +34,12 @@ DRAWS = (
 COL = {name: k for k, name in enumerate(DRAWS)}
 
 #: Groups read from qualifications (names as in the scenario's targets).
-QUAL_GROUPS = (
-    "theory_intermediate",
-    "theory_advanced",
-    "language_b1",
-    "it_basic",
-    "it_advanced",
-    "degree",
-    "knowledge_update",
-    "ethnic_minority",
-    "international",
-    "local",
+# The scenario's target groups (one list, in sim.scenario) less those not read from
+# qualifications.
+QUAL_GROUPS: tuple[str, ...] = tuple(
+    g
+    for g in get_args(Group)
+    if g not in ("at_standard", "rotated", "women", "young", "long_service")
 )
 
 
