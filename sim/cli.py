@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +24,14 @@ from sim.model import Model
 from sim.population import build_layout
 from sim.results import (
     Collector,
+    atomic_write,
     event_log_frames,
     metadata,
     widest_half_width,
     write_outputs,
 )
 from sim.roster import RosterError, load_roster, roster_frame
-from sim.runner import BackendError, make_runner, run_many
+from sim.runner import BackendError, make_runner
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -37,6 +41,7 @@ from sim.scenario import (
     resolve_scenario_path,
     schema_markdown,
 )
+from sim.store import ResultStore, StoreError, identity
 from sim.sweep import (
     DesignError,
     check_design,
@@ -68,6 +73,31 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     # "[/x]" is shown as is, and never wrap, so that file:line:col stays on one line.
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a batch scheduler's time limit) like Ctrl-C in this process, so
+    that what is done is written before exiting. Worker processes forked meanwhile keep the
+    default action (they are stopped, not asked)."""
+    main = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. called from a test harness thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _load(scenario: str | None, overrides: list[str], variant: str | None) -> tuple[Scenario, Path]:
@@ -224,8 +254,19 @@ def run(
             "population (see docs/ROSTER.md).",
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run stored in --out: keep its finished replications "
+            "and run only the missing ones (same scenario, settings and seed).",
+        ),
+    ] = False,
 ) -> None:
-    """Run a Monte Carlo study of a scenario and report P(target met)."""
+    """Run a Monte Carlo study of a scenario and report P(target met).
+
+    With --out, replications are streamed to OUT/chunks/ as they finish, so that an
+    interrupted or killed run continues where it stopped with --resume."""
     overrides = list(set_ or [])
     try:
         sc, path = _load(scenario, overrides, variant)
@@ -237,17 +278,30 @@ def run(
             people = load_roster(roster, sc, build_layout(sc))
         except RosterError as exc:
             raise _fail(str(exc)) from None
+    if resume and out is None:
+        raise _fail("--resume needs --out, the folder of the run to continue")
+    store: ResultStore | None = None
+    stored: dict[int, Any] = {}
     if out is not None:
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            probe = out / ".cadresim-write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as exc:
-            raise _fail(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
+            store = ResultStore.open(
+                out, identity("run", sc, seed, people), [t.id for t in sc.targets], resume=resume
+            )
+            if resume:
+                stored = {r.rep: r for r in store.load(0) if r.rep < reps}
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    resumed_with = len(stored)
+    if resume:
+        err_console.print(
+            f"resuming: {len(stored)} of {reps} replications already stored in {out}",
+            highlight=False,
+            markup=False,
+        )
     collector = Collector(sc, reps)
     started = time.perf_counter()
     interrupted = False
+    failed: str | None = None
     if reps < 2 * workers and dask is None:
         workers = 1  # too few replications to be worth starting processes
     runner = make_runner(workers, dask)
@@ -262,37 +316,57 @@ def run(
         transient=False,
     )
     try:
-        with progress:
+        with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{sc.province}", total=reps, rate="")
+            ran = 0
 
             def tick(k: int) -> None:
-                done = len(collector.done) + k
+                nonlocal ran
+                ran += k
                 el = time.perf_counter() - started
-                progress.update(task, advance=k, rate=f"{done / el:.1f} rep/s" if el > 0 else "")
+                progress.update(task, advance=k, rate=f"{ran / el:.1f} rep/s" if el > 0 else "")
 
-            if precision is None:
-                for res in run_many(sc, seed, reps, runner, progress=tick, roster=people):
+            # Sequential stopping runs batches of replications 0, 1, 2, ... until the widest
+            # interval is narrow enough (reproducible: the rule sees only the results); a
+            # fixed count is one batch. Stored replications are used, not run again.
+            batch = reps if precision is None else max(50, 10 * workers)
+            done = 0
+            while done < reps and (precision is None or widest_half_width(collector) > precision):
+                chunk = range(done, min(done + batch, reps))
+                missing = [r for r in chunk if r not in stored]
+                for r in chunk:
+                    if r in stored:
+                        collector.add(stored.pop(r))
+                progress.update(task, advance=len(chunk) - len(missing))
+                for res in runner.results(sc, seed, missing, roster=people):
                     collector.add(res)
-            else:
-                # Sequential stopping: batches of replications 0, 1, 2, ... until the widest
-                # interval is narrow enough (reproducible: the rule sees only the results).
-                batch = max(50, 10 * workers)
-                done = 0
-                while done < reps and widest_half_width(collector) > precision:
-                    chunk = range(done, min(done + batch, reps))
-                    for res in runner.results(sc, seed, chunk, roster=people):
-                        collector.add(res)
-                        tick(1)
-                    done = chunk.stop
+                    if store is not None:
+                        store.add(res)
+                    tick(1)
+                done = chunk.stop
+            if precision is not None:
                 progress.update(task, total=len(collector.done))
     except BackendError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         interrupted = True
+    except OSError as exc:  # the store could not write a chunk (a full disk, say)
+        failed = f"cannot write results to {out}: {exc.strerror or exc}"
+    finally:
+        if store is not None:
+            try:
+                store.flush()
+            except OSError as exc:
+                failed = failed or f"cannot write results to {out}: {exc.strerror or exc}"
+    if interrupted or failed:
+        kept = f"; {store.count()} stored in {out}, continue with --resume" if store else ""
         err_console.print(
-            f"[yellow]interrupted after {len(collector.done)} of {reps} "
-            "replications; keeping what is done[/]"
+            f"[yellow]{'interrupted' if interrupted else 'stopped'} after "
+            f"{len(collector.done)} of {reps} replications{escape(kept)}[/]",
+            soft_wrap=True,
         )
+    if failed:
+        raise _fail(failed, 1)
     elapsed = time.perf_counter() - started
     if len(collector.done) == 0:
         raise _fail("no replication finished", EXIT_INTERRUPTED if interrupted else 1)
@@ -319,6 +393,11 @@ def run(
     if out is not None:
         meta = metadata(sc, seed, reps, summary.n_reps, overrides, workers, str(path), variant)
         meta["elapsed_seconds"] = round(elapsed, 3)
+        # A run stopped by --precision before --reps is finished too; only an interrupted one
+        # is not (and a new run into this folder will ask for --resume).
+        meta["complete"] = not interrupted
+        meta["chunks"] = "chunks/ (one row a replication; see sim/store.py)"
+        meta["resumed_with"] = resumed_with
         if people is not None:
             meta["roster"] = {"file": str(roster), "people": len(people.ids)}
         try:
@@ -369,8 +448,19 @@ def sweep(
         str | None,
         typer.Option("--dask", help="Run on Dask: 'local' or a scheduler address."),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted sweep stored in --out (same design, scenario and "
+            "seed): finished replications are kept, only the missing ones run.",
+        ),
+    ] = False,
 ) -> None:
-    """Run a parameter sweep (full grid or Latin hypercube) under common random numbers."""
+    """Run a parameter sweep (full grid or Latin hypercube) under common random numbers.
+
+    With --out, replications are streamed to OUT/chunks/ as they finish; an interrupted or
+    killed sweep continues with --resume."""
     try:
         sc, path = _load(scenario, list(set_ or []), variant)
     except ScenarioError as exc:
@@ -385,6 +475,26 @@ def sweep(
         check_design(sc, design)
     except DesignError as exc:
         raise _fail(f"bad sweep design\n{exc}") from None
+    if resume and out is None:
+        raise _fail("--resume needs --out, the folder of the sweep to continue")
+    store: ResultStore | None = None
+    if out is not None:
+        design_id = {str(k): v for k, v in design.to_dict(orient="list").items()}
+        try:
+            store = ResultStore.open(
+                out,
+                identity("sweep", sc, seed, design=design_id),
+                [t.id for t in sc.targets],
+                resume=resume,
+            )
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        if resume:
+            err_console.print(
+                f"resuming: {store.count()} replications already stored in {out}",
+                highlight=False,
+                markup=False,
+            )
     total = len(design) * reps
     runner = make_runner(workers if (reps >= 2 * workers or dask) else 1, dask)
     progress = Progress(
@@ -396,16 +506,41 @@ def sweep(
         disable=quiet,
     )
     started = time.perf_counter()
+    failed: str | None = None
+    code = 1
     try:
-        with progress:
+        with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{sc.province}: {len(design)} points", total=total)
             result = run_sweep(
-                sc, design, seed, reps, runner, progress=lambda k: progress.advance(task, k)
+                sc,
+                design,
+                seed,
+                reps,
+                runner,
+                progress=lambda k: progress.advance(task, k),
+                store=store,
             )
     except BackendError as exc:
-        raise _fail(str(exc)) from None
+        failed, code = str(exc), EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        raise _fail("interrupted; nothing written", EXIT_INTERRUPTED) from None
+        failed, code = "interrupted", EXIT_INTERRUPTED
+    except OSError as exc:
+        failed = f"cannot write results to {out}: {exc.strerror or exc}"
+    finally:
+        if store is not None:
+            try:
+                store.flush()
+            except OSError as exc:
+                failed = failed or f"cannot write results to {out}: {exc.strerror or exc}"
+    if failed:
+        kept = (
+            f"; {store.count()} replications stored in {out}, continue with --resume"
+            if store is not None and store.count()
+            else "; nothing stored (give --out to keep finished replications)"
+            if store is None
+            else ""
+        )
+        raise _fail(failed + kept, code)
     elapsed = time.perf_counter() - started
     params = [c for c in design.columns if c != "point"]
     wide = result.points.pivot_table(index=["point", *params], columns="target", values="p_met")
@@ -441,19 +576,15 @@ def sweep(
 
 def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> None:
     """Write a sweep's tables (CSV and Parquet) and metadata atomically."""
-    import tempfile
-
     for name, df in (
         ("sweep_points", result.points),
         ("sweep_design", design),
         ("sweep_replications", result.replications),
     ):
-        for suffix, write in ((".csv", df.to_csv), (".parquet", df.to_parquet)):
-            with tempfile.NamedTemporaryFile(dir=out, suffix=suffix, delete=False) as f:
-                tmp = Path(f.name)
-            write(tmp, index=False)
-            tmp.replace(out / f"{name}{suffix}")
-    (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+        atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+    text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+    atomic_write(out / "metadata.json", lambda p: Path(p).write_text(text, encoding="utf-8"))
 
 
 @app.command()
@@ -609,6 +740,10 @@ def sensitivity(
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables.")] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also draw the ranked indices as an SVG file (bar chart)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening)."""
@@ -618,6 +753,12 @@ def sensitivity(
         raise _fail(f"invalid scenario\n{exc}") from None
     if output not in ("p_met", "metric"):
         raise _fail("--output is p_met or metric")
+    if chart is not None:  # checked before the run, not after it
+        if chart.is_dir():
+            raise _fail(f"--chart {chart} is a folder: give the SVG file to write")
+        above = next((p for p in chart.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise _fail(f"cannot write the chart {chart}: {above} is not a folder", 1)
     try:
         from sim.sensitivity import analyse
 
@@ -671,6 +812,28 @@ def sensitivity(
             result.samples.to_csv(out / "sensitivity_samples.csv", index=False)
         except OSError as exc:
             raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
+    if chart is not None:
+        import uuid
+
+        from sim.charts import sensitivity_svg
+
+        svg = sensitivity_svg(result.indices, method, str(table.title)).encode("utf-8")
+        # A temporary file in the same folder, then an atomic rename: a reader never sees half
+        # a chart. os.open with 0o666 keeps the user's umask (mkstemp would make it private).
+        tmp = chart.parent / f".{chart.name}.{uuid.uuid4().hex[:12]}.tmp"
+        created = False
+        try:
+            chart.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            created = True
+            with os.fdopen(fd, "wb") as f:
+                f.write(svg)
+            os.replace(tmp, chart)
+        except OSError as exc:
+            if created:
+                tmp.unlink(missing_ok=True)
+            raise _fail(f"cannot write the chart {chart}: {exc.strerror or exc}", 1) from None
+        out_console.print(f"chart written to {chart}", markup=False, highlight=False)
 
 
 @app.command("roster")

@@ -438,17 +438,29 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else math.nan
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, then rename: no half-written files."""
+def atomic_write(path: Path, write: Any) -> None:
+    """Write ``path`` through a synced temporary file in the same folder, then rename it into
+    place: readers (and a killed process) see the old file or the new one, never half of one.
+    ``write(tmp_path)`` writes the content. The file gets the usual permissions (umask)."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list[Path]:
@@ -457,12 +469,12 @@ def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list
     written = []
     for name, df in summary.tables().items():
         csv = out / f"{name}.csv"
-        _atomic_write(csv, lambda p, df=df: df.to_csv(p, index=False))
+        atomic_write(csv, lambda p, df=df: df.to_csv(p, index=False))
         pq = out / f"{name}.parquet"
-        _atomic_write(pq, lambda p, df=df: df.to_parquet(p, index=False))
+        atomic_write(pq, lambda p, df=df: df.to_parquet(p, index=False))
         written += [csv, pq]
     meta = out / "metadata.json"
-    _atomic_write(
+    atomic_write(
         meta,
         lambda p: Path(p).write_text(
             json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"

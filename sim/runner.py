@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sim.model import Model, RepResult
 from sim.population import Layout, build_layout
@@ -43,14 +43,36 @@ def run_batch(scenario: Scenario, task: RepTask, roster: Roster | None = None) -
 
 
 class Runner(Protocol):
-    """Runs replications and yields their results as they finish (in any order)."""
+    """Runs replications and yields their results as they finish (in any order).
+
+    A runner is also a context manager: inside ``with runner:``, resources it starts (a Dask
+    cluster or client) are kept for every ``results`` call and released at the end; outside
+    one, each call starts and releases its own.
+    """
 
     def results(
         self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
     ) -> Iterator[RepResult]: ...
 
+    def __enter__(self) -> Runner: ...
 
-class SequentialRunner:
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _Reusable:
+    """The context-manager half of :class:`Runner` for runners with nothing to keep."""
+
+    def __enter__(self) -> Runner:
+        return self  # type: ignore[return-value]
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the runner holds (nothing here)."""
+
+
+class SequentialRunner(_Reusable):
     """Runs every replication in this process, in order."""
 
     def results(
@@ -84,8 +106,9 @@ def default_start_method() -> str:
     return "spawn"
 
 
-class ProcessPoolRunner:
-    """Runs batches of replications on a pool of local worker processes."""
+class ProcessPoolRunner(_Reusable):
+    """Runs batches of replications on a pool of local worker processes (one pool a call:
+    the scenario is bound to the workers when they start)."""
 
     def __init__(
         self, workers: int | None = None, batch: int | None = None, start_method: str | None = None
@@ -165,50 +188,81 @@ class BackendError(RuntimeError):
     """A backend that cannot be used (e.g. an unreachable Dask scheduler)."""
 
 
-class DaskRunner:
+class DaskRunner(_Reusable):
     """Runs batches of replications on a Dask distributed cluster.
 
     ``address`` is ``"local"`` (start a LocalCluster of ``workers`` single-threaded worker
-    processes on this machine, closed when the run ends) or a scheduler address such as
-    ``tcp://10.0.0.5:8786`` (a running cluster; every worker needs this package installed).
-    The scenario is sent to the workers once; results come back as batches finish, in any
-    order, and are identical to the other runners' (the seed tree fixes each replication).
+    processes on this machine) or a scheduler address such as ``tcp://10.0.0.5:8786`` (a
+    running cluster; every worker needs this package installed). Inside ``with runner:`` the
+    cluster and client are kept for every call (a sweep starts its cluster once); outside one,
+    each call starts and closes its own. The scenario is sent to the workers once a call;
+    results come back as batches finish, in any order, and are identical to the other
+    runners' (the seed tree fixes each replication).
     """
 
     def __init__(self, address: str = "local", workers: int = 2, batch: int | None = None):
         self.address = address
         self.workers = workers
         self.batch = batch
+        self._client: Any = None
+        self._cluster: Any = None
+        self._depth = 0
 
-    def results(
-        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
-    ) -> Iterator[RepResult]:
+    def __enter__(self) -> DaskRunner:
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.close()
+
+    def _connect(self) -> Any:
+        if self._client is not None:
+            return self._client
         try:
-            from distributed import Client, LocalCluster, as_completed
+            from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise BackendError(
                 "the Dask backend needs the research extras: pip install 'cadresim[research]'"
             ) from exc
-        reps = list(reps)
-        if not reps:
-            return
-        cluster = None
         if self.address == "local":
-            cluster = LocalCluster(
+            self._cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=50,
             )
-            client = Client(cluster)
+            self._client = Client(self._cluster)
         else:
             try:
-                client = Client(self.address, timeout="10s")
+                self._client = Client(self.address, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise BackendError(
                     f"cannot reach the Dask scheduler at {self.address}: {exc}"
                 ) from None
+        return self._client
+
+    def close(self) -> None:
+        """Close the client and, for ``"local"``, the cluster this runner started."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def results(
+        self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
+    ) -> Iterator[RepResult]:
+        from distributed import as_completed
+
+        reps = list(reps)
+        if not reps:
+            return
+        client = self._connect()
+        futures = []
         try:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
             size = self.batch or max(1, min(25, len(reps) // (n_workers * 4) or 1))
@@ -218,6 +272,7 @@ class DaskRunner:
             for fut in as_completed(futures):
                 yield from fut.result()
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if self._depth == 0:
+                self.close()
+            elif futures:  # left early inside a with-block: drop what nobody will read
+                client.cancel(futures)

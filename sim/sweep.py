@@ -17,8 +17,9 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.results import Collector
-from sim.runner import Runner, SequentialRunner, run_many
+from sim.runner import Runner, SequentialRunner
 from sim.scenario import Scenario, ScenarioError, apply_overrides
+from sim.store import ResultStore
 
 
 class DesignError(ValueError):
@@ -149,15 +150,35 @@ def run_sweep(
     reps: int,
     runner: Runner | None = None,
     progress: Callable[[int], None] | None = None,
+    store: ResultStore | None = None,
 ) -> SweepResult:
-    """Run ``reps`` replications of every design point (same seed: common random numbers)."""
+    """Run ``reps`` replications of every design point (same seed: common random numbers).
+
+    With a ``store``, each replication is streamed to it as it finishes, and the replications
+    it already holds (an interrupted sweep being resumed) are read back instead of run again.
+    ``progress(k)`` is called as ``k`` more replications are done (stored ones included).
+    """
     check_design(base, design)
     params = [c for c in design.columns if c != "point"]
     runner = runner or SequentialRunner()
     point_rows, rep_frames = [], []
     for _, row in design.iterrows():
+        point = int(row["point"])
         sc = point_scenario(base, row, params)
-        collector = Collector(sc, reps).extend(run_many(sc, seed, reps, runner, progress=progress))
+        collector = Collector(sc, reps)
+        if store is not None:
+            for res in store.load(point, reps=set(range(reps))):
+                collector.add(res)
+            if progress is not None and len(collector.done):
+                progress(len(collector.done))
+        have = set(collector.done.tolist())
+        missing = [r for r in range(reps) if r not in have]
+        for res in runner.results(sc, seed, missing):
+            collector.add(res)
+            if store is not None:
+                store.add(res, point)
+            if progress is not None:
+                progress(1)
         summary = collector.summary()
         values = {p: row[p] for p in params}
         t = summary.targets
@@ -165,7 +186,7 @@ def run_sweep(
         for r in t.itertuples():
             point_rows.append(
                 {
-                    "point": int(row["point"]),
+                    "point": point,
                     **values,
                     "target": r.target,
                     "by": r.by,
@@ -178,6 +199,6 @@ def run_sweep(
                 }
             )
         reps_df = summary.replications.copy()
-        reps_df.insert(0, "point", int(row["point"]))
+        reps_df.insert(0, "point", point)
         rep_frames.append(reps_df)
     return SweepResult(pd.DataFrame(point_rows), pd.concat(rep_frames, ignore_index=True))

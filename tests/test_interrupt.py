@@ -37,10 +37,12 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path, workers: int) -> Non
         # A terminal's Ctrl-C reaches the whole foreground process group, workers included.
         preexec_fn=lambda: (os.setpgrp(), signal.signal(signal.SIGINT, signal.SIG_DFL)),
     )
-    # Wait until some replications have finished (the progress is not printed with --quiet,
-    # so give the run a fixed head start).
-    time.sleep(8)
-    assert proc.poll() is None, proc.communicate()
+    # Wait until some replications have finished: the first chunk streamed to the folder.
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("chunk-*.parquet")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no replication finished in time"
+        time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -51,3 +53,4 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path, workers: int) -> Non
     assert 0 < meta["replications_done"] < 5000
     reps = (out / "replications.csv").read_text(encoding="utf-8").splitlines()
     assert len(reps) > 1
+    assert f"{meta['replications_done']} stored in {out}, continue with --resume" in stderr

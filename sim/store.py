@@ -1,0 +1,356 @@
+"""Replications streamed to Parquet as they finish, so that an interrupted study can resume.
+
+A results folder holds:
+
+- ``run.json``: what the study is (kind, package version, scenario hash, seed, roster hash,
+  sweep design). Written once, atomically, when the study starts; a resumed study must match
+  it, so stored replications are never mixed with another study's.
+- ``chunks/*.parquet``: the replications, one row each, written in chunks as they finish
+  (every ``chunk_reps`` replications or ``chunk_seconds`` seconds, whichever comes first).
+  Each chunk is written to a temporary file, synced and renamed, so a killed process leaves
+  whole chunks or none. Columns: ``point``, ``rep``, ``n_events``, one column a target for
+  each of ``value``, ``met``, ``threshold`` and ``met_upper`` (e.g. ``value[HG-W1-30]``), and
+  the yearly tables of :class:`~sim.model.RepResult` as fixed-size lists (their shapes are in
+  the file's metadata). A chunk can be read with ``pandas.read_parquet`` while a study runs.
+
+A replication is a pure function of (scenario, roster, seed, replication index), so a resumed
+study that runs only the missing indices gives exactly the numbers of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import fields as dc_fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import __version__
+from sim.model import RepResult
+from sim.results import atomic_write
+from sim.roster import Roster
+from sim.scenario import Scenario
+
+FORMAT = 1
+RUN_FILE = "run.json"
+CHUNKS = "chunks"
+#: The per-target arrays of a replication, stored one column a target.
+TARGET_FIELDS = {
+    "target_value": "value",
+    "target_met": "met",
+    "target_threshold": "threshold",
+    "target_met_upper": "met_upper",
+}
+#: The yearly tables of a replication, stored as flattened fixed-size lists.
+TABLE_FIELDS = (
+    "trajectory",
+    "appointments",
+    "vacancy_months",
+    "reserved_months",
+    "exits",
+    "headcount",
+    "committee",
+    "training",
+    "pool",
+    "rotations",
+)
+
+
+class StoreError(RuntimeError):
+    """A results folder that cannot be used as asked (the message names the folder and why)."""
+
+
+def roster_digest(roster: Roster | None) -> str | None:
+    """A stable hash of an imported roster's content (None without a roster)."""
+    if roster is None:
+        return None
+    h = hashlib.sha256()
+    for f in dc_fields(roster.people):
+        h.update(f.name.encode())
+        h.update(np.ascontiguousarray(getattr(roster.people, f.name)).tobytes())
+    for name in sorted(roster.quals):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(roster.quals[name]).tobytes())
+    h.update("\n".join(roster.ids).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def identity(
+    kind: str,
+    scenario: Scenario,
+    seed: int,
+    roster: Roster | None = None,
+    design: dict[str, list[Any]] | None = None,
+) -> dict[str, Any]:
+    """What a stored study must match to be resumed: everything that fixes a replication's
+    numbers (not the replication count, which a resumed study may raise)."""
+    return {
+        "format": FORMAT,
+        "kind": kind,
+        "version": __version__,
+        "scenario": scenario.province,
+        "scenario_hash": scenario.digest(),
+        "seed": seed,
+        "roster_hash": roster_digest(roster),
+        "design": design,
+    }
+
+
+def _describe(ident: dict[str, Any]) -> str:
+    return (
+        f"{ident.get('kind')} of {ident.get('scenario')} (hash {ident.get('scenario_hash')}, "
+        f"seed {ident.get('seed')}, cadresim {ident.get('version')})"
+    )
+
+
+class ResultStore:
+    """Stored replications of one study, by design point (0 for a plain run).
+
+    Open it with :meth:`open`; :meth:`add` buffers a replication and writes a chunk when the
+    buffer is full or old enough; :meth:`flush` writes what is buffered (call it when the study
+    ends or is interrupted). A replication already stored is never stored again.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        ident: dict[str, Any],
+        target_ids: list[str],
+        chunk_reps: int = 200,
+        chunk_seconds: float = 5.0,
+    ) -> None:
+        self.folder = Path(folder)
+        self.ident = ident
+        self.target_ids = list(target_ids)
+        self.chunk_reps = chunk_reps
+        self.chunk_seconds = chunk_seconds
+        self._buffer: dict[int, list[RepResult]] = {}
+        self._buffered = 0
+        self._last_flush = time.monotonic()
+        self._done: dict[int, set[int]] = {}
+        self._seq = 0
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        ident: dict[str, Any],
+        target_ids: list[str],
+        resume: bool = False,
+        **kwargs: Any,
+    ) -> ResultStore:
+        """Open ``folder`` for a study.
+
+        With ``resume``, the folder must hold a study with the same identity, whose stored
+        replications are kept (a folder with no study in it starts a new one). Without it, a
+        folder holding an unfinished study is refused (nothing computed is thrown away unasked);
+        a finished one is replaced.
+        """
+        folder = Path(folder)
+        run_file = folder / RUN_FILE
+        chunks = folder / CHUNKS
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stored = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to output folder {folder}: {exc.strerror or exc}"
+            ) from None
+        except ValueError as exc:
+            raise StoreError(f"{run_file} is not a study description: {exc}") from None
+        store = cls(folder, ident, target_ids, **kwargs)
+        if stored is not None and resume:
+            diff = [k for k in ident if k != "version" and stored.get(k) != ident[k]]
+            if stored.get("version") != ident["version"]:
+                diff.append("version")
+            if diff:
+                verb = "differs" if len(diff) == 1 else "differ"
+                raise StoreError(
+                    f"{folder} holds a different study ({', '.join(diff)} {verb}): "
+                    f"stored {_describe(stored)}, asked {_describe(ident)}; "
+                    "resume with the same scenario, settings and seed, or use another folder"
+                )
+            store._scan()
+            return store
+        if stored is not None and not resume:
+            finished = _finished(folder)
+            n = sum(len(v) for v in store._scan().values()) if chunks.exists() else 0
+            if not finished and n:
+                raise StoreError(
+                    f"{folder} holds an unfinished {_describe(stored)} with {n} replications "
+                    "stored; add --resume to continue it, or choose another folder"
+                )
+        # A new study: clear what an earlier finished one left.
+        try:
+            if chunks.exists():
+                for f in chunks.iterdir():
+                    f.unlink()
+            chunks.mkdir(exist_ok=True)
+            atomic_write(
+                run_file,
+                lambda p: Path(p).write_text(json.dumps(ident, indent=2) + "\n", encoding="utf-8"),
+            )
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to output folder {folder}: {exc.strerror or exc}"
+            ) from None
+        store._done = {}
+        return store
+
+    def _scan(self) -> dict[int, set[int]]:
+        """Index the stored chunks: which replications of which point are done."""
+        done: dict[int, set[int]] = {}
+        chunks = self.folder / CHUNKS
+        chunks.mkdir(exist_ok=True)
+        for f in sorted(chunks.glob("*.tmp")):  # an interrupted write: never renamed, so unused
+            f.unlink(missing_ok=True)
+        for f in self._chunk_files():
+            try:
+                t = pq.read_table(f, columns=["point", "rep"])
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(
+                    f"stored chunk {f} is unreadable ({exc}); delete it and resume: its "
+                    "replications will be run again"
+                ) from None
+            for p, r in zip(t.column("point").to_numpy(), t.column("rep").to_numpy(), strict=True):
+                done.setdefault(int(p), set()).add(int(r))
+            self._seq = max(self._seq, int(f.stem.rsplit("-", 1)[-1]) + 1)
+        self._done = done
+        return done
+
+    def _chunk_files(self) -> list[Path]:
+        return sorted((self.folder / CHUNKS).glob("chunk-*.parquet"))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def done(self, point: int = 0) -> set[int]:
+        """Replication indices stored (or buffered) for ``point``."""
+        return set(self._done.get(point, set()))
+
+    def count(self) -> int:
+        return sum(len(v) for v in self._done.values())
+
+    def load(self, point: int = 0, reps: set[int] | None = None) -> Iterator[RepResult]:
+        """The stored replications of ``point`` (those in ``reps`` if given), each once."""
+        seen: set[int] = set()
+        for f in self._chunk_files():
+            pf = pq.ParquetFile(f)
+            meta = json.loads(pf.schema_arrow.metadata[b"cadresim"])
+            if point not in meta["points"]:
+                continue
+            table = pf.read()
+            for res in _decode(table, meta, point):
+                if res.rep in seen or (reps is not None and res.rep not in reps):
+                    continue
+                seen.add(res.rep)
+                yield res
+        for res in self._buffer.get(point, []):
+            if res.rep not in seen and (reps is None or res.rep in reps):
+                seen.add(res.rep)
+                yield res
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, res: RepResult, point: int = 0) -> None:
+        """Buffer one replication; write a chunk when the buffer is full or old enough."""
+        done = self._done.setdefault(point, set())
+        if res.rep in done:
+            return
+        done.add(res.rep)
+        self._buffer.setdefault(point, []).append(res)
+        self._buffered += 1
+        if (
+            self._buffered >= self.chunk_reps
+            or time.monotonic() - self._last_flush >= self.chunk_seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered replications as one chunk (atomically)."""
+        if not self._buffered:
+            self._last_flush = time.monotonic()
+            return
+        table = _encode(self._buffer, self.target_ids)
+        path = self.folder / CHUNKS / f"chunk-{self._seq:06d}.parquet"
+        atomic_write(path, lambda p: pq.write_table(table, p))
+        self._seq += 1
+        self._buffer = {}
+        self._buffered = 0
+        self._last_flush = time.monotonic()
+
+
+def _finished(folder: Path) -> bool:
+    """Whether the study in ``folder`` wrote its final metadata as complete."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("complete"))
+
+
+def _encode(buffer: dict[int, list[RepResult]], target_ids: list[str]) -> pa.Table:
+    """Buffered replications as one table, with the shapes and dtypes in its metadata."""
+    rows = [(p, r) for p, rs in sorted(buffer.items()) for r in sorted(rs, key=lambda x: x.rep)]
+    first = rows[0][1]
+    cols: dict[str, pa.Array] = {
+        "point": pa.array([p for p, _ in rows], pa.int64()),
+        "rep": pa.array([r.rep for _, r in rows], pa.int64()),
+        "n_events": pa.array([int(r.n_events) for _, r in rows], pa.int64()),
+    }
+    for name, short in TARGET_FIELDS.items():
+        stacked = np.stack([getattr(r, name) for _, r in rows])
+        for k, tid in enumerate(target_ids):
+            cols[f"{short}[{tid}]"] = pa.array(stacked[:, k])
+    shapes = {}
+    for name in TABLE_FIELDS:
+        value = np.asarray(getattr(first, name))
+        shapes[name] = {"shape": list(value.shape), "dtype": value.dtype.str}
+        size = value.size
+        if size == 0:
+            continue
+        flat = np.concatenate([np.asarray(getattr(r, name)).reshape(-1) for _, r in rows])
+        cols[name] = pa.FixedSizeListArray.from_arrays(pa.array(flat), size)
+    meta = {"points": sorted(buffer), "tables": shapes, "targets": target_ids}
+    return pa.table(cols).replace_schema_metadata({"cadresim": json.dumps(meta)})
+
+
+def _decode(table: pa.Table, meta: dict[str, Any], point: int) -> Iterator[RepResult]:
+    points = table.column("point").to_numpy()
+    keep = np.flatnonzero(points == point)
+    if len(keep) == 0:
+        return
+    table = table.take(pa.array(keep))
+    n = table.num_rows
+    targets = meta["targets"]
+    arrays: dict[str, np.ndarray] = {}
+    for name, short in TARGET_FIELDS.items():
+        arrays[name] = (
+            np.column_stack(
+                [table.column(f"{short}[{tid}]").to_numpy(zero_copy_only=False) for tid in targets]
+            )
+            if targets
+            else np.zeros((n, 0))
+        )
+    for name, spec in meta["tables"].items():
+        shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
+        if name not in table.column_names:
+            arrays[name] = np.zeros((n, *shape), dtype=dtype)
+            continue
+        flat = table.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        arrays[name] = flat.astype(dtype, copy=False).reshape((n, *shape))
+    reps = table.column("rep").to_numpy()
+    n_events = table.column("n_events").to_numpy()
+    for i in range(n):
+        yield RepResult(
+            rep=int(reps[i]),
+            n_events=int(n_events[i]),
+            **{name: arrays[name][i].copy() for name in (*TARGET_FIELDS, *TABLE_FIELDS)},
+        )

@@ -1,0 +1,241 @@
+"""Replications streamed to Parquet: lossless round trip, safe folders, and resuming a real run
+that was killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.model import RepResult
+from sim.results import Collector
+from sim.runner import SequentialRunner
+from sim.scenario import load_scenario, resolve_scenario_path
+from sim.store import TABLE_FIELDS, TARGET_FIELDS, ResultStore, StoreError, identity
+
+TABLES = ("targets", "joint", "trajectories", "flows", "costs", "committee", "pool", "replications")
+
+
+def _scenario(name: str, variant: str | None = None):
+    sc = load_scenario(resolve_scenario_path(name))
+    return sc.variant(variant) if variant else sc
+
+
+def _same(a: RepResult, b: RepResult) -> None:
+    assert a.rep == b.rep and a.n_events == b.n_events
+    for name in (*TARGET_FIELDS, *TABLE_FIELDS):
+        x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
+        assert x.shape == y.shape, name
+        assert x.dtype == y.dtype, name
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [
+        ("quang_binh", None),
+        ("cao_bang", None),
+        ("nghe_an", None),
+        ("ha_giang", "restructuring_2025"),
+    ],
+)
+def test_round_trip_is_lossless(tmp_path: Path, name: str, variant: str | None) -> None:
+    sc = _scenario(name, variant)
+    results = list(SequentialRunner().results(sc, 7, [3, 0, 2]))
+    store = ResultStore.open(tmp_path, identity("run", sc, 7), [t.id for t in sc.targets])
+    for r in results[:2]:
+        store.add(r)
+    store.flush()
+    store.add(results[2])  # buffered, not yet written: still read back
+    back = {r.rep: r for r in store.load(0)}
+    assert sorted(back) == [0, 2, 3]
+    for r in results:
+        _same(r, back[r.rep])
+    # Reopened from disk (after a flush), the same.
+    store.flush()
+    again = ResultStore.open(tmp_path, identity("run", sc, 7), [], resume=True)
+    assert again.done(0) == {0, 2, 3}
+    for r in again.load(0):
+        _same(r, back[r.rep])
+
+
+def test_chunks_are_readable_tables(tmp_path: Path) -> None:
+    sc = _scenario("quang_binh")
+    store = ResultStore.open(tmp_path, identity("run", sc, 1), [t.id for t in sc.targets])
+    for r in SequentialRunner().results(sc, 1, range(3)):
+        store.add(r, point=4)
+    store.flush()
+    [chunk] = list((tmp_path / "chunks").glob("*.parquet"))
+    df = pd.read_parquet(chunk)
+    assert list(df["rep"]) == [0, 1, 2] and set(df["point"]) == {4}
+    assert f"value[{sc.targets[0].id}]" in df.columns and f"met[{sc.targets[0].id}]" in df.columns
+
+
+def test_each_replication_is_stored_once(tmp_path: Path) -> None:
+    sc = _scenario("quang_binh")
+    [r] = list(SequentialRunner().results(sc, 1, [0]))
+    store = ResultStore.open(tmp_path, identity("run", sc, 1), [t.id for t in sc.targets])
+    store.add(r)
+    store.flush()
+    store.add(r)
+    store.flush()
+    assert len(list((tmp_path / "chunks").glob("*.parquet"))) == 1
+    assert store.count() == 1
+
+
+def test_unfinished_study_is_not_overwritten_and_identity_is_checked(tmp_path: Path) -> None:
+    sc = _scenario("quang_binh")
+    ident = identity("run", sc, 1)
+    store = ResultStore.open(tmp_path, ident, [t.id for t in sc.targets])
+    store.add(next(SequentialRunner().results(sc, 1, [0])))
+    store.flush()
+    with pytest.raises(StoreError, match=r"unfinished .* 1 replications stored; add --resume"):
+        ResultStore.open(tmp_path, ident, [])
+    with pytest.raises(StoreError, match="seed differs"):
+        ResultStore.open(tmp_path, identity("run", sc, 2), [], resume=True)
+    other = sc.with_overrides(["policy.appointment_share.women=0.3"])
+    with pytest.raises(StoreError, match="scenario_hash differs"):
+        ResultStore.open(tmp_path, identity("run", other, 1), [], resume=True)
+    # A finished study (its metadata says complete) may be replaced by a new one.
+    (tmp_path / "metadata.json").write_text(json.dumps({"complete": True}))
+    fresh = ResultStore.open(tmp_path, ident, [])
+    assert fresh.count() == 0 and not list((tmp_path / "chunks").iterdir())
+
+
+def test_leftover_temporary_file_is_ignored_and_broken_chunk_is_named(tmp_path: Path) -> None:
+    sc = _scenario("quang_binh")
+    ident = identity("run", sc, 1)
+    store = ResultStore.open(tmp_path, ident, [t.id for t in sc.targets])
+    store.add(next(SequentialRunner().results(sc, 1, [0])))
+    store.flush()
+    # What a process killed while writing leaves: a temporary file, never renamed.
+    leftover = tmp_path / "chunks" / ".chunk-000001.parquet.abc.tmp"
+    leftover.write_bytes(b"PAR1 half")
+    assert ResultStore.open(tmp_path, ident, [], resume=True).done(0) == {0}
+    assert not leftover.exists()
+    (tmp_path / "chunks" / "chunk-000007.parquet").write_bytes(b"not parquet")
+    with pytest.raises(StoreError, match=r"chunk-000007.parquet is unreadable .* delete it"):
+        ResultStore.open(tmp_path, ident, [], resume=True)
+
+
+def test_collector_from_store_equals_collector_from_runs(tmp_path: Path) -> None:
+    sc = _scenario("cao_bang")
+    results = list(SequentialRunner().results(sc, 3, range(6)))
+    store = ResultStore.open(tmp_path, identity("run", sc, 3), [t.id for t in sc.targets])
+    for r in reversed(results):
+        store.add(r)
+    store.flush()
+    a = Collector(sc, 6).extend(results).summary()
+    b = Collector(sc, 6).extend(store.load(0)).summary()
+    for name, df in a.tables().items():
+        pd.testing.assert_frame_equal(df, b.tables()[name], obj=name)
+
+
+# -- the command line: kill a real run, resume it, compare with an uninterrupted one ---------
+
+
+def _cadresim(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the workers are killed with it
+        **kwargs,
+    )
+
+
+def _wait_for_chunk(folder: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not list((folder / "chunks").glob("chunk-*.parquet")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no chunk written"
+        time.sleep(0.2)
+
+
+def _tables_equal(a: Path, b: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        assert (a / f"{name}.csv").read_bytes() == (b / f"{name}.csv").read_bytes(), name
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_numbers(tmp_path: Path) -> None:
+    killed, fresh = tmp_path / "killed", tmp_path / "fresh"
+    args = ("run", "quang_binh", "--reps", "300", "--workers", "2", "--quiet")
+    proc = _cadresim(*args, "--out", str(killed))
+    _wait_for_chunk(killed, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up
+    proc.communicate(timeout=30)
+    run_json = json.loads((killed / "run.json").read_text())
+    assert run_json["kind"] == "run" and run_json["seed"] == 2021
+    assert not (killed / "metadata.json").exists()  # killed before the summary was written
+    n_before = len(pd.concat(pd.read_parquet(f) for f in (killed / "chunks").glob("*.parquet")))
+    assert 0 < n_before < 300
+
+    # Without --resume the folder is refused: nothing computed is thrown away unasked.
+    again = _cadresim(*args, "--out", str(killed))
+    _out, err = again.communicate(timeout=60)
+    assert again.returncode == 2 and "add --resume" in err and "Traceback" not in err
+
+    resumed = _cadresim(*args, "--out", str(killed), "--resume")
+    _out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert f"resuming: {n_before} of 300 replications already stored" in err
+    whole = _cadresim(*args, "--out", str(fresh))
+    whole.communicate(timeout=300)
+    assert whole.returncode == 0
+    _tables_equal(killed, fresh, TABLES)
+    meta = json.loads((killed / "metadata.json").read_text())
+    assert meta["complete"] is True and meta["resumed_with"] == n_before
+    reps = pd.concat(pd.read_parquet(f) for f in (killed / "chunks").glob("*.parquet"))["rep"]
+    assert sorted(reps) == list(range(300))  # every replication stored once
+
+
+@pytest.mark.slow
+def test_terminated_sweep_keeps_its_replications_and_resumes(tmp_path: Path) -> None:
+    stopped, fresh = tmp_path / "stopped", tmp_path / "fresh"
+    args = (
+        "sweep",
+        "quang_binh",
+        "--grid",
+        "policy.appointment_share.women=0.1,0.3",
+        "--reps",
+        "150",
+        "--workers",
+        "2",
+        "--quiet",
+    )
+    proc = _cadresim(*args, "--out", str(stopped))
+    _wait_for_chunk(stopped, proc)
+    os.kill(proc.pid, signal.SIGTERM)  # a scheduler's time limit: finish the chunk, then stop
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "continue with --resume" in err
+    reps = pd.concat(pd.read_parquet(f) for f in (stopped / "chunks").glob("*.parquet"))
+    assert len(reps) == len(reps.drop_duplicates(["point", "rep"]))
+    resumed = _cadresim(*args, "--out", str(stopped), "--resume")
+    _out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    whole = _cadresim(*args, "--out", str(fresh))
+    whole.communicate(timeout=300)
+    _tables_equal(stopped, fresh, ("sweep_points", "sweep_replications", "sweep_design"))
+
+
+def test_resume_needs_out_and_a_writable_folder(tmp_path: Path) -> None:
+    proc = _cadresim("run", "--reps", "2", "--resume", "--quiet")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "--resume needs --out" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    proc = _cadresim("run", "--reps", "2", "--quiet", "--out", str(blocker / "sub"))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "cannot write to output folder" in err
+    assert "Traceback" not in err
