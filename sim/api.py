@@ -28,7 +28,7 @@ from sim import rules
 from sim.model import Model
 from sim.results import Collector, Summary
 from sim.roster import Roster
-from sim.runner import make_runner, run_many
+from sim.runner import Runner, make_runner, run_many
 from sim.scenario import Scenario
 
 
@@ -135,12 +135,16 @@ def run_study(
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
     into: Collector | None = None,
+    runner: Runner | None = None,
 ) -> Study:
     """Run ``reps`` replications; ``progress(done, reps)`` after each, ``stop()`` to end early
     (what is done is kept). ``into`` is a collector the caller holds, so that what is done
-    survives even an exception raised by the progress callback (a page that reloads)."""
+    survives even an exception raised by the progress callback (a page that reloads).
+    ``runner`` (e.g. a Dask runner entered with ``with``) replaces the local one that
+    ``workers`` would choose."""
     collector = into if into is not None else Collector(scenario, reps)
-    runner = make_runner(workers if reps >= 2 * workers else 1)
+    if runner is None:
+        runner = make_runner(workers if reps >= 2 * workers else 1)
     stopped = False
     results = run_many(scenario, seed, reps, runner, roster=roster)
     try:
@@ -204,13 +208,25 @@ def compare(
     reps: int,
     workers: int = 1,
     level: float = 0.95,
+    runner: Runner | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """P(met) of every target under policies A and B on the same seeds (common random
     numbers), with the paired difference B - A and its interval (normal approximation on the
     per-replication differences), and the variance reduction against independent streams
-    (1 - Var(paired difference) / (Var(A) + Var(B)); 0 means no gain, 1 a noiseless one)."""
-    sa = run_study(a, seed, reps, workers)
-    sb = run_study(b, seed, reps, workers)
+    (1 - Var(paired difference) / (Var(A) + Var(B)); 0 means no gain, 1 a noiseless one).
+    ``progress(done, 2 * reps)`` follows both studies."""
+    sa = run_study(
+        a, seed, reps, workers, runner=runner, progress=progress and _shifted(progress, 0, 2 * reps)
+    )
+    sb = run_study(
+        b,
+        seed,
+        reps,
+        workers,
+        runner=runner,
+        progress=progress and _shifted(progress, reps, 2 * reps),
+    )
     ma = sa.collector.arrays["target_met"][sa.collector.done]
     mb = sb.collector.arrays["target_met"][sb.collector.done]
     z = stats.norm.ppf(0.5 + level / 2)
@@ -275,11 +291,14 @@ def solve(
     high: float = 0.6,
     tolerance: float = 0.01,
     workers: int = 1,
+    runner: Runner | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Solution:
     """The smallest value of the setting ``path`` in [low, high] at which P(``target_id`` met)
     reaches ``level``: a bisection, every value run on the same seeds (common random numbers
     keep P(met) monotone in practice when the lever helps the target). The uncertainty is the
     interval of P(met) at the value found and the bracket left by the search.
+    ``progress(done, total)`` counts replications against the most the search can need.
 
     Raises:
         ValueError: for an unknown target or an empty range.
@@ -295,10 +314,12 @@ def solve(
     k = ids.index(target_id)
     steps: list[tuple[float, float]] = []
     met_at: dict[float, int] = {}
+    most = reps * (2 + max(0, math.ceil(math.log2((high - low) / tolerance))))
 
     def p_met(value: float) -> float:
         sc = scenario.with_overrides({path: round(value, 6)})
-        study = run_study(sc, seed, reps, workers)
+        tick = progress and _shifted(progress, reps * len(steps), most)
+        study = run_study(sc, seed, reps, workers, runner=runner, progress=tick)
         met = study.collector.arrays["target_met"][study.collector.done, k]
         met_at[value] = int(met.sum())
         p = float(met.mean())
@@ -347,6 +368,8 @@ def required_share(
     high: float = 0.6,
     tolerance: float = 0.01,
     workers: int = 1,
+    runner: Runner | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Solution:
     """:func:`solve` on the yearly appointment share of ``group`` (women or young)."""
     if group not in ("women", "young"):
@@ -362,7 +385,16 @@ def required_share(
         high,
         tolerance,
         workers,
+        runner,
+        progress,
     )
+
+
+def _shifted(
+    progress: Callable[[int, int], None], before: int, total: int
+) -> Callable[[int, int], None]:
+    """A study's ``progress(done, reps)`` reported as part of a larger job."""
+    return lambda done, _reps: progress(before + done, total)
 
 
 def moves_between_ranks(

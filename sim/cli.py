@@ -31,7 +31,7 @@ from sim.results import (
     write_outputs,
 )
 from sim.roster import RosterError, load_roster, roster_frame
-from sim.runner import BackendError, make_runner
+from sim.runner import BackendError, Runner, make_runner
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -66,6 +66,33 @@ app = typer.Typer(
 # Wide enough for the targets table when the output is a file or a pipe.
 out_console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140, emoji=False)
+
+
+#: Options shared by the commands that run replications.
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on Dask: 'local' starts a LocalCluster of --workers processes; "
+        "tcp://host:port uses a running scheduler (needs the research extras).",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _progress_bar(quiet: bool, rate: bool = False) -> Progress:
+    """A progress bar on stderr with the count done and the time remaining."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if rate:
+        columns.append(TextColumn("{task.fields[rate]}"))
+    columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err_console, disable=quiet)
+
+
+def _runner(workers: int, reps: int, dask: str | None) -> Runner:
+    """Dask if asked; otherwise local processes, or this process when there are too few
+    replications to be worth starting workers."""
+    return make_runner(workers if (dask or reps >= 2 * workers) else 1, dask)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -224,18 +251,11 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for CSV, Parquet and metadata files.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     log: Annotated[
         bool, typer.Option("--log", help="Also write the event log of replication 0 (needs --out).")
     ] = False,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            help="Run on Dask: 'local' starts a LocalCluster of --workers processes; "
-            "tcp://host:port uses a running scheduler (needs the research extras).",
-        ),
-    ] = None,
+    dask: DaskOption = None,
     precision: Annotated[
         float | None,
         typer.Option(
@@ -304,17 +324,8 @@ def run(
     failed: str | None = None
     if reps < 2 * workers and dask is None:
         workers = 1  # too few replications to be worth starting processes
-    runner = make_runner(workers, dask)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=False,
-    )
+    runner = _runner(workers, reps, dask)
+    progress = _progress_bar(quiet, rate=True)
     try:
         with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{sc.province}", total=reps, rate="")
@@ -443,11 +454,8 @@ def sweep(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for the tables and metadata.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    dask: Annotated[
-        str | None,
-        typer.Option("--dask", help="Run on Dask: 'local' or a scheduler address."),
-    ] = None,
+    quiet: QuietOption = False,
+    dask: DaskOption = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -496,15 +504,8 @@ def sweep(
                 markup=False,
             )
     total = len(design) * reps
-    runner = make_runner(workers if (reps >= 2 * workers or dask) else 1, dask)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-    )
+    runner = _runner(workers, reps, dask)
+    progress = _progress_bar(quiet)
     started = time.perf_counter()
     failed: str | None = None
     code = 1
@@ -606,6 +607,8 @@ def compare(
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.csv.")] = None,
+    dask: DaskOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Two policies on the same seeds: paired differences in P(met), with intervals, and the
     variance reduction common random numbers bring against independent streams."""
@@ -620,7 +623,20 @@ def compare(
         raise _fail("nothing to compare: give --with SCENARIO or --set-b path=value")
     if [t.id for t in a.targets] != [t.id for t in b.targets]:
         raise _fail("A and B must have the same targets to be compared")
-    table = api.compare(a, b, seed, reps, workers=min(workers, 2) if reps >= 4 else 1)
+    runner = _runner(workers, reps, dask)
+    try:
+        with _progress_bar(quiet) as bar, runner:
+            task = bar.add_task("A, then B", total=2 * reps)
+            table = api.compare(
+                a,
+                b,
+                seed,
+                reps,
+                runner=runner,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
     shown = Table(
         title=f"B - A on the same {reps} replications (seed {seed})", title_justify="left"
     )
@@ -673,23 +689,32 @@ def solve(
         list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    dask: DaskOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """The smallest value of a lever at which P(target met) reaches --prob (a monotone search
     under common random numbers)."""
     try:
         sc, _ = _load(scenario, list(set_ or []), variant)
-        found = api.solve(
-            sc,
-            target,
-            lever,
-            prob,
-            seed,
-            reps,
-            low,
-            high,
-            tolerance,
-            workers=min(workers, 2) if reps >= 4 else 1,
-        )
+        runner = _runner(workers, reps, dask)
+        with _progress_bar(quiet) as bar, runner:
+            task = bar.add_task(f"{lever} for {target}", total=None)
+            found = api.solve(
+                sc,
+                target,
+                lever,
+                prob,
+                seed,
+                reps,
+                low,
+                high,
+                tolerance,
+                runner=runner,
+                progress=lambda done, most: bar.update(task, completed=done, total=most),
+            )
+            bar.update(task, total=len(found.steps) * reps)  # the search may end early
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
     except ScenarioError as exc:
         raise _fail(f"invalid setting\n{exc}") from None
     except ValueError as exc:
@@ -744,7 +769,8 @@ def sensitivity(
         Path | None,
         typer.Option("--chart", help="Also draw the ranked indices as an SVG file (bar chart)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dask: DaskOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening)."""
     try:
@@ -763,16 +789,10 @@ def sensitivity(
         from sim.sensitivity import analyse
 
         params = [parse_range(p) for p in param or []]
-        progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=quiet,
-        )
-        with progress:
-            task = progress.add_task(f"{method} on {target}", total=None)
+        progress = _progress_bar(quiet)
+        runner = _runner(workers, reps, dask)
+        with progress, runner:
+            task = progress.add_task(f"{method} on {target}: points", total=None)
 
             def tick(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
@@ -786,9 +806,11 @@ def sensitivity(
                 reps,
                 seed,
                 output,
-                workers=min(workers, 2) if reps >= 4 else 1,
                 progress=tick,
+                runner=runner,
             )
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
     except DesignError as exc:
         raise _fail(str(exc)) from None
     except ScenarioError as exc:

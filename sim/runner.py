@@ -267,7 +267,8 @@ class DaskRunner(_Reusable):
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
             size = self.batch or max(1, min(25, len(reps) // (n_workers * 4) or 1))
             tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
-            [sc_future] = client.scatter([scenario], broadcast=True)
+            # A fresh key each call: a key shared with a finished call may be being released.
+            [sc_future] = client.scatter([scenario], broadcast=True, hash=False)
             futures = [client.submit(run_batch, sc_future, t, roster, pure=False) for t in tasks]
             for fut in as_completed(futures):
                 yield from fut.result()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.api import run_study
+from sim.runner import Runner
 from sim.scenario import Scenario, apply_overrides
 from sim.sweep import DesignError, Param
 
@@ -40,6 +41,7 @@ def analyse(
     output: str = "p_met",
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    runner: Runner | None = None,
 ) -> Sensitivity:
     """Sobol (first-order and total indices with confidence intervals) or Morris (mu*, its
     interval, sigma) of P(``target`` met) (``output="p_met"``) or of the mean metric
@@ -73,7 +75,7 @@ def analyse(
             for p, v in zip(params, values, strict=True)
         }
         sc = apply_overrides(base, overrides, source=f"{method} sample {row}")
-        study = run_study(sc, seed, reps, workers)
+        study = run_study(sc, seed, reps, workers, runner=runner)
         arrays = study.collector.arrays
         if output == "p_met":
             y[row] = float(arrays["target_met"][study.collector.done, k].mean())

@@ -36,3 +36,27 @@ def test_cli_on_dask_and_an_unreachable_scheduler() -> None:
     bad = invoke(["run", "--reps", "4", "--dask", "tcp://127.0.0.1:1", "-q"])
     assert bad.exit_code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in bad.stderr
+
+
+def test_one_cluster_serves_a_whole_sweep_and_solve_on_dask() -> None:
+    """Inside ``with runner:`` the LocalCluster is started once and kept for every call; the
+    commands that run many studies (sweep, compare, solve, sensitivity) accept --dask."""
+    sc = load_scenario(BUNDLED)
+    runner = DaskRunner("local", 2)
+    with runner:
+        first = list(runner.results(sc, 3, range(4)))
+        client = runner._client
+        second = list(runner.results(sc, 3, range(4, 8)))
+        assert runner._client is client  # the same cluster for both calls
+    assert runner._client is None  # closed at the end of the block
+    seq = {r.rep: r for r in SequentialRunner().results(sc, 3, range(8))}
+    for r in first + second:
+        assert np.array_equal(seq[r.rep].target_value, r.target_value, equal_nan=True)
+    grid = ["policy.appointment_share.women=0.1,0.3"]
+    on_dask = invoke(["sweep", "--grid", *grid, "--reps", "4", "--dask", "local", "-q"])
+    local = invoke(["sweep", "--grid", *grid, "--reps", "4", "-w", "1", "-q"])
+    assert on_dask.exit_code == 0, on_dask.stderr
+    cut = on_dask.stdout.index("replications in")
+    assert on_dask.stdout[:cut] == local.stdout[: local.stdout.index("replications in")]
+    args = ["compare", "--set-b", "policy.appointment_share.women=0.3", "--reps", "4", "-q"]
+    assert invoke([*args, "--dask", "local"]).stdout == invoke([*args, "-w", "1"]).stdout
