@@ -215,7 +215,17 @@ def compare(
     numbers), with the paired difference B - A and its interval (normal approximation on the
     per-replication differences), and the variance reduction against independent streams
     (1 - Var(paired difference) / (Var(A) + Var(B)); 0 means no gain, 1 a noiseless one).
-    ``progress(done, 2 * reps)`` follows both studies."""
+    ``progress(done, 2 * reps)`` follows both studies.
+
+    Raises:
+        ValueError: if A and B do not have the same targets (in the same order).
+    """
+    ids_a, ids_b = [t.id for t in a.targets], [t.id for t in b.targets]
+    if ids_a != ids_b:
+        raise ValueError(
+            f"A and B must have the same targets to be compared (A: {', '.join(ids_a)}; "
+            f"B: {', '.join(ids_b)})"
+        )
     sa = run_study(
         a, seed, reps, workers, runner=runner, progress=progress and _shifted(progress, 0, 2 * reps)
     )

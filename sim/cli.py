@@ -402,11 +402,20 @@ def run(
         )
     _print_targets(summary, out_console)
     if out is not None:
-        meta = metadata(sc, seed, reps, summary.n_reps, overrides, workers, str(path), variant)
-        meta["elapsed_seconds"] = round(elapsed, 3)
         # A run stopped by --precision before --reps is finished too; only an interrupted one
         # is not (and a new run into this folder will ask for --resume).
-        meta["complete"] = not interrupted
+        meta = metadata(
+            sc,
+            seed,
+            reps,
+            summary.n_reps,
+            overrides,
+            workers,
+            str(path),
+            variant,
+            complete=not interrupted,
+        )
+        meta["elapsed_seconds"] = round(elapsed, 3)
         meta["chunks"] = "chunks/ (one row a replication; see sim/store.py)"
         meta["resumed_with"] = resumed_with
         if people is not None:

@@ -493,8 +493,11 @@ def metadata(
     workers: int,
     source: str | None,
     variant: str | None = None,
+    complete: bool | None = None,
 ) -> dict[str, Any]:
-    """What is needed to reproduce a run."""
+    """What is needed to reproduce a run. ``complete`` (default: every replication asked for
+    is done) says the study ended normally; a study stopped early by a precision rule is
+    complete, an interrupted one is not (and its folder can only be resumed)."""
     return {
         "package": "cadresim",
         "version": __version__,
@@ -505,7 +508,7 @@ def metadata(
         "seed": seed,
         "replications_requested": reps_requested,
         "replications_done": reps_done,
-        "complete": reps_done == reps_requested,
+        "complete": reps_done == reps_requested if complete is None else complete,
         "overrides": overrides,
         "workers": workers,
         "scenario_resolved": scenario.model_dump(mode="json"),

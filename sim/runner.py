@@ -256,12 +256,12 @@ class DaskRunner(_Reusable):
     def results(
         self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
     ) -> Iterator[RepResult]:
-        from distributed import as_completed
-
         reps = list(reps)
         if not reps:
             return
-        client = self._connect()
+        client = self._connect()  # raises BackendError if distributed is not installed
+        from distributed import as_completed
+
         futures = []
         try:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)

@@ -58,6 +58,8 @@ def analyse(
         raise DesignError("no parameter: give --param path=a:b")
     if method not in ("sobol", "morris"):
         raise DesignError(f"method {method!r}: sobol or morris")
+    if output not in ("p_met", "metric"):
+        raise DesignError(f"output {output!r}: p_met or metric")
     k = ids.index(target)
     problem = {
         "num_vars": len(params),
@@ -68,13 +70,16 @@ def analyse(
         x = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     else:
         x = morris_sample.sample(problem, n, num_levels=4, seed=seed)
-    y = np.empty(len(x))
+    # Every sample point is checked before any runs, so that a bad range fails at once.
+    scenarios = []
     for row, values in enumerate(x):
         overrides = {
             p.path: (round(float(v)) if p.integer else float(v))
             for p, v in zip(params, values, strict=True)
         }
-        sc = apply_overrides(base, overrides, source=f"{method} sample {row}")
+        scenarios.append(apply_overrides(base, overrides, source=f"{method} sample {row}"))
+    y = np.empty(len(x))
+    for row, sc in enumerate(scenarios):
         study = run_study(sc, seed, reps, workers, runner=runner)
         arrays = study.collector.arrays
         if output == "p_met":

@@ -179,6 +179,8 @@ def run_sweep(
                 store.add(res, point)
             if progress is not None:
                 progress(1)
+        if store is not None:
+            store.flush()  # a finished point is on disk before the next one starts
         summary = collector.summary()
         values = {p: row[p] for p in params}
         t = summary.targets
