@@ -10,8 +10,9 @@ A results folder holds:
   Each chunk is written to a temporary file, synced and renamed, so a killed process leaves
   whole chunks or none. Columns: ``point``, ``rep``, ``n_events``, one column a target for
   each of ``value``, ``met``, ``threshold`` and ``met_upper`` (e.g. ``value[HG-W1-30]``), and
-  the yearly tables of :class:`~sim.model.RepResult` as fixed-size lists (their shapes are in
-  the file's metadata). A chunk can be read with ``pandas.read_parquet`` while a study runs.
+  the yearly tables of :class:`~sim.model.RepResult` as fixed-size lists. The file's metadata
+  (key ``cadresim``) holds the study's identity, as in ``run.json``, and the tables' shapes.
+  A chunk can be read with ``pandas.read_parquet`` while a study runs.
 
 A replication is a pure function of (scenario, roster, seed, replication index), so a resumed
 study that runs only the missing indices gives exactly the numbers of an uninterrupted one.
@@ -278,7 +279,7 @@ class ResultStore:
         if not self._buffered:
             self._last_flush = time.monotonic()
             return
-        table = _encode(self._buffer, self.target_ids)
+        table = _encode(self._buffer, self.target_ids, self.ident)
         path = self.folder / CHUNKS / f"chunk-{self._seq:06d}.parquet"
         atomic_write(path, lambda p: pq.write_table(table, p))
         self._seq += 1
@@ -296,8 +297,11 @@ def _finished(folder: Path) -> bool:
     return bool(meta.get("complete"))
 
 
-def _encode(buffer: dict[int, list[RepResult]], target_ids: list[str]) -> pa.Table:
-    """Buffered replications as one table, with the shapes and dtypes in its metadata."""
+def _encode(
+    buffer: dict[int, list[RepResult]], target_ids: list[str], ident: dict[str, Any]
+) -> pa.Table:
+    """Buffered replications as one table; its metadata holds the study's identity (so that a
+    chunk describes itself) and the shapes and dtypes of the tables."""
     rows = [(p, r) for p, rs in sorted(buffer.items()) for r in sorted(rs, key=lambda x: x.rep)]
     first = rows[0][1]
     cols: dict[str, pa.Array] = {
@@ -318,7 +322,7 @@ def _encode(buffer: dict[int, list[RepResult]], target_ids: list[str]) -> pa.Tab
             continue
         flat = np.concatenate([np.asarray(getattr(r, name)).reshape(-1) for _, r in rows])
         cols[name] = pa.FixedSizeListArray.from_arrays(pa.array(flat), size)
-    meta = {"points": sorted(buffer), "tables": shapes, "targets": target_ids}
+    meta = {"study": ident, "points": sorted(buffer), "tables": shapes, "targets": target_ids}
     return pa.table(cols).replace_schema_metadata({"cadresim": json.dumps(meta)})
 
 

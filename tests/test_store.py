@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from sim.model import RepResult
@@ -77,6 +78,8 @@ def test_chunks_are_readable_tables(tmp_path: Path) -> None:
     df = pd.read_parquet(chunk)
     assert list(df["rep"]) == [0, 1, 2] and set(df["point"]) == {4}
     assert f"value[{sc.targets[0].id}]" in df.columns and f"met[{sc.targets[0].id}]" in df.columns
+    meta = json.loads(pq.read_schema(chunk).metadata[b"cadresim"])
+    assert meta["study"]["scenario_hash"] == sc.digest() and meta["study"]["seed"] == 1
 
 
 def test_each_replication_is_stored_once(tmp_path: Path) -> None:
