@@ -780,10 +780,21 @@ def sensitivity(
     ] = None,
     dask: DaskOption = None,
     quiet: QuietOption = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted analysis stored in --out (same command): finished "
+            "replications are kept, only the missing ones run.",
+        ),
+    ] = False,
 ) -> None:
-    """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening)."""
+    """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening).
+
+    With --out, replications are streamed to OUT/chunks/ as they finish; an interrupted or
+    killed analysis continues with --resume."""
     try:
-        sc, _ = _load(scenario, list(set_ or []), variant)
+        sc, path = _load(scenario, list(set_ or []), variant)
     except ScenarioError as exc:
         raise _fail(f"invalid scenario\n{exc}") from None
     if output not in ("p_met", "metric"):
@@ -794,13 +805,33 @@ def sensitivity(
         above = next((p for p in chart.parents if p.exists()), None)
         if above is not None and not above.is_dir():
             raise _fail(f"cannot write the chart {chart}: {above} is not a folder", 1)
+    if resume and out is None:
+        raise _fail("--resume needs --out, the folder of the analysis to continue")
+    store: ResultStore | None = None
+    if out is not None:
+        design = {"method": method, "n": n, "params": list(param or [])}
+        try:
+            store = ResultStore.open(
+                out,
+                identity("sensitivity", sc, seed, design=design),
+                [t.id for t in sc.targets],
+                resume=resume,
+            )
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        if resume:
+            err_console.print(
+                f"resuming: {store.count()} replications already stored in {out}",
+                highlight=False,
+                markup=False,
+            )
     try:
         from sim.sensitivity import analyse
 
         params = [parse_range(p) for p in param or []]
         progress = _progress_bar(quiet)
         runner = _runner(workers, reps, dask)
-        with progress, runner:
+        with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{method} on {target}: points", total=None)
 
             def tick(done: int, total: int) -> None:
@@ -817,11 +848,23 @@ def sensitivity(
                 output,
                 progress=tick,
                 runner=runner,
+                store=store,
             )
     except BackendError as exc:
         raise _fail(str(exc)) from None
     except DesignError as exc:
         raise _fail(str(exc)) from None
+    except (KeyboardInterrupt, OSError) as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        why = "interrupted" if interrupted else f"cannot write to {out}: {exc.strerror or exc}"
+        kept = ""
+        if store is not None:
+            try:
+                store.flush()
+                kept = f"; {store.count()} replications stored in {out}, continue with --resume"
+            except OSError as flush_exc:
+                kept = f"; the last chunk could not be written ({flush_exc.strerror})"
+        raise _fail(why + kept, EXIT_INTERRUPTED if interrupted else 1) from None
     except ScenarioError as exc:
         raise _fail(f"invalid setting\n{exc}") from None
     except ImportError:
@@ -837,12 +880,33 @@ def sensitivity(
         table.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
     out_console.print(table)
     if out is not None:
+        meta = metadata(sc, seed, reps, reps, list(set_ or []), workers, str(path), variant)
+        meta["sensitivity"] = {
+            "method": method,
+            "n": n,
+            "params": list(param or []),
+            "target": target,
+            "output": output,
+            "points": len(result.samples),
+        }
+        text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            result.indices.to_csv(out / "sensitivity_indices.csv", index=False)
-            result.samples.to_csv(out / "sensitivity_samples.csv", index=False)
+            for name, df in (
+                ("sensitivity_indices", result.indices),
+                ("sensitivity_samples", result.samples),
+            ):
+                atomic_write(out / f"{name}.csv", lambda f, df=df: df.to_csv(f, index=False))
+                atomic_write(
+                    out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False)
+                )
+            atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         except OSError as exc:
             raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
+        out_console.print(
+            f"results written to {out}/ (sensitivity_indices, sensitivity_samples as CSV and "
+            "Parquet; metadata.json)",
+            markup=False,
+        )
     if chart is not None:
         import uuid
 

@@ -242,3 +242,34 @@ def test_resume_needs_out_and_a_writable_folder(tmp_path: Path) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "cannot write to output folder" in err
     assert "Traceback" not in err
+
+
+def test_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_path: Path) -> None:
+    pytest.importorskip("SALib")
+    from sim.sensitivity import analyse
+    from sim.sweep import parse_range
+
+    sc = _scenario("quang_binh")
+    params = [
+        parse_range("policy.appointment_share.women=0.05:0.4"),
+        parse_range("policy.evaluation_bias=-0.5:0.5"),
+    ]
+    ident = identity("sensitivity", sc, 7, design={"params": ["women", "bias"]})
+    args = (sc, params, "QB-AW", "morris", 3, 6, 7)
+
+    def stop_after_four(done: int, total: int) -> None:
+        if done == 4:
+            raise KeyboardInterrupt
+
+    store = ResultStore.open(tmp_path, ident, [t.id for t in sc.targets])
+    with pytest.raises(KeyboardInterrupt):
+        analyse(*args, progress=stop_after_four, store=store)
+    store.flush()
+    kept = ResultStore.open(tmp_path, ident, [], resume=True)
+    assert {p for p in range(9) if kept.done(p)} == {0, 1, 2, 3}
+    ran = []
+    resumed = analyse(*args, store=kept, progress=lambda d, t: ran.append(d))
+    fresh = analyse(*args)
+    pd.testing.assert_frame_equal(resumed.indices, fresh.indices)
+    pd.testing.assert_frame_equal(resumed.samples, fresh.samples)
+    assert ran == list(range(1, 10))
