@@ -60,3 +60,72 @@ def test_one_cluster_serves_a_whole_sweep_and_solve_on_dask() -> None:
     assert on_dask.stdout[:cut] == local.stdout[: local.stdout.index("replications in")]
     args = ["compare", "--set-b", "policy.appointment_share.women=0.3", "--reps", "4", "-q"]
     assert invoke([*args, "--dask", "local"]).stdout == invoke([*args, "-w", "1"]).stdout
+
+
+@pytest.mark.slow
+def test_run_on_a_separately_started_scheduler_and_workers(tmp_path) -> None:
+    """The multi-machine set-up of the README, on loopback: `dask scheduler` and `dask worker`
+    started as their own processes, and `cadresim run --dask tcp://...` sent to them."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    dask_cli = Path(sys.executable).parent / "dask"
+    if not dask_cli.exists():
+        dask_cli = Path(shutil.which("dask") or "dask")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    log = tmp_path / "dask.log"
+    with log.open("w") as sink:
+        procs = [
+            subprocess.Popen(
+                [
+                    str(dask_cli),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                ],
+                stdout=sink,
+                stderr=sink,
+            )
+        ]
+        try:
+            time.sleep(2)
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(dask_cli),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "2",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                    ],
+                    stdout=sink,
+                    stderr=sink,
+                )
+            )
+            from distributed import Client
+
+            with Client(address, timeout="30s") as client:
+                client.wait_for_workers(2, timeout=60)
+            remote = invoke(["run", "--reps", "6", "--dask", address, "-q"])
+            assert remote.exit_code == 0, remote.stderr + log.read_text()
+            local = invoke(["run", "--reps", "6", "-w", "1", "-q"])
+            cut = remote.stdout.index("Targets")
+            assert remote.stdout[cut:] == local.stdout[local.stdout.index("Targets") :]
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
