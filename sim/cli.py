@@ -908,25 +908,13 @@ def sensitivity(
             markup=False,
         )
     if chart is not None:
-        import uuid
-
         from sim.charts import sensitivity_svg
 
-        svg = sensitivity_svg(result.indices, method, str(table.title)).encode("utf-8")
-        # A temporary file in the same folder, then an atomic rename: a reader never sees half
-        # a chart. os.open with 0o666 keeps the user's umask (mkstemp would make it private).
-        tmp = chart.parent / f".{chart.name}.{uuid.uuid4().hex[:12]}.tmp"
-        created = False
-        try:
+        svg = sensitivity_svg(result.indices, method, str(table.title))
+        try:  # a temporary file in the same folder, then a rename: never half a chart
             chart.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            created = True
-            with os.fdopen(fd, "wb") as f:
-                f.write(svg)
-            os.replace(tmp, chart)
+            atomic_write(chart, lambda f: Path(f).write_text(svg, "utf-8"))
         except OSError as exc:
-            if created:
-                tmp.unlink(missing_ok=True)
             raise _fail(f"cannot write the chart {chart}: {exc.strerror or exc}", 1) from None
         out_console.print(f"chart written to {chart}", markup=False, highlight=False)
 
