@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -92,6 +94,23 @@ def _init_worker(scenario: Scenario, roster: Roster | None = None) -> None:
     global _WORKER_SCENARIO, _WORKER_ROSTER
     _WORKER_SCENARIO = scenario
     _WORKER_ROSTER = roster
+    _exit_with_parent()
+
+
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End this worker when the process that started it is gone (killed, say).
+
+    A forked worker holds both ends of the pool's pipes, so it would never see them close and
+    would wait, or finish its queued batches, for nobody. A daemon thread checks once a second
+    that the parent is still there."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cadresim-parent-watch", daemon=True).start()
 
 
 def _worker_batch(task: RepTask) -> list[RepResult]:

@@ -54,3 +54,43 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path, workers: int) -> Non
     reps = (out / "replications.csv").read_text(encoding="utf-8").splitlines()
     assert len(reps) > 1
     assert f"{meta['replications_done']} stored in {out}, continue with --resume" in stderr
+
+
+@pytest.mark.slow
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """A script using the API is killed (SIGKILL: no clean-up): its worker processes must not
+    go on computing for nobody."""
+    script = tmp_path / "study.py"
+    script.write_text(
+        "from sim.runner import ProcessPoolRunner\n"
+        "from sim.scenario import load_scenario, resolve_scenario_path\n"
+        "sc = load_scenario(resolve_scenario_path('quang_binh'))\n"
+        "for r in ProcessPoolRunner(2).results(sc, 1, range(5000)):\n"
+        "    print(r.rep, flush=True)\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # a replication has finished: the workers are running
+    children = [
+        int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    ]
+    assert len(children) == 2
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in children if _running(pid)]
+    assert not alive, f"workers {alive} outlived their parent"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left
