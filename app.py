@@ -136,9 +136,25 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
         "An appointment share of at least {share:.0%} gives P({target} met) ≥ {level:.0%} "
         "(estimated {p:.0%}).",
     ),
+    "share_assumed": (
+        "Kịch bản này không áp dụng tỷ lệ bổ nhiệm (cách hiểu 'none'), nên tỷ lệ không có tác "
+        "dụng. Việc tìm kiếm dùng cách hiểu 'kỳ vọng' (expected), tỷ lệ của nhóm còn lại bằng 0; "
+        "tỷ lệ 0 là chính sách hiện tại của kịch bản. Nhóm: {group}.",
+        "This scenario has no appointment quota (reading 'none'), so a share would do nothing. "
+        "The search uses the 'expected' reading with the other group's share at 0, so that a "
+        "share of 0 is the scenario's own policy. Group: {group}.",
+    ),
+    "share_not_monotone": (
+        "Khả năng đạt {target} có lúc giảm khi tỷ lệ tăng (xem biểu đồ): giá trị tìm được là "
+        "một điểm vượt ngưỡng, chưa chắc là nhỏ nhất.",
+        "P({target} met) fell somewhere as the share rose (see the chart): the value found "
+        "crosses the level, but is not necessarily the smallest that does.",
+    ),
     "share_none": (
-        "Ngay cả với {share:.0%} vẫn không đạt {level:.0%} (ước tính {p:.0%}).",
-        "Even {share:.0%} does not reach {level:.0%} (estimated {p:.0%}).",
+        "Ngay cả với {share:.0%} vẫn không đạt {level:.0%} (ước tính {p:.0%}), các tỷ lệ "
+        "thấp hơn đã thử cũng vậy.",
+        "Even {share:.0%} does not reach {level:.0%} (estimated {p:.0%}), nor does any share "
+        "tried below it.",
     ),
     "download_csv": ("Bảng kết quả (CSV, nén zip)", "Result tables (CSV, zipped)"),
     "download_xlsx": ("Bảng kết quả (Excel)", "Result tables (Excel)"),
@@ -892,12 +908,16 @@ def share_tab(sc: Scenario, seed: int) -> None:
             found = api.required_share(
                 sc, target, group, level, seed, reps=reps, workers=2, tolerance=0.02
             )
+        if found.assumed:
+            st.info(T("share_assumed", group=T(f"{group}_l")))
         if found.share is None:
             st.warning(T("share_none", share=0.6, level=level, p=found.p_at_share))
         else:
             st.success(
                 T("share_found", share=found.share, target=target, level=level, p=found.p_at_share)
             )
+            if not found.monotone:
+                st.warning(T("share_not_monotone", target=target))
         steps = pd.DataFrame(found.steps, columns=["share", "p_met"]).sort_values("share")
         st.line_chart(steps, x="share", y="p_met")
 

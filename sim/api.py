@@ -15,6 +15,8 @@ Everything here is a thin, tested layer over the engine; the app holds no simula
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -275,11 +277,12 @@ class Solution:
     target: str
     path: str
     level: float
-    value: float | None  # None: not reached even at the upper end
-    p_at_value: float
-    p_interval: tuple[float, float]  # Wilson 95% interval of P(met) at ``value``
+    value: float | None  # None: not reached at any value tried
+    p_at_value: float  # P(met) at ``value`` (at ``high`` when not reached)
+    p_interval: tuple[float, float]  # Wilson 95% interval of P(met) at that value
     bracket: tuple[float, float]  # the last value that failed and the value found
     steps: tuple[tuple[float, float], ...]  # (value, P(met)) tried, in order
+    assumed: tuple[str, ...] = ()  # settings changed so that the lever acts ("path=value")
 
     @property
     def share(self) -> float | None:  # the name the app uses
@@ -288,6 +291,22 @@ class Solution:
     @property
     def p_at_share(self) -> float:
         return self.p_at_value
+
+    @property
+    def monotone(self) -> bool:
+        """Whether P(met) never fell as the lever rose, over the values tried. When it did,
+        the value found is a crossing of the level, not necessarily the smallest one."""
+        p = [pm for _, pm in sorted(self.steps)]
+        return all(b >= a for a, b in itertools.pairwise(p))
+
+
+def inert_share(scenario: Scenario, path: str) -> bool:
+    """Whether ``path`` is an appointment share that has no effect, because the scenario's
+    quota reading is ``none`` (no quota)."""
+    return (
+        path in ("policy.appointment_share.women", "policy.appointment_share.young")
+        and scenario.policy.appointment_share.reading == "none"
+    )
 
 
 def solve(
@@ -303,15 +322,23 @@ def solve(
     workers: int = 1,
     runner: Runner | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scan: int = 6,
 ) -> Solution:
     """The smallest value of the setting ``path`` in [low, high] at which P(``target_id`` met)
     reaches ``level``: a bisection, every value run on the same seeds (common random numbers
     keep P(met) monotone in practice when the lever helps the target). The uncertainty is the
     interval of P(met) at the value found and the bracket left by the search.
+
+    P(met) need not rise with the lever (a range target is overshot; a target measured
+    against 2021 moves with it). So when even ``high`` falls short, ``scan`` evenly spaced
+    values below it are tried before the target is declared out of reach, and the search
+    continues from the first that reaches the level. :attr:`Solution.monotone` says whether
+    P(met) fell anywhere over the values tried.
     ``progress(done, total)`` counts replications against the most the search can need.
 
     Raises:
-        ValueError: for an unknown target or an empty range.
+        ValueError: for an unknown target, an empty range, or an appointment share while the
+            quota reading is ``none`` (the share would have no effect).
         ScenarioError: if a value tried is impossible for the setting.
     """
     from sim.results import proportion_interval
@@ -321,10 +348,15 @@ def solve(
         raise ValueError(f"no target {target_id!r} (targets: {', '.join(ids)})")
     if not high > low:
         raise ValueError(f"the range needs low < high (got {low}, {high})")
+    if inert_share(scenario, path):
+        raise ValueError(
+            f"{path} has no effect while policy.appointment_share.reading is 'none' (no "
+            "quota): set a reading first, e.g. policy.appointment_share.reading=expected"
+        )
     k = ids.index(target_id)
     steps: list[tuple[float, float]] = []
     met_at: dict[float, int] = {}
-    most = reps * (2 + max(0, math.ceil(math.log2((high - low) / tolerance))))
+    most = reps * (2 + scan + max(0, math.ceil(math.log2((high - low) / tolerance))))
 
     def p_met(value: float) -> float:
         sc = scenario.with_overrides({path: round(value, 6)})
@@ -336,27 +368,47 @@ def solve(
         steps.append((value, p))
         return p
 
-    def result(value: float | None, p: float, below: float) -> Solution:
-        ci = proportion_interval(met_at[value], reps) if value is not None else (math.nan,) * 2
-        top = value if value is not None else high
-        return Solution(target_id, path, level, value, p, ci, (below, top), tuple(steps))
+    value, p, below = lowest_reaching(p_met, low, high, level, tolerance, scan)
+    at = high if value is None else value
+    ci = proportion_interval(met_at[at], reps)
+    bracket = (high, math.nan) if value is None else (below, value)
+    return Solution(target_id, path, level, value, p, ci, bracket, tuple(steps))
 
+
+def lowest_reaching(
+    p_met: Callable[[float], float],
+    low: float,
+    high: float,
+    level: float,
+    tolerance: float,
+    scan: int = 6,
+) -> tuple[float | None, float, float]:
+    """The search behind :func:`solve`: the lowest ``x`` in [low, high] with
+    ``p_met(x) >= level``, to within ``tolerance``, as (value, p_met(value), the last value
+    below it that fell short, or NaN). When ``high`` falls short, ``scan`` evenly spaced values
+    from ``low`` up are tried first; if none reaches the level the value is None (and p is
+    ``p_met(high)``). Then a bisection between the last value that fell short and the first
+    that reached."""
     p_high = p_met(high)
     if p_high < level:
-        return Solution(
-            target_id,
-            path,
-            level,
-            None,
-            p_high,
-            proportion_interval(met_at[high], reps),
-            (high, math.nan),
-            tuple(steps),
-        )
-    p_low = p_met(low)
-    if p_low >= level:
-        return result(low, p_low, math.nan)
-    p_best = p_high
+        inside = [low + (high - low) * j / scan for j in range(scan)] if scan > 0 else []
+        previous, upper, p_upper = math.nan, None, math.nan
+        for v in inside:
+            p = p_met(v)
+            if p >= level:
+                upper, p_upper = v, p
+                break
+            previous = v
+        if upper is None:
+            return None, p_high, math.nan
+        if math.isnan(previous):
+            return upper, p_upper, math.nan
+        low, high, p_best = previous, upper, p_upper
+    else:
+        p_low = p_met(low)
+        if p_low >= level:
+            return low, p_low, math.nan
+        p_best = p_high
     while high - low > tolerance:
         mid = (low + high) / 2
         p = p_met(mid)
@@ -364,7 +416,7 @@ def solve(
             high, p_best = mid, p
         else:
             low = mid
-    return result(high, p_best, low)
+    return high, p_best, low
 
 
 def required_share(
@@ -381,13 +433,27 @@ def required_share(
     runner: Runner | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Solution:
-    """:func:`solve` on the yearly appointment share of ``group`` (women or young)."""
+    """:func:`solve` on the yearly appointment share of ``group`` (women or young).
+
+    Where the scenario has no quota (reading ``none``), the share would do nothing: the search
+    then uses the ``expected`` reading with the other group's share at 0, so that a share of
+    0 is the scenario's own policy, and says so in :attr:`Solution.assumed`."""
     if group not in ("women", "young"):
         raise ValueError("group must be women or young")
-    return solve(
+    path = f"policy.appointment_share.{group}"
+    assumed: tuple[str, ...] = ()
+    if inert_share(scenario, path):
+        other = "young" if group == "women" else "women"
+        changes = {
+            "policy.appointment_share.reading": "expected",
+            f"policy.appointment_share.{other}": 0.0,
+        }
+        scenario = scenario.with_overrides(changes)
+        assumed = tuple(f"{k}={v}" for k, v in changes.items())
+    found = solve(
         scenario,
         target_id,
-        f"policy.appointment_share.{group}",
+        path,
         level,
         seed,
         reps,
@@ -398,6 +464,7 @@ def required_share(
         runner,
         progress,
     )
+    return dataclasses.replace(found, assumed=assumed)
 
 
 def _shifted(

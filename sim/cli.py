@@ -734,13 +734,20 @@ def solve(
         )
     if found.value is None:
         out_console.print(
-            f"not reached: even {lever} = {high:.4g} gives P({target} met) = "
+            f"not reached at any value tried: {lever} = {high:.4g} gives P({target} met) = "
             f"{_fmt(found.p_at_value)} (95% interval {_fmt(found.p_interval[0])} - "
             f"{_fmt(found.p_interval[1])}), below {_fmt(prob)}",
             highlight=False,
             markup=False,
         )
         raise typer.Exit(1)
+    if not found.monotone:
+        err_console.print(
+            f"[yellow]note:[/] P({escape(target)} met) fell somewhere as {escape(lever)} rose "
+            "(see the values above): the value found is a crossing of the level, not "
+            "necessarily the smallest one.",
+            soft_wrap=True,
+        )
     below = found.bracket[0]
     out_console.print(
         f"{lever} = {found.value:.4g} gives P({target} met) = {_fmt(found.p_at_value)} "

@@ -78,3 +78,52 @@ def test_moves_between_ranks_follow_the_promotion_ladder(qb: Scenario) -> None:
     assert ("l1_head", "left: retirement") in pairs
     assert not any(s == "l1_head" and t == "l1_deputy" for s, t in pairs)  # nobody moves down
     assert (moves["moves"] > 0).all()
+
+
+def _curve(f):  # type: ignore[no-untyped-def]
+    """A P(met) curve that records where it was evaluated."""
+    tried: list[float] = []
+
+    def p_met(x: float) -> float:
+        tried.append(x)
+        return f(x)
+
+    return p_met, tried
+
+
+def test_lowest_reaching_bisects_a_rising_curve() -> None:
+    p_met, tried = _curve(lambda x: min(1.0, 2 * x))  # reaches 0.8 at 0.4
+    value, p, below = api.lowest_reaching(p_met, 0.0, 0.6, 0.8, tolerance=0.01)
+    assert value is not None and 0.4 <= value <= 0.41 and p >= 0.8 and 0.39 <= below < value
+    assert tried[:2] == [0.6, 0.0]  # the ends first
+
+
+def test_lowest_reaching_finds_a_hump_that_the_top_misses() -> None:
+    # A range target: overshot at the top of the range, met only in the middle.
+    p_met, _ = _curve(lambda x: 0.9 if 0.25 <= x <= 0.45 else 0.2)
+    value, p, below = api.lowest_reaching(p_met, 0.0, 0.6, 0.8, tolerance=0.01, scan=6)
+    assert below == pytest.approx(0.25 - 0.01, abs=0.01)
+    assert value is not None and 0.25 <= value <= 0.26 and p == 0.9
+    value, p, _ = api.lowest_reaching(p_met, 0.0, 0.6, 0.8, tolerance=0.01, scan=0)
+    assert value is None and p == 0.2  # without the scan the hump is missed
+
+
+def test_lowest_reaching_out_of_reach_and_met_at_the_bottom() -> None:
+    p_met, tried = _curve(lambda x: 0.3)
+    assert api.lowest_reaching(p_met, 0.0, 0.6, 0.8, 0.01, scan=6)[0] is None
+    assert len(tried) == 1 + 6
+    p_met, _ = _curve(lambda x: 0.95)
+    assert api.lowest_reaching(p_met, 0.0, 0.6, 0.8, 0.01)[:2] == (0.0, 0.95)
+
+
+def test_a_share_without_a_quota_is_refused_or_switched_on() -> None:
+    hg = load_scenario(BUNDLED.parent / "ha_giang.yaml")
+    assert hg.policy.appointment_share.reading == "none"
+    with pytest.raises(ValueError, match=r"no effect while policy\.appointment_share\.reading"):
+        api.solve(hg, "HG-W1-25", "policy.appointment_share.women", reps=2)
+    found = api.required_share(hg, "HG-W1-25", "women", reps=4, tolerance=0.2)
+    assert found.assumed == (
+        "policy.appointment_share.reading=expected",
+        "policy.appointment_share.young=0.0",
+    )
+    assert len(found.steps) >= 2

@@ -158,3 +158,16 @@ def test_downloaded_scenario_reproduces_the_run(tmp_path) -> None:  # type: igno
         path.write_text(mod.scenario_yaml(sc), encoding="utf-8")
         again = load_scenario(path)
         assert again.digest() == sc.digest()
+
+
+def test_required_share_where_the_scenario_has_no_quota(app: AppTest) -> None:
+    """Hà Giang has no quota (reading 'none'): the page says the search switches it on."""
+    app.selectbox(key="scenario").set_value("ha_giang")
+    app.run()
+    app.number_input(key="reps").set_value(4)
+    app.selectbox(key="share_target").set_value("HG-W1-25")
+    app.button(key="share_run").click()
+    app.run()
+    assert not app.exception and not app.error
+    assert any("không áp dụng tỷ lệ bổ nhiệm" in i.value for i in app.info)
+    assert app.success or app.warning
