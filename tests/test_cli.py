@@ -388,3 +388,29 @@ def test_version_subprocess() -> None:
 def test_no_arguments_shows_help() -> None:
     result = CliRunner().invoke(app, [])
     assert "run" in result.stdout and "validate" in result.stdout
+
+
+def test_solve_reports_out_of_reach_and_refuses_an_inert_share() -> None:
+    r = invoke(
+        [
+            "solve",
+            "quang_binh",
+            "--target",
+            "QB-AW",
+            "--prob",
+            "0.99",
+            "--high",
+            "0.01",
+            "--reps",
+            "4",
+            "-w",
+            "1",
+            "-q",
+        ]
+    )
+    assert r.exit_code == 1
+    assert "not reached at any value tried" in r.stdout
+    assert r.stdout.count("  policy.appointment_share.women = ") == 1 + 6  # top, then the scan
+    bad = invoke(["solve", "ha_giang", "--target", "HG-W1-25", "--reps", "4", "-q"])
+    assert bad.exit_code == 2
+    assert "has no effect while policy.appointment_share.reading is 'none'" in bad.stderr
