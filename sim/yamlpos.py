@@ -123,7 +123,57 @@ def _index_to_position(text: str, index: int) -> Position:
     return (line, column)
 
 
-class _PositionLoader(yaml.SafeLoader):
+class SpecSafeLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader with merge keys (``<<``) as the YAML merge-key specification
+    (yaml.org/type/merge.html) defines them: keys written in the mapping win over merged ones,
+    and of a list of merged mappings, the first listed wins.
+
+    PyYAML 6.0.4 changed its merge to keep the first occurrence of a key by object identity,
+    which lets a later mapping in the list win for most keys; this is the behaviour of 6.0.3
+    and earlier, kept so that a scenario means the same with any PyYAML release."""
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        merge: list[tuple[Node, Node]] = []
+        index = 0
+        while index < len(node.value):
+            key_node, value_node = node.value[index]
+            if key_node.tag == _MERGE_TAG:
+                del node.value[index]
+                if isinstance(value_node, MappingNode):
+                    self.flatten_mapping(value_node)
+                    merge.extend(value_node.value)
+                elif isinstance(value_node, SequenceNode):
+                    sources = []
+                    for subnode in value_node.value:
+                        if not isinstance(subnode, MappingNode):
+                            raise yaml.constructor.ConstructorError(
+                                "while constructing a mapping",
+                                node.start_mark,
+                                f"expected a mapping for merging, but found {subnode.id}",
+                                subnode.start_mark,
+                            )
+                        self.flatten_mapping(subnode)
+                        sources.append(subnode.value)
+                    for value in reversed(sources):  # the first listed is applied last: wins
+                        merge.extend(value)
+                else:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        "expected a mapping or list of mappings for merging, but found "
+                        f"{value_node.id}",
+                        value_node.start_mark,
+                    )
+            elif key_node.tag == _VALUE_TAG:
+                key_node.tag = "tag:yaml.org,2002:str"
+                index += 1
+            else:
+                index += 1
+        if merge:
+            node.value = merge + node.value
+
+
+class _PositionLoader(SpecSafeLoader):
     """A SafeLoader that also records where each alias is used.
 
     Composition normally returns the anchored node itself for an alias, which

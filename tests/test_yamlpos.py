@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.yamlpos import (
     PositionMap,
+    SpecSafeLoader,
     YamlSyntaxError,
     load_yaml_file,
     load_yaml_with_positions,
@@ -41,7 +42,9 @@ def data_paths(data: Any, path: tuple[str | int, ...] = ()) -> set[tuple[str | i
 
 
 def assert_same_as_safe_load(text: str) -> Any:
-    expected = yaml.safe_load(text)
+    # SafeLoader with merge keys as the YAML specification defines them (PyYAML 6.0.4's
+    # own merge lets a later merged mapping win; see SpecSafeLoader).
+    expected = yaml.load(text, Loader=SpecSafeLoader)
     data, _ = load_yaml_with_positions(text)
     assert data == expected
     assert repr(data) == repr(expected)  # same types too: True vs 1, 1.0 vs 1, date vs str
@@ -550,3 +553,25 @@ def test_load_yaml_file_invalid_utf8(tmp_path: Path) -> None:
     error = info.value
     assert (error.file, error.line, error.column) == (str(path), 3, 10)
     assert "UTF-8" in error.problem
+
+
+def test_merge_precedence_follows_the_yaml_specification_whatever_pyyaml_does() -> None:
+    """Of merged mappings, the first listed wins; keys written in the mapping win over all.
+    Long key names (not interned by Python) are the case PyYAML 6.0.4 gets wrong."""
+    text = doc(
+        """
+        a: &a {retirement_schedule_key: first, only_a: 1}
+        b: &b {retirement_schedule_key: second, only_b: 2}
+        c: &c {retirement_schedule_key: third, written_here: 0}
+        unit:
+          <<: [*a, *b, *c]
+          written_here: 3
+        """
+    )
+    data, _ = load_yaml_with_positions(text)
+    assert data["unit"] == {
+        "retirement_schedule_key": "first",
+        "only_a": 1,
+        "only_b": 2,
+        "written_here": 3,
+    }
