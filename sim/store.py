@@ -166,7 +166,10 @@ class ResultStore:
                 f"cannot write to output folder {folder}: {exc.strerror or exc}"
             ) from None
         except ValueError as exc:
-            raise StoreError(f"{run_file} is not a study description: {exc}") from None
+            raise StoreError(
+                f"{run_file} is not a study description ({exc}); delete it, or choose "
+                "another folder"
+            ) from None
         store = cls(folder, ident, target_ids, **kwargs)
         if stored is not None and resume:
             diff = [k for k in ident if k != "version" and stored.get(k) != ident[k]]
