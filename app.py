@@ -73,6 +73,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "run": ("Chạy mô phỏng", "Run"),
     "running": ("Đang mô phỏng…", "Running…"),
     "stop": ("Dừng", "Stop"),
+    "stopped_none": (
+        "Đã dừng trước khi có lần mô phỏng nào hoàn tất: chưa có kết quả.",
+        "Stopped before any replication finished: no results yet.",
+    ),
     "stopped": (
         "Đã dừng sau {done}/{reps} lần; kết quả dưới đây là phần đã chạy.",
         "Stopped after {done} of {reps}; the results below cover what ran.",
@@ -506,7 +510,11 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
         st.caption(T("cached"))
         return store[k]
     if not st.session_state.get("run_clicked"):
-        return st.session_state.get("last") if st.session_state.get("last_key") == k else None
+        last = st.session_state.get("last") if st.session_state.get("last_key") == k else None
+        if last is not None and len(last.done) == 0:  # stopped before anything finished
+            st.info(T("stopped_none"))
+            return None
+        return last
     st.session_state["run_clicked"] = False
     collector = Collector(sc, reps)
     st.session_state["last"], st.session_state["last_key"] = collector, k

@@ -38,6 +38,23 @@ def run_replication(
     return Model(scenario, seed, rep, keep_log=keep_log, layout=layout, roster=roster).run()
 
 
+def batches(seed: int, reps: list[int], workers: int, size: int | None = None) -> list[RepTask]:
+    """Split replications into the workers' batches, in order.
+
+    Batches of up to 25 (fewer when there are few replications, so that every worker gets
+    several) keep the cost of sending work and results small; the first batch of each worker
+    is small (2), so that the first results, and a progress report, come within a second or
+    two. Batching never changes a result: each replication is fixed by (seed, index).
+    """
+    size = size or max(1, min(25, len(reps) // (workers * 4) or 1))
+    first = min(size, 2) * workers
+    cuts = list(range(0, min(first, len(reps)), min(size, 2)))
+    cuts += list(range(min(first, len(reps)), len(reps), size))
+    return [
+        RepTask(seed, tuple(reps[a:b])) for a, b in zip(cuts, [*cuts[1:], len(reps)], strict=True)
+    ]
+
+
 def run_batch(scenario: Scenario, task: RepTask, roster: Roster | None = None) -> list[RepResult]:
     """Run a batch of replications of one scenario (the worker's unit of work)."""
     layout = build_layout(scenario)
@@ -142,8 +159,7 @@ class ProcessPoolRunner(_Reusable):
         reps = list(reps)
         if not reps:
             return
-        size = self.batch or max(1, min(25, len(reps) // (self.workers * 4) or 1))
-        tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
+        tasks = batches(seed, reps, self.workers, self.batch)
         ctx = mp.get_context(self.start_method)
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
@@ -284,8 +300,7 @@ class DaskRunner(_Reusable):
         futures = []
         try:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
-            size = self.batch or max(1, min(25, len(reps) // (n_workers * 4) or 1))
-            tasks = [RepTask(seed, tuple(reps[i : i + size])) for i in range(0, len(reps), size)]
+            tasks = batches(seed, reps, n_workers, self.batch)
             # A fresh key each call: a key shared with a finished call may be being released.
             [sc_future] = client.scatter([scenario], broadcast=True, hash=False)
             futures = [client.submit(run_batch, sc_future, t, roster, pure=False) for t in tasks]

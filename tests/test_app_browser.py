@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -123,7 +124,8 @@ def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
     with page_with_reps(server, 3000) as page:  # far more than can finish before Stop
         page.get_by_role("button", name="Chạy mô phỏng").click()
         page.get_by_role("button", name="Dừng").wait_for(timeout=60_000)
-        page.wait_for_timeout(3000)
+        # Stop once some replications are done (the progress bar counts them).
+        page.get_by_text(re.compile(r"\b[1-9]\d*/3000")).wait_for(timeout=120_000)
         page.get_by_role("button", name="Dừng").click()
         note = page.get_by_text("Đã dừng sau")
         note.wait_for(timeout=60_000)

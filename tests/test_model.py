@@ -361,3 +361,14 @@ def test_summary_does_not_depend_on_the_arrival_order(qb: Scenario) -> None:
     l1 = flows[flows["tier"] == "l1"].iloc[0]
     expected = np.mean([results[k].appointments[0, 2, 0] for k in (0, 2, 3)])
     assert l1["appointments_mean"] == pytest.approx(expected)
+
+
+def test_batches_cover_every_replication_once_in_order_and_start_small() -> None:
+    from sim.runner import batches
+
+    for n, workers in ((1, 2), (7, 2), (100, 2), (1000, 2), (1000, 8), (5, 16)):
+        tasks = batches(3, list(range(10, 10 + n)), workers)
+        assert [r for t in tasks for r in t.reps] == list(range(10, 10 + n))
+        assert all(t.seed == 3 and t.reps for t in tasks)
+        assert all(len(t.reps) <= 2 for t in tasks[:workers])  # first results come early
+        assert max(len(t.reps) for t in tasks) <= 25
