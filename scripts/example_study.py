@@ -12,9 +12,10 @@ Two questions, answered with fresh runs (every figure in the page comes from thi
     sim.charts.sensitivity_svg.
 (b) Which yearly appointment share does each province need for an 80% chance of each of its
     women and young targets (stock and committee targets), as bundled and with the 2025
-    restructuring (variant restructuring_2025)? sim.api.solve on the women's share for women
-    targets and the young share for young targets; where the top of the range falls short,
-    a grid of shares is scanned before a target is called unreachable.
+    restructuring (variant restructuring_2025)? sim.api.required_share (sim.api.solve on the
+    women's share for women targets and the young share for young targets; where the top of
+    the range falls short, solve itself scans shares below it before it calls a target out
+    of reach).
 
 The default (--reps 40 --n 16 --workers 2 --seed 2021) took 38 CPU-minutes on this project's
 2-core machine: 21 minutes of wall clock with the two cores mostly free, 30 when shared.
@@ -27,7 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import itertools
+import inspect
 import math
 import os
 import resource
@@ -52,6 +53,10 @@ from sim.scenario import Scenario, bundled_scenarios_dir, load_scenario  # noqa:
 from sim.sweep import DesignError, Param  # noqa: E402
 
 LEVEL = 0.8  # the chance asked for in question (b)
+HIGH = 0.6  # the top of the share range searched in question (b)
+# How many evenly spaced shares from 0 up sim.api.solve tries when HIGH falls short
+# (required_share uses solve's default).
+SCAN: int = inspect.signature(api.solve).parameters["scan"].default
 RESTRUCTURING = "restructuring_2025"
 SETTING = {"bundled": "as bundled", RESTRUCTURING: RESTRUCTURING}
 SHARE = "policy.appointment_share"
@@ -102,7 +107,6 @@ class Sizes:
     workers: int
     seed: int
     tolerance: float
-    grid: float  # step of the scan made when the top of the range falls short
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Sizes]:
@@ -127,14 +131,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Sizes]:
     if reps < 2 or n < 2 or args.workers < 1:
         p.error("--reps and --n must be at least 2, --workers at least 1")
     tolerance = 0.3 if args.quick else 0.02
-    grid = 0.3 if args.quick else 0.1
     if args.provinces is None:
         args.provinces = ["cao_bang", "quang_binh"] if args.quick else []
     known = sorted(p.stem for p in bundled_scenarios_dir().glob("*.yaml"))
     unknown = [x for x in args.provinces if x not in known]
     if unknown:
         p.error(f"no bundled scenario {', '.join(unknown)} (known: {', '.join(known)})")
-    return args, Sizes(reps, n, args.workers, args.seed, tolerance, grid)
+    return args, Sizes(reps, n, args.workers, args.seed, tolerance)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -302,24 +305,10 @@ class Row:
     bundled_reading: str
     p_bundled: dict[str, tuple[float, tuple[float, float]]]  # variant -> (P, CI)
     solutions: dict[str, api.Solution]  # variant -> solution
-    # When the top of the range fell short: P(met) on a grid of shares, and, if some share of
-    # the grid reached the level, the search below the first such share.
-    scans: dict[str, dict[float, float]]
-    windows: dict[str, api.Solution | None]
-
-    def answer(self, label: str) -> api.Solution:
-        """The search that gives the required share (the one below the grid, if any)."""
-        window = self.windows.get(label)
-        return window if window is not None else self.solutions[label]
 
     def tried(self, label: str) -> dict[float, float]:
-        """Every share tried for this target and setting, and P(met) there."""
-        out = {round(v, 6): p for v, p in self.solutions[label].steps}
-        out.update(self.scans.get(label, {}))
-        window = self.windows.get(label)
-        if window is not None:
-            out.update({round(v, 6): p for v, p in window.steps})
-        return dict(sorted(out.items()))
+        """Every share the search tried for this target and setting, and P(met) there."""
+        return dict(sorted((round(v, 6), p) for v, p in self.solutions[label].steps))
 
 
 def share_targets(sc: Scenario) -> list[tuple[Any, str]]:
@@ -331,30 +320,16 @@ def share_targets(sc: Scenario) -> list[tuple[Any, str]]:
     return out
 
 
-def lever_scenario(sc: Scenario, group: str) -> tuple[Scenario, list[str]]:
-    """The scenario on which the share of ``group`` is searched, and what was changed.
-
-    Where the bundled reading is "none" the shares do nothing, so the reading is set to
-    "expected" and the other group's share to 0 (a share of 0 then reproduces the bundled
-    policy). Elsewhere the other share stays as bundled."""
-    other = "young" if group == "women" else "women"
-    changes: dict[str, Any] = {}
-    if sc.policy.appointment_share.reading.value == "none":
-        changes[f"{SHARE}.reading"] = "expected"
-        changes[f"{SHARE}.{other}"] = 0.0
-    notes = [f"{k} = {v}" for k, v in changes.items()]
-    return (sc.with_overrides(changes) if changes else sc), notes
-
-
 def question_b(
     sizes: Sizes, provinces: list[str]
-) -> tuple[list[Row], dict[str, list[str]], StudyCache, float]:
+) -> tuple[list[Row], dict[str, tuple[str, ...]], StudyCache, float]:
     from sim.results import proportion_interval
 
     t0 = time.perf_counter()
     cache = StudyCache()
     rows: list[Row] = []
-    changed: dict[str, list[str]] = {}
+    # "scenario/group" -> the settings required_share changed so that the share acts.
+    changed: dict[str, tuple[str, ...]] = {}
     paths = sorted(bundled_scenarios_dir().glob("*.yaml"))
     if provinces:
         paths = [p for p in paths if p.stem in provinces]
@@ -382,86 +357,42 @@ def question_b(
                     float(met.mean()),
                     proportion_interval(int(met.sum()), len(met)),
                 )
-            solutions, scans, windows = {}, {}, {}
-            path = f"{SHARE}.{group}"
+            solutions = {}
             for label, v in variants.items():
-                searched, notes = lever_scenario(v, group)
-                changed[f"{name}/{group}"] = notes
-                common = dict(
+                # Where the reading is "none" the share does nothing: required_share then
+                # searches under the reading "expected" with the other group's share at 0
+                # (a share of 0 is the bundled policy) and lists that in ``assumed``.
+                solutions[label] = api.required_share(
+                    v,
+                    t.id,
+                    group,
                     level=LEVEL,
                     seed=sizes.seed,
                     reps=sizes.reps,
                     low=0.0,
+                    high=HIGH,
                     tolerance=sizes.tolerance,
                     workers=sizes.workers,
                 )
-                solutions[label] = api.solve(searched, t.id, path, high=0.6, **common)
-                windows[label] = None
-                if solutions[label].value is None:
-                    # P(met) at the top fell short. It need not rise with the share (a target
-                    # with an upper end, or relative to 2021): look at a grid before calling it
-                    # unreachable, and search below the first share of the grid that reaches
-                    # the level.
-                    scans[label] = scan(searched, k, path, sizes)
-                    first = next((x for x, p in scans[label].items() if p >= LEVEL), None)
-                    if first == 0.0:  # met as is; the top of the range overshoots
-                        windows[label] = met_as_is(solutions[label], scans[label][0.0], sizes)
-                    elif first is not None:
-                        windows[label] = api.solve(searched, t.id, path, high=first, **common)
+                key = f"{name}/{group}"
+                changed[key] = tuple(dict.fromkeys(changed.get(key, ()) + solutions[label].assumed))
             share = getattr(sc.policy.appointment_share, group)
             reading = sc.policy.appointment_share.reading.value
-            row = Row(
-                province_name(sc),
-                name,
-                t,
-                group,
-                share,
-                reading,
-                p_bundled,
-                solutions,
-                scans,
-                windows,
-            )
+            row = Row(province_name(sc), name, t, group, share, reading, p_bundled, solutions)
             rows.append(row)
             elapsed = time.perf_counter() - t0
             log(
                 f"(b) {done}/{len(jobs)} {t.id}: "
-                + "; ".join(f"{lab} {describe(row.answer(lab))}" for lab in variants)
+                + "; ".join(f"{lab} {describe(row.solutions[lab])}" for lab in variants)
                 + f" ({elapsed / 60:.1f} min, {cache.runs} runs, {cache.hits} repeats)"
             )
     return rows, changed, cache, time.perf_counter() - t0
-
-
-def scan(searched: Scenario, k: int, path: str, sizes: Sizes) -> dict[float, float]:
-    """P(met) of target ``k`` at shares 0, step, 2 step, ... 0.6 (the same seeds)."""
-    out = {}
-    for x in np.arange(0.0, 0.6 + 1e-9, sizes.grid):
-        value = round(float(x), 6)
-        sc = searched.with_overrides({path: value})
-        study = api.run_study(sc, sizes.seed, sizes.reps, sizes.workers)
-        out[value] = float(study.collector.arrays["target_met"][study.collector.done, k].mean())
-    return out
-
-
-def met_as_is(top: api.Solution, p0: float, sizes: Sizes) -> api.Solution:
-    """The answer "a share of 0 is enough" when only the scan (not the search) tried 0."""
-    from sim.results import proportion_interval
-
-    ci = proportion_interval(round(p0 * sizes.reps), sizes.reps)
-    steps = ((0.0, p0), *top.steps)
-    return api.Solution(top.target, top.path, top.level, 0.0, p0, ci, (math.nan, 0.0), steps)
 
 
 def describe(s: api.Solution) -> str:
     if s.value is None:
         return f"not reachable (P {pct(s.p_at_value)} at {s.bracket[0]:.2f})"
     return f"{s.value:.3f} (P {pct(s.p_at_value)})"
-
-
-def monotone(tried: dict[float, float]) -> bool:
-    """Whether P(met) never falls as the share rises over the shares tried."""
-    steps = sorted(tried.items())
-    return all(b[1] >= a[1] for a, b in itertools.pairwise(steps))
 
 
 # ------------------------------------------------------------------------------ the page
@@ -562,25 +493,40 @@ def sobol_section(a: SobolResult, sizes: Sizes, page_dir: Path) -> list[str]:
     return lines
 
 
+def number_word(n: int) -> str:
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
 def solve_section(
-    rows: list[Row], changed: dict[str, list[str]], cache: StudyCache, seconds: float, sizes: Sizes
+    rows: list[Row],
+    changed: dict[str, tuple[str, ...]],
+    cache: StudyCache,
+    seconds: float,
+    sizes: Sizes,
 ) -> list[str]:
+    scanned = ", ".join(f"{HIGH * j / SCAN:g}" for j in range(SCAN))
     lines = [
         "## (b) The appointment share each province needs for an 80% chance",
         "",
         "For each women or young target of the stock or committee kind in the bundled "
         "scenarios (flow targets, which count appointments themselves, are left out), "
-        "`sim.api.solve` searches the smallest yearly appointment share in [0, 0.6] at which "
-        f"P(met) reaches {LEVEL:.0%}: the women's share (`{SHARE}.women`) for a women target, "
-        f"the young share (`{SHARE}.young`) for a young target. It is a bisection to a width "
-        f"of {sizes.tolerance:g}; every value tried runs the same {sizes.reps} replications of "
-        f"seed {sizes.seed} (common random numbers). It is run on each scenario as bundled "
+        f"`sim.api.required_share` searches the smallest yearly appointment share in [0, {HIGH:g}] "
+        f"at which P(met) reaches {LEVEL:.0%}: the women's share (`{SHARE}.women`) for a women "
+        f"target, the young share (`{SHARE}.young`) for a young target. The search "
+        f"(`sim.api.solve`) first runs a share of {HIGH:g}. If P(met) there reaches "
+        f"{LEVEL:.0%}, it runs a share of 0 and, unless that is enough, bisects between 0 and "
+        f"{HIGH:g}. If {HIGH:g} falls short, it runs the {number_word(SCAN)} shares {scanned} "
+        f"in turn until one reaches {LEVEL:.0%}, and bisects between the share before it and "
+        f"that one. The bisection goes to a width of {sizes.tolerance:g}; every value tried "
+        f"runs the same {sizes.reps} replications of seed {sizes.seed} (common random "
+        "numbers). It is run on each scenario as bundled "
         f"and on its variant `{RESTRUCTURING}` (the 2025 restructuring: district level "
         "abolished on 1 July 2025, departments merged, surplus deputies, early retirement).",
         "",
         "The share applies to the tiers the scenario names (`policy.appointment_share.tiers`) "
         "under the reading `expected`. Where a scenario's bundled reading is `none` (no quota: "
-        "the share has no effect), the search sets:",
+        "the share has no effect), `required_share` sets (and lists in `Solution.assumed`):",
         "",
     ]
     for key, notes in sorted(changed.items()):
@@ -604,13 +550,14 @@ def solve_section(
         "found]. *P(met) at it* is P(met) at that value with its 95% Wilson interval: a value "
         "is accepted when its estimate reaches 80%, so with this number of replications the "
         "true chance there may be somewhat lower or higher. *0 (met as is)* means the target "
-        "reaches 80% with no share at all. *Not reachable by this lever alone* means that even "
-        "a share of 0.6 leaves P(met) below 80%, and so does every share of a grid of step "
-        f"{sizes.grid:g} from 0 to 0.6 (the highest P(met) among the shares tried is "
-        "given). When the top of the range falls short but a share of the grid reaches 80% "
-        "(P(met) need not rise "
-        "with the share: a target with an upper end can be overshot), the search is repeated "
-        "below the first such share, and the row says how far P(met) falls at 0.6.",
+        "reaches 80% with no share at all. *Not reachable by this lever alone* means that no "
+        f"share tried in [0, {HIGH:g}] (the top and the {number_word(SCAN)} scanned values) "
+        f"reaches {LEVEL:.0%}; the highest P(met) among them is given. When {HIGH:g} falls "
+        f"short but a scanned share reaches {LEVEL:.0%} (P(met) need not rise with the share: "
+        "a target with an upper end can be overshot, and a target measured against its "
+        "simulated 2021 value moves with the share), the value found lies between the first "
+        "scanned share that reaches it and the scanned share before (it is 0, met as is, when "
+        f"0 reaches it), and the row gives P(met) at {HIGH:g}.",
         "",
         "| province | target | group | goal | by | setting | P(met), own policy | "
         "required share | P(met) at it |",
@@ -620,15 +567,15 @@ def solve_section(
     falling: list[str] = []
     for r in rows:
         for label in ("bundled", RESTRUCTURING):
-            s = r.answer(label)
-            top = r.solutions[label]  # the search over the whole range [0, 0.6]
+            s = r.solutions[label]
             p, ci = r.p_bundled[label]
             tried = r.tried(label)
             if s.value is None:
                 best = max(tried, key=lambda x: (tried[x], -x))
-                required = "not reachable by this lever alone"
-                if label in r.scans:
-                    required += f" (highest P(met) tried: {pct(tried[best])} at {best:g})"
+                required = (
+                    "not reachable by this lever alone "
+                    f"(highest P(met) tried: {pct(tried[best])} at {best:g})"
+                )
                 at = "-"
             else:
                 if s.value == 0.0 and math.isnan(s.bracket[0]):
@@ -636,9 +583,9 @@ def solve_section(
                 else:
                     required = f"{s.value:.3f} ({s.bracket[0]:.3f}, {s.value:.3f}]"
                 at = f"{pct(s.p_at_value)} {interval(s.p_interval)}"
-                if s is not top:
-                    required += f"; P(met) falls to {pct(top.p_at_value)} at 0.6"
-            if not monotone(tried):
+                if tried[HIGH] < LEVEL:  # found by the scan below the top
+                    required += f"; P(met) at {HIGH:g}: {pct(tried[HIGH])}"
+            if not s.monotone:
                 flagged.append(f"{r.target.id} ({SETTING[label]})")
                 peak = max(tried.values())
                 if tried[max(tried)] < peak - 0.1:  # the top share well below the best one
@@ -661,8 +608,8 @@ def solve_section(
     lines.append("")
     if falling:
         lines += [
-            "P(met) at a share of 0.6 is more than 10 points below the highest P(met) among the "
-            "shares tried for: "
+            f"P(met) at a share of {HIGH:g} is more than 10 points below the highest P(met) "
+            "among the shares tried for: "
             + ", ".join(falling)
             + ". For these targets a larger share makes the target less likely over part of "
             "the range.",
@@ -670,20 +617,18 @@ def solve_section(
         ]
     if flagged:
         lines += [
-            "P(met) fell somewhere as the share rose, over the values the search tried, for: "
-            + ", ".join(flagged)
-            + ".",
+            "P(met) fell somewhere as the share rose, over the values the search tried "
+            "(`Solution.monotone` is false), for: " + ", ".join(flagged) + ".",
             "",
-        ]
-    if flagged:
-        lines += [
-            "The bisection assumes that P(met) rises with the share. Where it does not, the "
-            "value found is one crossing of 80%, not necessarily the smallest, and a target "
-            "reported not reachable may reach 80% at a share the search did not try. Possible "
-            "causes: the noise of a finite number of replications; a target measured against "
-            "the simulated 2021 value, which the share raises too; a share on both L1 and L2 "
-            "that promotes women or under-40s out of L2; a target with an upper end, which a "
-            "high share overshoots. The values tried are listed at the end.",
+            "The bisection assumes that P(met) rises with the share between the two values it "
+            "starts from. Where it does not, the value found is one crossing of "
+            f"{LEVEL:.0%}, not necessarily the smallest: a smaller share between two values "
+            f"tried may reach {LEVEL:.0%} too, and so may a share between the values tried for a "
+            f"target reported not reachable (the scanned values are {HIGH / SCAN:g} apart). "
+            "Possible causes: the noise of a finite number of replications; a target measured "
+            "against the simulated 2021 value, which the share raises too; a share on both L1 "
+            "and L2 that promotes women or under-40s out of L2; a target with an upper end, "
+            "which a high share overshoots. The values tried are listed at the end.",
             "",
         ]
     lines += [
