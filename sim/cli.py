@@ -95,6 +95,45 @@ def _runner(workers: int, reps: int, dask: str | None) -> Runner:
     return make_runner(workers if (dask or reps >= 2 * workers) else 1, dask)
 
 
+def _open_store(
+    out: Path | None,
+    resume: bool,
+    kind: str,
+    sc: Scenario,
+    seed: int,
+    roster: Any = None,
+    design: dict[str, Any] | None = None,
+    reps: int | None = None,
+) -> ResultStore | None:
+    """The result store in ``out`` for a study (None without ``--out``); with ``--resume``,
+    the stored study it continues (``reps``: the replications a plain run asks for, to say how
+    many of them are stored). Exits with a clear message when it cannot be used."""
+    if out is None:
+        if resume:
+            raise _fail("--resume needs --out, the folder of the study to continue")
+        return None
+    try:
+        store = ResultStore.open(
+            out,
+            identity(kind, sc, seed, roster, design),
+            [t.id for t in sc.targets],
+            resume=resume,
+        )
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    if resume:
+        if reps is None:
+            have = f"{store.count()}"
+        else:
+            have = f"{sum(1 for r in store.done(0) if r < reps)} of {reps}"
+        err_console.print(
+            f"resuming: {have} replications already stored in {out}",
+            highlight=False,
+            markup=False,
+        )
+    return store
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     # Messages quote user input (paths, overrides, YAML values): escape it so that text like
     # "[/x]" is shown as is, and never wrap, so that file:line:col stays on one line.
@@ -298,26 +337,14 @@ def run(
             people = load_roster(roster, sc, build_layout(sc))
         except RosterError as exc:
             raise _fail(str(exc)) from None
-    if resume and out is None:
-        raise _fail("--resume needs --out, the folder of the run to continue")
-    store: ResultStore | None = None
+    store = _open_store(out, resume, "run", sc, seed, roster=people, reps=reps)
     stored: dict[int, Any] = {}
-    if out is not None:
+    if store is not None and resume:
         try:
-            store = ResultStore.open(
-                out, identity("run", sc, seed, people), [t.id for t in sc.targets], resume=resume
-            )
-            if resume:
-                stored = {r.rep: r for r in store.load(0) if r.rep < reps}
+            stored = {r.rep: r for r in store.load(0) if r.rep < reps}
         except StoreError as exc:
             raise _fail(str(exc)) from None
     resumed_with = len(stored)
-    if resume:
-        err_console.print(
-            f"resuming: {len(stored)} of {reps} replications already stored in {out}",
-            highlight=False,
-            markup=False,
-        )
     collector = Collector(sc, reps)
     started = time.perf_counter()
     interrupted = False
@@ -492,26 +519,8 @@ def sweep(
         check_design(sc, design)
     except DesignError as exc:
         raise _fail(f"bad sweep design\n{exc}") from None
-    if resume and out is None:
-        raise _fail("--resume needs --out, the folder of the sweep to continue")
-    store: ResultStore | None = None
-    if out is not None:
-        design_id = {str(k): v for k, v in design.to_dict(orient="list").items()}
-        try:
-            store = ResultStore.open(
-                out,
-                identity("sweep", sc, seed, design=design_id),
-                [t.id for t in sc.targets],
-                resume=resume,
-            )
-        except StoreError as exc:
-            raise _fail(str(exc)) from None
-        if resume:
-            err_console.print(
-                f"resuming: {store.count()} replications already stored in {out}",
-                highlight=False,
-                markup=False,
-            )
+    design_id = {str(k): v for k, v in design.to_dict(orient="list").items()}
+    store = _open_store(out, resume, "sweep", sc, seed, design=design_id)
     total = len(design) * reps
     runner = _runner(workers, reps, dask)
     progress = _progress_bar(quiet)
@@ -812,26 +821,8 @@ def sensitivity(
         above = next((p for p in chart.parents if p.exists()), None)
         if above is not None and not above.is_dir():
             raise _fail(f"cannot write the chart {chart}: {above} is not a folder", 1)
-    if resume and out is None:
-        raise _fail("--resume needs --out, the folder of the analysis to continue")
-    store: ResultStore | None = None
-    if out is not None:
-        design = {"method": method, "n": n, "params": list(param or [])}
-        try:
-            store = ResultStore.open(
-                out,
-                identity("sensitivity", sc, seed, design=design),
-                [t.id for t in sc.targets],
-                resume=resume,
-            )
-        except StoreError as exc:
-            raise _fail(str(exc)) from None
-        if resume:
-            err_console.print(
-                f"resuming: {store.count()} replications already stored in {out}",
-                highlight=False,
-                markup=False,
-            )
+    design = {"method": method, "n": n, "params": list(param or [])}
+    store = _open_store(out, resume, "sensitivity", sc, seed, design=design)
     try:
         from sim.sensitivity import analyse
 
