@@ -372,8 +372,24 @@ def fail(message: str) -> None:
     st.error(f"{T('error')}: {message}")
 
 
+#: The largest upload the app reads (Streamlit's own limit is set in .streamlit/config.toml).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def too_large(name: str, data: bytes) -> str | None:
+    """The message for an upload over :data:`MAX_UPLOAD_BYTES`, else None."""
+    if len(data) <= MAX_UPLOAD_BYTES:
+        return None
+    return (
+        f"{name}: {len(data) / 2**20:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MB "
+        "the app accepts"
+    )
+
+
 def read_uploaded_scenario(name: str, data: bytes) -> tuple[Scenario | None, str | None]:
     """An uploaded scenario file, or the message that says what is wrong with it."""
+    if (problem := too_large(name, data)) is not None:
+        return None, problem
     try:
         return load_scenario_text(data.decode("utf-8"), name), None
     except UnicodeDecodeError:
@@ -384,6 +400,8 @@ def read_uploaded_scenario(name: str, data: bytes) -> tuple[Scenario | None, str
 
 def read_uploaded_roster(name: str, data: bytes, sc: Scenario) -> tuple[Any, str | None]:
     """An uploaded roster checked against ``sc``, or the message that lists its problems."""
+    if (problem := too_large(name, data)) is not None:
+        return None, problem
     import tempfile
     from pathlib import Path
 

@@ -91,6 +91,22 @@ def test_bad_uploads_are_reported_not_raised() -> None:
     )
     assert roster is None
     assert "people.csv" in problem and "row 2: rank 'boss'" in problem
+    huge = b"#" * (mod.MAX_UPLOAD_BYTES + 1)
+    sc, problem = mod.read_uploaded_scenario("big.yaml", huge)
+    assert sc is None and "big.yaml: 10.0 MB is more than the 10 MB" in problem
+    roster, problem = mod.read_uploaded_roster("big.csv", huge, qb)
+    assert roster is None and "big.csv" in problem
+
+
+def test_the_app_serves_this_machine_only_by_default() -> None:
+    """``./dev app`` starts Streamlit in the project folder, which reads this file."""
+    import tomllib
+
+    config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+    mod = load_app_module()
+    assert config["server"]["maxUploadSize"] * 2**20 == mod.MAX_UPLOAD_BYTES
+    assert config["browser"]["gatherUsageStats"] is False
 
 
 def test_result_tables_speak_the_page_language(app: AppTest) -> None:
