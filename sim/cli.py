@@ -134,6 +134,17 @@ def _open_store(
     return store
 
 
+def _flush(store: ResultStore | None, out: Path | None) -> str | None:
+    """Write what ``store`` still buffers; the message to show if it cannot (a full disk)."""
+    if store is None:
+        return None
+    try:
+        store.flush()
+    except OSError as exc:
+        return f"cannot write results to {out}: {exc.strerror or exc}"
+    return None
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     # Messages quote user input (paths, overrides, YAML values): escape it so that text like
     # "[/x]" is shown as is, and never wrap, so that file:line:col stays on one line.
@@ -391,11 +402,7 @@ def run(
     except OSError as exc:  # the store could not write a chunk (a full disk, say)
         failed = f"cannot write results to {out}: {exc.strerror or exc}"
     finally:
-        if store is not None:
-            try:
-                store.flush()
-            except OSError as exc:
-                failed = failed or f"cannot write results to {out}: {exc.strerror or exc}"
+        failed = failed or _flush(store, out)
     if interrupted or failed:
         kept = f"; {store.count()} stored in {out}, continue with --resume" if store else ""
         err_console.print(
@@ -546,11 +553,7 @@ def sweep(
     except OSError as exc:
         failed = f"cannot write results to {out}: {exc.strerror or exc}"
     finally:
-        if store is not None:
-            try:
-                store.flush()
-            except OSError as exc:
-                failed = failed or f"cannot write results to {out}: {exc.strerror or exc}"
+        failed = failed or _flush(store, out)
     if failed:
         kept = (
             f"; {store.count()} replications stored in {out}, continue with --resume"
@@ -857,11 +860,12 @@ def sensitivity(
         why = "interrupted" if interrupted else f"cannot write to {out}: {exc.strerror or exc}"
         kept = ""
         if store is not None:
-            try:
-                store.flush()
-                kept = f"; {store.count()} replications stored in {out}, continue with --resume"
-            except OSError as flush_exc:
-                kept = f"; the last chunk could not be written ({flush_exc.strerror})"
+            unwritten = _flush(store, out)
+            kept = (
+                f"; {unwritten}"
+                if unwritten
+                else (f"; {store.count()} replications stored in {out}, continue with --resume")
+            )
         raise _fail(why + kept, EXIT_INTERRUPTED if interrupted else 1) from None
     except ScenarioError as exc:
         raise _fail(f"invalid setting\n{exc}") from None

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.model import RepResult
-from sim.results import atomic_write
+from sim.results import PER_REP, STREAMED, atomic_write
 from sim.roster import Roster
 from sim.scenario import Scenario
 
@@ -48,18 +48,10 @@ TARGET_FIELDS = {
     "target_threshold": "threshold",
     "target_met_upper": "met_upper",
 }
-#: The yearly tables of a replication, stored as flattened fixed-size lists.
-TABLE_FIELDS = (
-    "trajectory",
-    "appointments",
-    "vacancy_months",
-    "reserved_months",
-    "exits",
-    "headcount",
-    "committee",
-    "training",
-    "pool",
-    "rotations",
+#: The yearly tables of a replication (every other array the collector takes), stored as
+#: flattened fixed-size lists.
+TABLE_FIELDS = tuple(
+    name for name in (*PER_REP, *STREAMED) if name not in TARGET_FIELDS and name != "n_events"
 )
 
 
