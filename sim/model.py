@@ -64,7 +64,8 @@ from sim.training import TrainingDesk
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
 CHUNK = 1024
-#: Reappointment draws kept per person.
+#: Reappointment draws kept per person: one for each reappointment decision of a career (eight
+#: five-year terms span 40 years); later decisions draw from the ``overflow`` stream.
 TERM_DRAWS = 8
 #: Stream names, in the order their seeds are spawned. Never reorder: it would change results.
 STREAMS = (
@@ -436,6 +437,7 @@ class Model:
         for name, fill in (
             ("term_end", math.inf),
             ("terms_done", 0),
+            ("decisions", 0),
             ("token", 0),
             ("next_kind", 0),
             ("post", GONE),
@@ -794,7 +796,11 @@ class Model:
                 return
             done = self.terms_done[i] + 1
             allowed = rules.reappointment_allowed(done, self.max_terms_of_rank[self.rank_l[i]])
-            u = self.term_u.item(i, min(done - 1, TERM_DRAWS - 1))
+            # The k-th decision of the person's career takes their k-th draw: indexing by terms
+            # in the current post would reuse, in a new post, the draw that renewed the old one.
+            k = self.decisions[i]
+            self.decisions[i] = k + 1
+            u = self.term_u.item(i, k) if k < TERM_DRAWS else float(self.rng["overflow"].random())
             if allowed and u < self.p_reappoint:
                 self.terms_done[i] = done
                 self.term_end[i] = t + rules.TERM_MONTHS
@@ -1390,12 +1396,13 @@ class Model:
         if cfg.enforce_floors:
             for flags, floor in ((young, cfg.young_floor), (female, cfg.women_floor)):
                 need = math.ceil(floor * cfg.size - 1e-9) - int((chosen & flags).sum())
+                need = min(need, size - int(chosen.sum()))  # floors never add seats
                 if need > 0:
                     pick = np.flatnonzero(flags & ~chosen)[:need]
                     chosen[pick] = True
         if not initial:
             cap = math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
-            room = cap - int((chosen & inc).sum())
+            room = min(cap - int((chosen & inc).sum()), size - int(chosen.sum()))
             if room > 0:
                 chosen[np.flatnonzero(inc & ~chosen)[:room]] = True
         rest = size - int(chosen.sum())

@@ -241,6 +241,37 @@ def test_stock_share_follows_the_flow_stock_identity(qb: Scenario) -> None:
     assert np.all(mean < q + 0.01)
 
 
+def test_reappointment_draws_are_fresh_in_a_new_post(qb: Scenario) -> None:
+    """Each reappointment decision of a career takes its own draw. Someone renewed in one post
+    and later promoted must face the same chance of renewal in the new post: indexing the draws
+    by terms served in the current post reused the draw that renewed the old one, so that after
+    a promotion nobody renewed before was ever refused (found by docs/VALIDATION.md)."""
+    p = qb.dynamics.reappointment_probability
+    outcomes: list[bool] = []  # decisions in a new post after a renewal in an earlier one
+
+    class Recorder(Model):
+        def _on_person_event(self, ev):  # type: ignore[no-untyped-def]
+            i = ev.arg
+            live = self.token[i] == ev.token and self.next_kind[i] == 2  # NEXT_TERM
+            decide = live and self.retire_l[i] - self.env.now >= 24
+            post, before = self.post[i], dict(renewed.get(i, {}))
+            super()._on_person_event(ev)
+            if not decide:
+                return
+            kept = self.post[i] == post
+            if any(q != post and ok for q, ok in before.items()):
+                outcomes.append(kept)
+            renewed.setdefault(i, {})[post] = kept
+
+    for rep in range(6):
+        renewed: dict[int, dict[int, bool]] = {}
+        Recorder(qb.variant("merit_only"), seed=5, rep=rep).run()
+    assert len(outcomes) >= 60
+    refused = 1 - sum(outcomes) / len(outcomes)
+    se = math.sqrt(p * (1 - p) / len(outcomes))
+    assert abs(refused - (1 - p)) < 4 * se, (refused, len(outcomes))
+
+
 # --------------------------------------------------------------------------- calibration
 
 
