@@ -630,7 +630,11 @@ class ExpectedModel:
         causes = ["retirement", "other_exit", "not_reappointed", "removed"]
         ex = pd.DataFrame(
             [
-                {"year": y, "tier": TIER_NAMES[tier], **dict(zip(causes, exits[j, tier], strict=True))}
+                {
+                    "year": y,
+                    "tier": TIER_NAMES[tier],
+                    **dict(zip(causes, exits[j, tier], strict=True)),
+                }
                 for j, y in enumerate(self.sc.years)
                 for tier in (2, 1)
             ]
