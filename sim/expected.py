@@ -225,7 +225,10 @@ class ExpectedModel:
         self.k_terms = max([1, *limits])
         self.tau_holder = rules.TERM_MONTHS * (self.k_terms + 1)
         self.pool_min = math.ceil(dyn.pool_min_months)
-        self.tau = [self.pool_min + 1] + [self.tau_holder] * 4
+        # The pool's index runs a year past its minimum time: people who became eligible less
+        # than a year ago keep their own place in the yearly ranking (see ``run``); beyond,
+        # everyone merged at the last index has been ranked since the same evaluation.
+        self.tau = [self.pool_min + 13] + [self.tau_holder] * 4
         # Hazards per month (as the stochastic model: exponential with yearly probability h).
         h = dyn.exit_hazard
         other = [-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)]
@@ -280,8 +283,8 @@ class ExpectedModel:
         term = np.zeros(self.tau_holder)
         term[1 : rules.TERM_MONTHS + 1] = 1.0 / rules.TERM_MONTHS
         pool_tau = np.zeros(self.tau[POOL])
-        for k in range(1, 121):  # capped at the pool's minimum time
-            pool_tau[min(k, self.pool_min)] += 1.0 / 120.0
+        for k in range(1, 121):  # capped at the pool's last index
+            pool_tau[min(k, self.tau[POOL] - 1)] += 1.0 / 120.0
 
         def add(
             r: int,
@@ -498,16 +501,15 @@ class ExpectedModel:
         """Fill an expected ``due`` vacancies of rank ``r`` this step; return how many were."""
         sources = self.sources[r]
         # Attempts fall inside the step [t, t+1): 60 months of service must be left at the
-        # attempt (retirement dates are whole months), and someone whose 24 months in post
-        # run out during the step is eligible for half of it.
+        # attempt (retirement dates are whole months). Someone whose 24 months in post (or
+        # minimum time in the pool) run out during the step joins the candidates at the next
+        # one, with a fresh place in the year's ranking.
         serve = left > rules.PROMOTION_MIN_SERVICE_MONTHS  # [sex, age]
         elig = []
         for s in sources:
             start = self.pool_min if s == POOL else rules.MIN_MONTHS_IN_POST
             e = np.zeros(self.tau[s])
-            e[start:] = 1.0
-            if s != POOL and start > 0:
-                e[start] = 0.5
+            e[start + (1 if s != POOL and start > 0 else 0) :] = 1.0
             elig.append(serve[:, :, None] * e[None, None, :])
         cand = [n[s] * e for s, e in zip(sources, elig, strict=True)]
         total = sum(float(c.sum()) for c in cand)
