@@ -10,6 +10,7 @@ refused whole, so nothing is ever half-imported.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -95,11 +96,18 @@ def _month(value: Any) -> tuple[int, int] | None:
     if not text:
         return None
     parts = text.replace("/", "-").split("-")
-    if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+    if not 2 <= len(parts) <= 3 or not (parts[0].isdecimal() and parts[1].isdecimal()):
         raise ValueError(f"{text!r} is not a month (YYYY-MM)")
     year, month = int(parts[0]), int(parts[1])
     if not 1 <= month <= 12:
         raise ValueError(f"{text!r} has no month {month}")
+    if len(parts) == 3:  # a full date (YYYY-MM-DD, perhaps with a time): the day must exist
+        day = parts[2].replace("T", " ").split(" ")[0]
+        if not day.isdecimal():
+            raise ValueError(f"{text!r} is not a month (YYYY-MM) or a date (YYYY-MM-DD)")
+        last = calendar.monthrange(year if 1 <= year <= 9999 else 2000, month)[1]
+        if not 1 <= int(day) <= last:
+            raise ValueError(f"{text!r} has no day {int(day)}")
     return year, month
 
 
@@ -131,6 +139,8 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
         OSError, ValueError: if the file cannot be read.
     """
     path = Path(path)
+    if not path.is_dir() and path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".xls"):
+        raise RosterError(str(path), ["a roster is a .csv or .xlsx file"])
     try:
         table = read_table(path)
     except FileNotFoundError as err:
@@ -146,6 +156,10 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
         raise RosterError(str(path), [f"not a readable {kind} file ({err})"]) from err
     table.columns = [str(c).strip().lower() for c in table.columns]
     problems: list[str] = []
+    names = list(table.columns)
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        problems.append(f"column(s) given more than once: {', '.join(repeated)}")
     missing = [c for c in REQUIRED if c not in table.columns]
     unknown = [c for c in table.columns if c not in {name for name, _, _ in COLUMNS}]
     if missing:
@@ -238,7 +252,7 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
             unit_text = _text(rec.get("unit"))
             if block not in blocks:
                 err(f"block {block!r} is not a block of scenario {scenario.province}")
-            elif not unit_text.isdigit():
+            elif not unit_text.isdecimal():
                 err(f"unit {unit_text!r} is not a unit number (1, 2, ...)")
             else:
                 b = scenario.structure.blocks[blocks[block]]
@@ -263,10 +277,21 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
                             "all taken by earlier rows"
                         )
         elif rank_name == "pool":
+            # A specialist's block and unit are optional; when given, they must exist.
             block = _text(rec.get("block"))
             unit_text = _text(rec.get("unit"))
-            if block in blocks and unit_text.isdigit():
-                unit = first_unit[block] + int(unit_text) - 1
+            if block and block not in blocks:
+                err(f"block {block!r} is not a block of scenario {scenario.province}")
+            elif unit_text and not block:
+                err(f"unit {unit_text!r} is given without a block")
+            elif unit_text and not unit_text.isdecimal():
+                err(f"unit {unit_text!r} is not a unit number (1, 2, ...)")
+            elif unit_text:
+                b = scenario.structure.blocks[blocks[block]]
+                if not 1 <= int(unit_text) <= b.units:
+                    err(f"unit {unit_text} is not in block {block}, which has {b.units} units")
+                else:
+                    unit = first_unit[block] + int(unit_text) - 1
             else:
                 unit = k % layout.n_units  # spread over the units (for the same-unit bonus)
         quals: dict[str, Any] = {}

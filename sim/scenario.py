@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from sim.yamlpos import YamlSyntaxError, load_yaml_with_positions, location, position_for
 
@@ -75,7 +82,11 @@ class FieldError(ValueError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # No NaN or infinity anywhere: ``.inf`` or ``.nan`` in a scenario is always a mistake, and
+    # the model cannot run with them (e.g. an infinite pool size or age spread).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class Text(_Frozen):
@@ -135,6 +146,13 @@ class Block(_Frozen):
         return self.women_staff_share
 
 
+#: Most units (and most posts), and most specialists in the pool, a scenario may plan: far
+#: above any province (the bundled scenarios have about 1,000-1,500 posts). Beyond them a typo
+#: such as ``units: 100000000`` would exhaust the memory instead of being reported.
+MAX_POSTS = 100_000
+MAX_POOL = 100_000
+
+
 class Structure(_Frozen):
     """Blocks, units and posts of the province, and the size of the specialist pool."""
 
@@ -162,6 +180,32 @@ class Structure(_Frozen):
             )
         if total == 0:
             raise FieldError(("blocks",), "the structure has no L1 posts")
+        units = sum(b.units for b in self.blocks)
+        if units > MAX_POSTS:
+            raise FieldError(
+                ("blocks",), f"the blocks have {units:,} units; at most {MAX_POSTS:,} are supported"
+            )
+        posts = sum(
+            b.heads
+            + b.deputies
+            + b.units * b.l2_divisions_per_unit * (1 + b.l2_deputies_per_division)
+            for b in self.blocks
+        )
+        if posts > MAX_POSTS:
+            raise FieldError(
+                ("blocks",), f"the blocks hold {posts:,} posts; at most {MAX_POSTS:,} are supported"
+            )
+        l2_deputies = sum(
+            b.units * b.l2_divisions_per_unit * b.l2_deputies_per_division for b in self.blocks
+        )
+        pool = self.pool_per_l2_deputy * max(l2_deputies, 1)
+        if pool > MAX_POOL:
+            size = f"{pool:,.0f}" if pool < 1e12 else f"{pool:.3g}"
+            raise FieldError(
+                ("pool_per_l2_deputy",),
+                f"{self.pool_per_l2_deputy:g} a post for {l2_deputies:,} L2 deputy posts plans "
+                f"a pool of {size} specialists; at most {MAX_POOL:,} are supported",
+            )
         return self
 
     def block(self, block_id: str) -> Block:
@@ -191,13 +235,29 @@ class AreaCounts(_Frozen):
     district: Count
 
 
+#: The highest youngest age of the under-40s: their ages are drawn in [young_min_age, 40 - 1e-6)
+#: (sim/population.py), so a larger value leaves no age to draw.
+YOUNG_MIN_AGE_MAX = 40.0 - 1e-6
+
+
+def _below_young_age(value: float) -> float:
+    if value > YOUNG_MIN_AGE_MAX:
+        raise ValueError(
+            f"the youngest age of the under-40s must be below 40 (at most {YOUNG_MIN_AGE_MAX:.6f})"
+        )
+    return value
+
+
+YoungMinAge = Annotated[float, Field(ge=18, le=40), AfterValidator(_below_young_age)]
+
+
 class L1Stock(_Frozen):
     """The L1 stock at the start, given as exact counts (seed figures)."""
 
     women: AreaCounts
     young: AreaCounts
     young_women: Count
-    young_min_age: Annotated[float, Field(ge=18, le=40)] = 30.0
+    young_min_age: YoungMinAge = 30.0
     age_heads: AgeDist
     age_deputies: AgeDist
 
@@ -207,7 +267,7 @@ class TierStock(_Frozen):
 
     women_share: Share
     young_share: Share
-    young_min_age: Annotated[float, Field(ge=18, le=40)] = 25.0
+    young_min_age: YoungMinAge = 25.0
     age: AgeDist
 
 
@@ -285,7 +345,7 @@ class Recruitment(_Frozen):
     month: Annotated[int, Field(ge=1, le=12)] = 7
     women_share: Share
     young_share: Share = Field(description="Share of recruits under 40.")
-    young_min_age: Annotated[float, Field(ge=18, le=40)] = 25.0
+    young_min_age: YoungMinAge = 25.0
     age: AgeDist
     qualifications: Qualifications = Field(
         Qualifications(), description="Qualifications and attributes of recruits."
@@ -666,6 +726,19 @@ class Congress(_Frozen):
         description="Score bonus (SD units) for unit heads, who sit on the committee ex officio.",
     )
 
+    @model_validator(mode="after")
+    def _check(self) -> Congress:
+        # Committees are recorded in time order and looked up by year: one congress a year,
+        # listed in order.
+        for k in range(1, len(self.dates)):
+            if self.dates[k].year <= self.dates[k - 1].year:
+                raise FieldError(
+                    ("dates", k),
+                    "congress dates must be in increasing order, at most one a year: "
+                    f"{self.dates[k]} is listed after {self.dates[k - 1]}",
+                )
+        return self
+
 
 # --------------------------------------------------------------------------- #
 # Targets
@@ -960,6 +1033,19 @@ class Scenario(_Frozen):
             raise FieldError(
                 ("population", "l1", "young_women"),
                 "population.l1.young_women exceeds the women or the young",
+            )
+        # The young women must fit in the posts: x of them in district posts and the rest in
+        # provincial ones, with each area's young men in posts held by men.
+        yw, yp, yd = l1.young_women, l1.young.provincial, l1.young.district
+        wp, wd = l1.women.provincial, l1.women.district
+        lowest = max(0, yw - wp, yd - (dist - wd), yw - yp)
+        highest = min(yw, yd, wd, (prov - wp) - (yp - yw))
+        if lowest > highest:
+            raise FieldError(
+                ("population", "l1", "young_women"),
+                f"population.l1: {yw} young women cannot be placed among {yp} provincial and "
+                f"{yd} district young leaders with {wp} women in {prov} provincial posts and "
+                f"{wd} women in {dist} district posts",
             )
         return self
 
