@@ -38,12 +38,22 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     verdict = "PASS" if med < 5 else "MISS"
-    print(f"default what-if ({args.reps} replications, {args.workers} workers): "
-          f"median {med:.1f} s over {args.rounds} rounds "
-          f"({', '.join(f'{t:.1f}' for t in times)})   goal < 5 s: {verdict}")
-    print("RESULT " + json.dumps({"reps": args.reps, "workers": args.workers,
-                                  "seconds": [round(t, 2) for t in times],
-                                  "median_seconds": round(med, 2)}))
+    print(
+        f"default what-if ({args.reps} replications, {args.workers} workers): "
+        f"median {med:.1f} s over {args.rounds} rounds "
+        f"({', '.join(f'{t:.1f}' for t in times)})   goal < 5 s: {verdict}"
+    )
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "reps": args.reps,
+                "workers": args.workers,
+                "seconds": [round(t, 2) for t in times],
+                "median_seconds": round(med, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -95,8 +95,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def peak_rss_kib(path: str, reps: int) -> int:
     code = MEMORY_SNIPPET.format(root=str(ROOT), path=path, reps=reps)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1])
 
 
@@ -121,8 +120,9 @@ def main() -> None:
     rounds, per_round = (3, 4) if args.quick else (7, 12)
     reps_speedup = 100 if args.quick else args.reps
     mem_small, mem_large = (20, 100) if args.quick else (200, 1000)
-    print(f"scenario {sc.province} ({sc.start} to {sc.end}), "
-          f"{'quick' if args.quick else 'full'} run")
+    print(
+        f"scenario {sc.province} ({sc.start} to {sc.end}), {'quick' if args.quick else 'full'} run"
+    )
 
     # 1-2. Engine against bare SimPy, interleaved rounds.
     engine_batch(sc, layout, 99, range(2))  # warm-up
@@ -149,9 +149,11 @@ def main() -> None:
     print(f"  events per replication           {figures['events_per_replication']}")
     print(f"  replications per second (1 worker) {figures['replications_per_second_1_worker']}")
     print(f"  events per second                {figures['events_per_second']}")
-    print(f"  cost per event: engine {figures['engine_us_per_event']} us, bare SimPy "
-          f"{figures['bare_simpy_us_per_event']} us, ratio {ratio:.2f}x   goal <= 3x: "
-          f"{verdict(ratio <= 3)}")
+    print(
+        f"  cost per event: engine {figures['engine_us_per_event']} us, bare SimPy "
+        f"{figures['bare_simpy_us_per_event']} us, ratio {ratio:.2f}x   goal <= 3x: "
+        f"{verdict(ratio <= 3)}"
+    )
 
     # 3. Speed-up from 1 to 2 workers on the same replications, and identical results.
     # Rounds alternate 1 and 2 workers so that machine noise falls on both alike.
@@ -177,30 +179,46 @@ def main() -> None:
     n_done = chunk * n_rounds
     speedup = t_seq / t_par
     per_1000 = t_par / n_done * 1000
-    figures.update({
-        "speedup_reps": n_done, "seconds_1_worker": round(t_seq, 1),
-        "seconds_2_workers": round(t_par, 1), "speedup_1_to_2": round(speedup, 2),
-        "speedup_rounds": [round(x, 2) for x in round_ratios],
-        "seconds_per_1000_reps_2_workers": round(per_1000, 1),
-        "identical_across_worker_counts": same,
-    })
-    print(f"  {n_done} replications in {n_rounds} alternating rounds: 1 worker {t_seq:.1f} s, "
-          f"2 workers {t_par:.1f} s, speed-up {speedup:.2f}x (rounds: "
-          f"{', '.join(f'{x:.2f}' for x in round_ratios)})   goal >= 1.8x: "
-          f"{verdict(speedup >= 1.8)}")
-    print(f"  1,000 replications with 2 workers: {per_1000:.1f} s   goal < 30 s: "
-          f"{verdict(per_1000 < 30)}")
+    figures.update(
+        {
+            "speedup_reps": n_done,
+            "seconds_1_worker": round(t_seq, 1),
+            "seconds_2_workers": round(t_par, 1),
+            "speedup_1_to_2": round(speedup, 2),
+            "speedup_rounds": [round(x, 2) for x in round_ratios],
+            "seconds_per_1000_reps_2_workers": round(per_1000, 1),
+            "identical_across_worker_counts": same,
+        }
+    )
+    print(
+        f"  {n_done} replications in {n_rounds} alternating rounds: 1 worker {t_seq:.1f} s, "
+        f"2 workers {t_par:.1f} s, speed-up {speedup:.2f}x (rounds: "
+        f"{', '.join(f'{x:.2f}' for x in round_ratios)})   goal >= 1.8x: "
+        f"{verdict(speedup >= 1.8)}"
+    )
+    print(
+        f"  1,000 replications with 2 workers: {per_1000:.1f} s   goal < 30 s: "
+        f"{verdict(per_1000 < 30)}"
+    )
     print(f"  same results on 1 and 2 workers: {'OK' if same else 'MISMATCH'}")
 
     # 4. Peak memory against the number of replications (fresh processes).
     small, large = peak_rss_kib(path, mem_small), peak_rss_kib(path, mem_large)
     growth = (large - small) / 1024
-    figures.update({"peak_rss_mib_small": round(small / 1024, 1), "reps_small": mem_small,
-                    "peak_rss_mib_large": round(large / 1024, 1), "reps_large": mem_large,
-                    "peak_rss_growth_mib": round(growth, 1)})
-    print(f"  peak memory: {small / 1024:.1f} MiB at {mem_small} replications, "
-          f"{large / 1024:.1f} MiB at {mem_large}; growth {growth:.1f} MiB   goal: flat "
-          f"(within 5 MiB): {verdict(abs(growth) <= 5)}")
+    figures.update(
+        {
+            "peak_rss_mib_small": round(small / 1024, 1),
+            "reps_small": mem_small,
+            "peak_rss_mib_large": round(large / 1024, 1),
+            "reps_large": mem_large,
+            "peak_rss_growth_mib": round(growth, 1),
+        }
+    )
+    print(
+        f"  peak memory: {small / 1024:.1f} MiB at {mem_small} replications, "
+        f"{large / 1024:.1f} MiB at {mem_large}; growth {growth:.1f} MiB   goal: flat "
+        f"(within 5 MiB): {verdict(abs(growth) <= 5)}"
+    )
     print("RESULT " + json.dumps(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

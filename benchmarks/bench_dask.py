@@ -54,17 +54,30 @@ def main() -> None:
     print(f"scenario {sc.province}, {args.reps} replications, median of {args.rounds} rounds")
     print(f"  1 worker (sequential): {seq_reps / t1:.1f} replications/s")
     print(f"  2 local processes:     {args.reps / t2:.1f} replications/s ({t2:.1f} s)")
-    print(f"  Dask LocalCluster (2): {args.reps / td:.1f} replications/s ({td:.1f} s, "
-          "cluster start-up included)")
-    print(f"  Dask overhead against the local pool: {100 * overhead:+.1f}% (rounds: "
-          + ", ".join(f"{100 * o:+.1f}%" for o in overheads)
-          + f")   goal within 15%: {'PASS' if overhead <= 0.15 else 'MISS'}")
+    print(
+        f"  Dask LocalCluster (2): {args.reps / td:.1f} replications/s ({td:.1f} s, "
+        "cluster start-up included)"
+    )
+    print(
+        f"  Dask overhead against the local pool: {100 * overhead:+.1f}% (rounds: "
+        + ", ".join(f"{100 * o:+.1f}%" for o in overheads)
+        + f")   goal within 15%: {'PASS' if overhead <= 0.15 else 'MISS'}"
+    )
     print(f"  same replications on every backend: {'OK' if same else 'MISMATCH'}")
-    print("RESULT " + json.dumps({
-        "reps": args.reps, "rate_1": seq_reps / t1, "rate_pool_2": args.reps / t2,
-        "rate_dask_2": args.reps / td, "dask_overhead": overhead, "overheads": overheads,
-        "identical": same,
-    }))
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "reps": args.reps,
+                "rate_1": seq_reps / t1,
+                "rate_pool_2": args.reps / t2,
+                "rate_dask_2": args.reps / td,
+                "dask_overhead": overhead,
+                "overheads": overheads,
+                "identical": same,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,9 @@ def table(reps: int, seed: int, workers: int) -> str:
             if r.status != "modelled":
                 reason = r.status.removeprefix("not modelled: ").replace("|", "/")
                 reason = reason.split(". ")[0].rstrip(".") + "."  # the first sentence
-                lines.append(f"| {sc.name.en.split(':')[0]} | {r.target} | | | not modelled: "
-                             f"{reason} | | |")
+                lines.append(
+                    f"| {sc.name.en.split(':')[0]} | {r.target} | | | not modelled: {reason} | | |"
+                )
                 continue
             p = pct(r.p_met)
             if not math.isnan(r.p_upper_met):

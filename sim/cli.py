@@ -27,11 +27,12 @@ from sim.results import (
     atomic_write,
     event_log_frames,
     metadata,
+    os_reason,
     widest_half_width,
     write_outputs,
 )
 from sim.roster import RosterError, load_roster, roster_frame
-from sim.runner import BackendError, Runner, make_runner
+from sim.runner import BackendError, Runner, WorkerError, make_runner
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -52,6 +53,8 @@ from sim.sweep import (
     run_sweep,
 )
 
+#: Bad input, or a study that cannot go on (a full disk, a folder without write permission, a
+#: worker process killed): the message says what to fix, and what is stored for --resume.
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
@@ -141,8 +144,54 @@ def _flush(store: ResultStore | None, out: Path | None) -> str | None:
     try:
         store.flush()
     except OSError as exc:
-        return f"cannot write results to {out}: {exc.strerror or exc}"
+        return _write_failure(exc, out)
     return None
+
+
+def _write_failure(exc: OSError, out: Path | None) -> str:
+    """A failed write as the user reads it: the folder, the reason ("No space left on device",
+    "Permission denied") and the file being written."""
+    where = out if out is not None else Path(exc.filename or ".").parent
+    file = f" (writing {exc.filename})" if exc.filename else ""
+    return f"cannot write results to {where}: {os_reason(exc)}{file}"
+
+
+def _kept(store: ResultStore | None, out: Path | None, reps: int | None = None) -> str:
+    """What a study that failed leaves to continue from, to end its message (call it after
+    :func:`_flush`): the replications written to ``out`` (of the first ``reps`` of a plain
+    run), or that nothing was kept without ``--out``."""
+    if store is None:
+        return (
+            "; the replications finished are not kept: with --out DIR they are stored as they "
+            "finish, and --resume continues"
+        )
+    if reps is None:
+        n = f"{store.written_count()}"
+    else:
+        n = f"{sum(1 for r in store.written(0) if r < reps)} of {reps}"
+    return f"; {n} replications are stored in {out}: continue with the same command and --resume"
+
+
+@contextlib.contextmanager
+def _writing_tables(out: Path, stored: str) -> Iterator[None]:
+    """Around the writing of a study's tables at its end. Each file is written whole or not at
+    all (:func:`~sim.results.atomic_write`) and ``metadata.json`` last, so a failure (a full
+    disk) or an interrupt (Ctrl-C, SIGTERM) leaves a folder that ``--resume`` completes; this
+    says so, with what failed. ``stored``: what the chunks hold, e.g. "the 400 replications"."""
+
+    def after(fixed: str) -> str:
+        return (
+            f"; no table is half written, and {stored} are stored in {out}: {fixed}the same "
+            "command with --resume writes the tables (stored replications are not run again)"
+        )
+
+    try:
+        with _sigterm_as_interrupt():
+            yield
+    except OSError as exc:
+        raise _fail(_write_failure(exc, out) + after("once this is fixed, ")) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted while writing the tables" + after(""), EXIT_INTERRUPTED) from None
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -349,14 +398,12 @@ def run(
         except RosterError as exc:
             raise _fail(str(exc)) from None
     store = _open_store(out, resume, "run", sc, seed, roster=people, reps=reps)
-    stored: dict[int, Any] = {}
-    if store is not None and resume:
-        try:
-            stored = {r.rep: r for r in store.load(0) if r.rep < reps}
-        except StoreError as exc:
-            raise _fail(str(exc)) from None
+    # A resumed run's stored replications are read back batch by batch as they are needed.
+    stored = {r for r in store.done(0) if r < reps} if store is not None and resume else set()
     resumed_with = len(stored)
-    collector = Collector(sc, reps)
+    # With a store, each replication is written to it as it is added, and the collector keeps
+    # only counts and sums: memory stays flat however long the run.
+    collector = Collector(sc, reps, store=store)
     started = time.perf_counter()
     interrupted = False
     failed: str | None = None
@@ -382,40 +429,46 @@ def run(
             done = 0
             while done < reps and (precision is None or widest_half_width(collector) > precision):
                 chunk = range(done, min(done + batch, reps))
-                missing = [r for r in chunk if r not in stored]
-                for r in chunk:
-                    if r in stored:
-                        collector.add(stored.pop(r))
-                progress.update(task, advance=len(chunk) - len(missing))
+                have = {r for r in chunk if r in stored}
+                if store is not None and have:
+                    collector.extend(store.load(0, reps=have))
+                    progress.update(task, advance=len(have))
+                missing = [r for r in chunk if r not in have]
                 for res in runner.results(sc, seed, missing, roster=people):
-                    collector.add(res)
-                    if store is not None:
-                        store.add(res)
+                    collector.add(res)  # and to the store
                     tick(1)
                 done = chunk.stop
             if precision is not None:
                 progress.update(task, total=len(collector.done))
+    except WorkerError as exc:  # a worker process was killed: what is stored is good
+        failed = str(exc)
     except BackendError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         interrupted = True
+    except StoreError as exc:  # a stored chunk that cannot be read back
+        failed = str(exc)
     except OSError as exc:  # the store could not write a chunk (a full disk, say)
-        failed = f"cannot write results to {out}: {exc.strerror or exc}"
+        failed = _write_failure(exc, out)
     finally:
-        failed = failed or _flush(store, out)
-    if interrupted or failed:
+        unwritten = _flush(store, out)  # always: what is buffered is good, keep it
+        failed = failed or unwritten
+    if failed:
+        raise _fail(failed + _kept(store, out, reps))
+    if interrupted:
         kept = f"; {store.count()} stored in {out}, continue with --resume" if store else ""
         err_console.print(
-            f"[yellow]{'interrupted' if interrupted else 'stopped'} after "
-            f"{len(collector.done)} of {reps} replications{escape(kept)}[/]",
+            f"[yellow]interrupted after {len(collector.done)} of {reps} "
+            f"replications{escape(kept)}[/]",
             soft_wrap=True,
         )
-    if failed:
-        raise _fail(failed, 1)
     elapsed = time.perf_counter() - started
     if len(collector.done) == 0:
         raise _fail("no replication finished", EXIT_INTERRUPTED if interrupted else 1)
-    summary = collector.summary()
+    try:
+        summary = collector.summary()
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
     out_console.print(f"[bold]{escape(sc.name.en)}[/]  ({escape(sc.name.vi)})")
     out_console.print(
         f"scenario {path} | hash {sc.digest()} | seed {seed} | "
@@ -454,16 +507,16 @@ def run(
         meta["resumed_with"] = resumed_with
         if people is not None:
             meta["roster"] = {"file": str(roster), "people": len(people.ids)}
-        try:
-            write_outputs(summary, out, meta)
-            if log:
+        with _writing_tables(out, f"the {summary.n_reps} replications"):
+            if log:  # before the tables: metadata.json, written last, says the run is done
                 model = Model(sc, seed, 0, keep_log=True, roster=people)
                 frames = event_log_frames(model.run(), model.layout)
                 for name, df in frames.items():
-                    df.to_csv(out / f"{name}.csv", index=False)
-                    df.to_parquet(out / f"{name}.parquet", index=False)
-        except OSError as exc:
-            raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
+                    atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+                    atomic_write(
+                        out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False)
+                    )
+            write_outputs(summary, out, meta)
         out_console.print(
             f"results written to {out}/ ({', '.join(summary.tables())} as CSV and Parquet;"
             " metadata.json)",
@@ -533,7 +586,7 @@ def sweep(
     progress = _progress_bar(quiet)
     started = time.perf_counter()
     failed: str | None = None
-    code = 1
+    code = EXIT_BAD_INPUT
     try:
         with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{sc.province}: {len(design)} points", total=total)
@@ -546,22 +599,22 @@ def sweep(
                 progress=lambda k: progress.advance(task, k),
                 store=store,
             )
-    except BackendError as exc:
+    except BackendError as exc:  # WorkerError too: a worker process was killed
         failed, code = str(exc), EXIT_BAD_INPUT
     except KeyboardInterrupt:
         failed, code = "interrupted", EXIT_INTERRUPTED
+    except StoreError as exc:
+        failed, code = str(exc), EXIT_BAD_INPUT
     except OSError as exc:
-        failed = f"cannot write results to {out}: {exc.strerror or exc}"
+        failed, code = _write_failure(exc, out), EXIT_BAD_INPUT
     finally:
-        failed = failed or _flush(store, out)
+        unwritten = _flush(store, out)  # always: what is buffered is good, keep it
+        failed = failed or unwritten
     if failed:
-        kept = (
-            f"; {store.count()} replications stored in {out}, continue with --resume"
-            if store is not None and store.count()
-            else "; nothing stored (give --out to keep finished replications)"
-            if store is None
-            else ""
-        )
+        if code == EXIT_INTERRUPTED and store is not None:
+            kept = f"; {store.written_count()} replications stored in {out}, continue with --resume"
+        else:
+            kept = _kept(store, out)
         raise _fail(failed + kept, code)
     elapsed = time.perf_counter() - started
     params = [c for c in design.columns if c != "point"]
@@ -584,11 +637,9 @@ def sweep(
             "specs": grid or lhs,
             "points": len(design),
         }
-        try:
+        with _writing_tables(out, f"the {total} replications"):
             out.mkdir(parents=True, exist_ok=True)
             write_sweep(result, design, out, meta)
-        except OSError as exc:
-            raise _fail(f"cannot write results to {out}: {exc.strerror or exc}", 1) from None
         out_console.print(
             f"results written to {out}/ (sweep_points, sweep_design, sweep_replications as "
             "CSV and Parquet; metadata.json)",
@@ -851,22 +902,30 @@ def sensitivity(
                 runner=runner,
                 store=store,
             )
+    except WorkerError as exc:  # a worker process was killed: what is stored is good
+        unwritten = _flush(store, out)
+        raise _fail(
+            str(exc) + (f"; {unwritten}" if unwritten else "") + _kept(store, out)
+        ) from None
     except BackendError as exc:
         raise _fail(str(exc)) from None
     except DesignError as exc:
         raise _fail(str(exc)) from None
     except (KeyboardInterrupt, OSError) as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        why = "interrupted" if interrupted else f"cannot write to {out}: {exc.strerror or exc}"
+        interrupted = not isinstance(exc, OSError)
+        why = _write_failure(exc, out) if isinstance(exc, OSError) else "interrupted"
         kept = ""
         if store is not None:
             unwritten = _flush(store, out)
             kept = (
                 f"; {unwritten}"
-                if unwritten
-                else (f"; {store.count()} replications stored in {out}, continue with --resume")
+                if unwritten and unwritten != why
+                else (
+                    f"; {store.written_count()} replications stored in {out}, continue with "
+                    "--resume"
+                )
             )
-        raise _fail(why + kept, EXIT_INTERRUPTED if interrupted else 1) from None
+        raise _fail(why + kept, EXIT_INTERRUPTED if interrupted else EXIT_BAD_INPUT) from None
     except ScenarioError as exc:
         raise _fail(f"invalid setting\n{exc}") from None
     except ImportError:
@@ -892,7 +951,7 @@ def sensitivity(
             "points": len(result.samples),
         }
         text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
-        try:
+        with _writing_tables(out, f"the {len(result.samples) * reps} replications"):
             for name, df in (
                 ("sensitivity_indices", result.indices),
                 ("sensitivity_samples", result.samples),
@@ -902,8 +961,6 @@ def sensitivity(
                     out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False)
                 )
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
-        except OSError as exc:
-            raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
         out_console.print(
             f"results written to {out}/ (sensitivity_indices, sensitivity_samples as CSV and "
             "Parquet; metadata.json)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -9,7 +10,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from scipy import stats
 from sim import __version__
 from sim.model import CAUSES, TIER_NAMES, RepResult
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.store import ResultStore
 
 CI_LEVEL = 0.95
 
@@ -78,15 +82,21 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
 class Collector:
     """Collects replication results, in any order, into what the summary needs.
 
-    Target metrics and trajectories are kept per replication (for intervals and quantiles);
-    the larger tables that are only averaged are summed in replication order, so memory stays
-    flat however many replications run. ``keep`` names streamed tables to keep per
-    replication as well (e.g. for a calibration study); ``keep="all"`` keeps every one.
+    The larger tables that are only averaged are summed in replication order, so memory stays
+    flat however many replications run. Target metrics and trajectories (for intervals and
+    quantiles) are kept per replication in :attr:`arrays`, unless a result ``store`` is given:
+    then each replication is written to the store (design point ``point``) as it is added,
+    only counts are kept (so that memory stays flat in a long run too), and :meth:`summary`
+    reads the per-replication fields back from the store; the figures are the same to the
+    last bit. ``keep`` names streamed tables to keep per replication in :attr:`arrays` as
+    well (e.g. for a calibration study); ``keep="all"`` keeps every one.
     """
 
     scenario: Scenario
     reps: int
     keep: Iterable[str] | str = ()
+    store: ResultStore | None = None
+    point: int = 0
     _got: np.ndarray = field(init=False)
     arrays: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     sums: dict[str, np.ndarray] = field(init=False, default_factory=dict)
@@ -99,16 +109,29 @@ class Collector:
         unknown = self._keep - set(STREAMED)
         if unknown:
             raise ValueError(f"cannot keep {sorted(unknown)}: not a streamed table")
+        n_targets = len(self.scenario.targets)
+        self._met = np.zeros(n_targets, dtype=np.int64)
+        self._met_upper = np.zeros(n_targets, dtype=np.int64)
 
     def add(self, res: RepResult) -> None:
+        """Take one replication (a replication already taken is ignored)."""
+        if self._got[res.rep]:
+            return
+        if self.store is not None:
+            # First: whatever this collector counts must be in the store for the summary to
+            # read back (an interrupt or a failed write, a full disk say, may stop us here).
+            self.store.add(res, self.point)
         fields = _fields(res)
-        for name in (*PER_REP, *self._keep):
+        in_memory = self._keep if self.store is not None else (*PER_REP, *self._keep)
+        for name in in_memory:
             value = fields[name]
             if name not in self.arrays:
                 self.arrays[name] = np.zeros(
                     (self.reps, *np.shape(value)), dtype=np.asarray(value).dtype
                 )
             self.arrays[name][res.rep] = value
+        self._met += np.asarray(res.target_met, dtype=bool)
+        self._met_upper += np.asarray(res.target_met_upper, dtype=bool)
         self._got[res.rep] = True
         self._pending[res.rep] = {name: fields[name] for name in STREAMED}
         while self._next in self._pending:
@@ -133,15 +156,24 @@ class Collector:
         """Indices of the replications received so far."""
         return np.flatnonzero(self._got)
 
+    def met_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Replications so far in which each target was met, and in which the upper end of
+        each (range) target was met."""
+        return self._met.copy(), self._met_upper.copy()
+
     def summary(self) -> Summary:
+        """Every table, from the replications received so far (with a store, the
+        per-replication fields are read back from it: this costs, for the time of the call,
+        the memory an in-memory collector holds all along)."""
         # Replications received out of order (an interrupted run) are added in order here.
         sums = dict(self.sums)
         for rep in sorted(self._pending):
             self._fold(sums, self._pending[rep])
         done = self.done
-        return summarise(
-            self.scenario, {k: v[done] for k, v in self.arrays.items()}, done, sums=sums
-        )
+        arr = {k: v[done] for k, v in self.arrays.items()}
+        if self.store is not None and len(done):
+            arr.update(self.store.arrays(done, PER_REP, self.point))
+        return summarise(self.scenario, arr, done, sums=sums)
 
 
 @dataclass
@@ -183,17 +215,15 @@ def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
 def widest_half_width(collector: Collector) -> float:
     """The widest half-width of the 95% intervals of P(met) over the targets so far (and of
     P(upper end met) for range targets): what sequential stopping watches."""
-    done = collector.done
-    n = len(done)
-    if n == 0 or "target_met" not in collector.arrays:
+    n = len(collector.done)
+    if n == 0:
         return math.inf
     widest = 0.0
-    for name in ("target_met", "target_met_upper"):
-        met = collector.arrays[name][done]
+    for upper, met in zip((False, True), collector.met_counts(), strict=True):
         for k, t in enumerate(collector.scenario.targets):
-            if name == "target_met_upper" and t.upper is None:
+            if upper and t.upper is None:
                 continue
-            lo, hi = proportion_interval(int(met[:, k].sum()), n)
+            lo, hi = proportion_interval(int(met[k]), n)
             widest = max(widest, (hi - lo) / 2)
     return widest
 
@@ -441,20 +471,36 @@ def _ratio(num: float, den: float) -> float:
 def atomic_write(path: Path, write: Any) -> None:
     """Write ``path`` through a synced temporary file in the same folder, then rename it into
     place: readers (and a killed process) see the old file or the new one, never half of one.
-    ``write(tmp_path)`` writes the content. The file gets the usual permissions (umask)."""
+    ``write(tmp_path)`` writes the content. The file gets the usual permissions (umask).
+
+    A failure raises :class:`OSError` (of the errno's subclass, e.g. PermissionError) whose
+    ``filename`` is ``path`` and whose ``strerror`` is the reason (e.g. "No space left on
+    device"), whatever library raised it (pyarrow's messages name neither)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename != str(path):
+            raise OSError(exc.errno, os_reason(exc), str(path)) from exc
         raise
+
+
+def os_reason(exc: OSError) -> str:
+    """What went wrong in a failed system call, as the system says it ("No space left on
+    device", "Permission denied"), without the wrapping some libraries add."""
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc)
 
 
 def _umask() -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -168,18 +170,62 @@ class ProcessPoolRunner(_Reusable):
             initargs=(scenario, roster),
         )
         finished = False
+        workers: dict[int, Any] = {}
         try:
             pending: set[Future[list[RepResult]]] = {pool.submit(_worker_batch, t) for t in tasks}
             while pending:
+                workers.update(getattr(pool, "_processes", None) or {})
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
                 for fut in done:
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        broken = True
+                        continue
                     yield from fut.result()
+                if broken:
+                    # Every batch is settled now: hand over those that did finish, then say
+                    # what happened (a raw BrokenProcessPool names nothing the user can act on).
+                    for fut in pending:
+                        if fut.done() and fut.exception() is None:
+                            yield from fut.result()
+                    workers.update(getattr(pool, "_processes", None) or {})
+                    raise WorkerError(_died(workers.values()))
             finished = True
         finally:
             if finished:
                 pool.shutdown(wait=True)
             else:  # interrupted or failed: do not wait for batches nobody will read
                 _stop_pool(pool)
+
+
+def _died(processes: Iterable[Any]) -> str:
+    """What to tell the user when a worker process of the pool ended without returning its
+    batch (killed, out of memory, or crashed): which one, and how, when it can be told."""
+    processes = list(processes)
+    # The pool's own thread reaps the workers as it stops them: give it a moment, so that
+    # every exit status is known (a worker reaped there reads as still running until then).
+    deadline = time.monotonic() + 2.0
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    how = []
+    for proc in processes:
+        code = proc.exitcode
+        # The pool ends the remaining workers with SIGTERM once one has died: not the cause.
+        if code is None or code == 0 or code == -signal.SIGTERM:
+            continue
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            how.append(f"process {proc.pid} ended by {name}")
+        else:
+            how.append(f"process {proc.pid} exited with status {code}")
+    detail = f" ({'; '.join(how)})" if how else ""
+    return (
+        f"a worker process died while running replications{detail}: it was killed (by a "
+        "user, a batch scheduler or the out-of-memory killer) or it crashed"
+    )
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -221,6 +267,12 @@ def run_many(
 
 class BackendError(RuntimeError):
     """A backend that cannot be used (e.g. an unreachable Dask scheduler)."""
+
+
+class WorkerError(BackendError):
+    """A worker process ended without returning its replications (killed, out of memory, or
+    crashed). The replications already yielded are good; the others must be run again (with a
+    result store, ``--resume`` runs only those)."""
 
 
 class DaskRunner(_Reusable):

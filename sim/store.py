@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import fields as dc_fields
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,10 @@ class ResultStore:
         self._last_flush = time.monotonic()
         self._done: dict[int, set[int]] = {}
         self._seq = 0
+        #: The design points each chunk holds (so that reading one point opens only its chunks).
+        self._points: dict[Path, list[int]] = {}
+        #: The smallest and largest replication index in each chunk (to skip chunks on reading).
+        self._rep_range: dict[Path, tuple[int, int]] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -184,8 +188,10 @@ class ResultStore:
                     f"{folder} holds an unfinished {_describe(stored)} with {n} replications "
                     "stored; add --resume to continue it, or choose another folder"
                 )
-        # A new study: clear what an earlier finished one left.
+        # A new study: clear what an earlier finished one left. Its metadata goes first: it
+        # says "complete", which would let a later run replace this study's chunks unasked.
         try:
+            (folder / "metadata.json").unlink(missing_ok=True)
             if chunks.exists():
                 for f in chunks.iterdir():
                     f.unlink()
@@ -198,7 +204,7 @@ class ResultStore:
             raise StoreError(
                 f"cannot write to output folder {folder}: {exc.strerror or exc}"
             ) from None
-        store._done = {}
+        store._done, store._points, store._rep_range = {}, {}, {}
         return store
 
     def _scan(self) -> dict[int, set[int]]:
@@ -216,8 +222,13 @@ class ResultStore:
                     f"stored chunk {f} is unreadable ({exc}); delete it and resume: its "
                     "replications will be run again"
                 ) from None
-            for p, r in zip(t.column("point").to_numpy(), t.column("rep").to_numpy(), strict=True):
+            points = t.column("point").to_numpy()
+            for p, r in zip(points, t.column("rep").to_numpy(), strict=True):
                 done.setdefault(int(p), set()).add(int(r))
+            self._points[f] = sorted({int(p) for p in points})
+            reps = t.column("rep").to_numpy()
+            if len(reps):
+                self._rep_range[f] = (int(reps.min()), int(reps.max()))
             self._seq = max(self._seq, int(f.stem.rsplit("-", 1)[-1]) + 1)
         self._done = done
         return done
@@ -232,19 +243,41 @@ class ResultStore:
         return set(self._done.get(point, set()))
 
     def count(self) -> int:
+        """Replications stored or buffered, over every point."""
         return sum(len(v) for v in self._done.values())
+
+    def written_count(self) -> int:
+        """Replications written to the chunks, over every point (not those still buffered)."""
+        return self.count() - self._buffered
+
+    def written(self, point: int = 0) -> set[int]:
+        """Replication indices of ``point`` written to the chunks (not those still buffered,
+        which a failed write, a full disk say, has not stored)."""
+        buffered = {r.rep for r in self._buffer.get(point, [])}
+        return self.done(point) - buffered
+
+    def _points_of(self, f: Path) -> list[int]:
+        if f not in self._points:
+            meta = json.loads(pq.read_schema(f).metadata[b"cadresim"])
+            self._points[f] = list(meta["points"])
+        return self._points[f]
 
     def load(self, point: int = 0, reps: set[int] | None = None) -> Iterator[RepResult]:
         """The stored replications of ``point`` (those in ``reps`` if given), each once."""
         seen: set[int] = set()
+        lowest, highest = (min(reps), max(reps)) if reps else (0, -1)
         for f in self._chunk_files():
+            if point not in self._points_of(f):
+                continue
+            if reps is not None:
+                low, high = self._rep_range.get(f, (lowest, highest))
+                if not reps or high < lowest or low > highest:
+                    continue
             pf = pq.ParquetFile(f)
             meta = json.loads(pf.schema_arrow.metadata[b"cadresim"])
-            if point not in meta["points"]:
-                continue
             table = pf.read()
-            for res in _decode(table, meta, point):
-                if res.rep in seen or (reps is not None and res.rep not in reps):
+            for res in _decode(table, meta, point, reps):
+                if res.rep in seen:
                     continue
                 seen.add(res.rep)
                 yield res
@@ -252,6 +285,83 @@ class ResultStore:
             if res.rep not in seen and (reps is None or res.rep in reps):
                 seen.add(res.rep)
                 yield res
+
+    def arrays(
+        self, reps: np.ndarray, names: Iterable[str], point: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Fields ``names`` of :class:`~sim.model.RepResult` (e.g. ``target_met``,
+        ``trajectory``) for the replications ``reps`` of ``point``, each stacked as
+        ``(len(reps), ...)`` in the order of ``reps`` (ascending indices), from the chunks and
+        the buffer. Only the columns asked for are read, a chunk at a time, so this costs the
+        memory of the arrays returned (what an in-memory collector keeps all along).
+
+        Raises:
+            StoreError: a replication asked for is not stored, or a chunk is unreadable.
+        """
+        reps = np.asarray(reps, dtype=np.int64)
+        if len(reps) > 1 and not (np.diff(reps) > 0).all():
+            raise ValueError("reps must be strictly increasing")
+        names = list(names)
+        out: dict[str, np.ndarray] = {}
+        filled = np.zeros(len(reps), dtype=bool)
+
+        def put(rep: np.ndarray, values: dict[str, np.ndarray]) -> None:
+            if len(reps) == 0:
+                return
+            pos = np.searchsorted(reps, rep)
+            hit = np.flatnonzero((pos < len(reps)) & (reps[np.minimum(pos, len(reps) - 1)] == rep))
+            hit = hit[~filled[pos[hit]]]
+            _, first = np.unique(pos[hit], return_index=True)  # each replication once
+            hit = hit[first]
+            at = pos[hit]
+            for name in names:
+                value = values[name]
+                if name not in out:
+                    out[name] = np.zeros((len(reps), *value.shape[1:]), dtype=value.dtype)
+                out[name][at] = value[hit]
+            filled[at] = True
+
+        for f in self._chunk_files():
+            if point not in self._points_of(f):
+                continue
+            try:
+                pf = pq.ParquetFile(f)
+                meta = json.loads(pf.schema_arrow.metadata[b"cadresim"])
+                columns = ["point", "rep", *_columns(names, meta, pf.schema_arrow.names)]
+                table = pf.read(columns=columns)
+            except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
+                raise StoreError(
+                    f"stored chunk {f} is unreadable ({exc}); delete it and resume: its "
+                    "replications will be run again"
+                ) from None
+            keep = table.column("point").to_numpy() == point
+            if not keep.any():
+                continue
+            values = _columns_as_arrays(table, names, meta)
+            put(
+                table.column("rep").to_numpy()[keep],
+                {name: value[keep] for name, value in values.items()},
+            )
+            del table, values
+        buffered = self._buffer.get(point, [])
+        if buffered:
+            put(
+                np.array([r.rep for r in buffered], dtype=np.int64),
+                {
+                    name: np.stack([np.asarray(getattr(r, name)) for r in buffered])
+                    for name in names
+                },
+            )
+        if not filled.all():
+            missing = reps[~filled]
+            shown = ", ".join(str(r) for r in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            raise StoreError(
+                f"{self.folder} does not hold replications {shown} of point {point} "
+                f"({len(missing)} missing): were chunks deleted while the study ran?"
+            )
+        for name in names:  # nothing asked for, or no replication: empty, shaped arrays
+            out.setdefault(name, np.zeros((0,)))
+        return out
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -277,6 +387,9 @@ class ResultStore:
         table = _encode(self._buffer, self.target_ids, self.ident)
         path = self.folder / CHUNKS / f"chunk-{self._seq:06d}.parquet"
         atomic_write(path, lambda p: pq.write_table(table, p))
+        self._points[path] = sorted(self._buffer)
+        reps = [r.rep for rs in self._buffer.values() for r in rs]
+        self._rep_range[path] = (min(reps), max(reps))
         self._seq += 1
         self._buffer = {}
         self._buffered = 0
@@ -321,33 +434,67 @@ def _encode(
     return pa.table(cols).replace_schema_metadata({"cadresim": json.dumps(meta)})
 
 
-def _decode(table: pa.Table, meta: dict[str, Any], point: int) -> Iterator[RepResult]:
+def _columns(names: list[str], meta: dict[str, Any], present: list[str]) -> list[str]:
+    """The chunk columns holding the fields ``names``."""
+    cols: list[str] = []
+    for name in names:
+        if name in TARGET_FIELDS:
+            cols += [f"{TARGET_FIELDS[name]}[{tid}]" for tid in meta["targets"]]
+        elif name == "n_events" or name in present:
+            cols.append(name)
+        elif name not in meta["tables"]:
+            raise KeyError(f"no field {name!r} in the chunk")
+    return cols
+
+
+def _columns_as_arrays(
+    table: pa.Table, names: list[str], meta: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Fields ``names`` of every row of a chunk, as arrays of shape (rows, ...)."""
+    n = table.num_rows
+    arrays: dict[str, np.ndarray] = {}
+    for name in names:
+        if name in TARGET_FIELDS:
+            short = TARGET_FIELDS[name]
+            arrays[name] = (
+                np.column_stack(
+                    [
+                        table.column(f"{short}[{tid}]").to_numpy(zero_copy_only=False)
+                        for tid in meta["targets"]
+                    ]
+                )
+                if meta["targets"]
+                else np.zeros((n, 0))
+            )
+        elif name == "n_events":
+            arrays[name] = table.column(name).to_numpy()
+        else:
+            spec = meta["tables"][name]
+            shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
+            if name not in table.column_names:  # an empty table: not stored
+                arrays[name] = np.zeros((n, *shape), dtype=dtype)
+                continue
+            flat = table.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            arrays[name] = flat.astype(dtype, copy=False).reshape((n, *shape))
+    return arrays
+
+
+def _decode(
+    table: pa.Table, meta: dict[str, Any], point: int, reps: set[int] | None = None
+) -> Iterator[RepResult]:
+    """The replications of ``point`` in a chunk (those in ``reps`` if given)."""
     points = table.column("point").to_numpy()
-    keep = np.flatnonzero(points == point)
+    wanted = points == point
+    if reps is not None:
+        wanted &= np.isin(table.column("rep").to_numpy(), np.fromiter(reps, np.int64, len(reps)))
+    keep = np.flatnonzero(wanted)
     if len(keep) == 0:
         return
     table = table.take(pa.array(keep))
-    n = table.num_rows
-    targets = meta["targets"]
-    arrays: dict[str, np.ndarray] = {}
-    for name, short in TARGET_FIELDS.items():
-        arrays[name] = (
-            np.column_stack(
-                [table.column(f"{short}[{tid}]").to_numpy(zero_copy_only=False) for tid in targets]
-            )
-            if targets
-            else np.zeros((n, 0))
-        )
-    for name, spec in meta["tables"].items():
-        shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
-        if name not in table.column_names:
-            arrays[name] = np.zeros((n, *shape), dtype=dtype)
-            continue
-        flat = table.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        arrays[name] = flat.astype(dtype, copy=False).reshape((n, *shape))
+    arrays = _columns_as_arrays(table, [*TARGET_FIELDS, *meta["tables"]], meta)
     reps = table.column("rep").to_numpy()
     n_events = table.column("n_events").to_numpy()
-    for i in range(n):
+    for i in range(table.num_rows):
         yield RepResult(
             rep=int(reps[i]),
             n_events=int(n_events[i]),

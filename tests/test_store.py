@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.model import RepResult
-from sim.results import Collector
+from sim.results import Collector, widest_half_width
 from sim.runner import SequentialRunner
 from sim.scenario import load_scenario, resolve_scenario_path
 from sim.store import TABLE_FIELDS, TARGET_FIELDS, ResultStore, StoreError, identity
@@ -273,3 +273,67 @@ def test_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_path: 
     pd.testing.assert_frame_equal(resumed.indices, fresh.indices)
     pd.testing.assert_frame_equal(resumed.samples, fresh.samples)
     assert ran == list(range(1, 10))
+
+
+# -- a collector backed by the store: flat memory, the same figures ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [("quang_binh", None), ("cao_bang", None), ("ha_giang", "restructuring_2025")],
+)
+def test_store_backed_collector_gives_the_in_memory_figures_to_the_last_bit(
+    tmp_path: Path, name: str, variant: str | None
+) -> None:
+    sc = _scenario(name, variant)
+    results = list(SequentialRunner().results(sc, 5, range(12)))
+    # Out of order, as a pool delivers them; replication 8 never arrives (an interrupted run).
+    order = [5, 2, 7, 0, 3, 6, 1, 4, 11, 9, 10]
+    store = ResultStore.open(
+        tmp_path, identity("run", sc, 5), [t.id for t in sc.targets], chunk_reps=3
+    )
+    memory = Collector(sc, 12)
+    streamed = Collector(sc, 12, store=store)
+    for k in order:
+        memory.add(results[k])
+        streamed.add(results[k])
+        # Sequential stopping watches the same intervals either way.
+        assert widest_half_width(streamed) == widest_half_width(memory)
+    assert not streamed.arrays  # nothing kept a replication: only counts and sums
+    assert store.done(0) == set(order)  # the collector stored them
+    assert len(list((tmp_path / "chunks").glob("*.parquet"))) == 3  # and 2 are still buffered
+    a, b = memory.summary(), streamed.summary()
+    assert a.n_reps == b.n_reps == 11 and a.n_events_mean == b.n_events_mean
+    for table, df in a.tables().items():
+        assert df.equals(b.tables()[table]), table
+        pd.testing.assert_frame_equal(df, b.tables()[table], check_exact=True, obj=table)
+    # After a flush, and from the folder reopened (a resumed run), still the same.
+    store.flush()
+    reopened = ResultStore.open(tmp_path, identity("run", sc, 5), [], resume=True)
+    again = Collector(sc, 12, store=reopened).extend(reopened.load(0)).summary()
+    for table, df in a.tables().items():
+        assert df.equals(again.tables()[table]), table
+
+
+def test_store_backed_collector_names_a_missing_replication(tmp_path: Path) -> None:
+    sc = _scenario("quang_binh")
+    store = ResultStore.open(tmp_path, identity("run", sc, 1), [t.id for t in sc.targets])
+    collector = Collector(sc, 3, store=store).extend(SequentialRunner().results(sc, 1, range(3)))
+    store.flush()
+    for f in (tmp_path / "chunks").glob("*.parquet"):
+        f.unlink()  # deleted behind the study's back
+    with pytest.raises(StoreError, match=r"does not hold replications 0, 1, 2 of point 0"):
+        collector.summary()
+
+
+def test_a_new_study_drops_the_finished_one_s_metadata(tmp_path: Path) -> None:
+    """Otherwise the old "complete" would let a later run replace the new study's chunks."""
+    sc = _scenario("quang_binh")
+    (tmp_path / "metadata.json").write_text(json.dumps({"complete": True}))
+    ident = identity("run", sc, 2)
+    store = ResultStore.open(tmp_path, ident, [t.id for t in sc.targets])
+    assert not (tmp_path / "metadata.json").exists()
+    store.add(next(SequentialRunner().results(sc, 2, [0])))
+    store.flush()
+    with pytest.raises(StoreError, match="add --resume"):
+        ResultStore.open(tmp_path, ident, [])
