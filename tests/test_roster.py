@@ -129,6 +129,37 @@ def test_excel_rosters(qb: Scenario, synthetic: Path, tmp_path: Path) -> None:
     assert np.array_equal(a.people.birth, b.people.birth)
 
 
+def test_an_excel_entity_bomb_is_refused_not_expanded(
+    qb: Scenario, synthetic: Path, tmp_path: Path
+) -> None:
+    """An uploaded workbook whose XML defines entities (a "billion laughs" bomb) is refused:
+    openpyxl parses with defusedxml, which the project installs."""
+    import zipfile
+
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML
+    good = tmp_path / "good.xlsx"
+    pd.read_csv(synthetic, dtype=str, keep_default_na=False).to_excel(good, index=False)
+    bomb = tmp_path / "bomb.xlsx"
+    expand = [f"&l{k - 1};" * 10 if k else "lol" for k in range(10)]
+    laughs = "".join(f'<!ENTITY l{k} "{text}">' for k, text in enumerate(expand))
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                head, rest = text.split("?>", 1) if text.startswith("<?xml") else ("", text)
+                data = (
+                    (head + "?>" if head else "")
+                    + f"<!DOCTYPE worksheet [{laughs}]>"
+                    + rest.replace("<sheetData>", "<sheetData><!-- &l9; -->", 1)
+                ).encode("utf-8")
+            dst.writestr(item, data)
+    with pytest.raises(RosterError, match="not a readable Excel file"):
+        load_roster(bomb, qb, build_layout(qb))
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [
