@@ -720,7 +720,8 @@ class Model:
     def _update_pool_gone(self, idx: np.ndarray) -> None:
         """Pool members have no scheduled events: they are simply ineligible after leaving."""
         rate = self.h_other[0] + self.h_death
-        exit_t = self.hz_t[idx] + self.hz_left[idx] / rate if rate > 0 else np.inf
+        with np.errstate(over="ignore"):  # a vanishing hazard: never leaves (inf)
+            exit_t = self.hz_t[idx] + self.hz_left[idx] / rate if rate > 0 else np.inf
         gone = np.minimum(self.retire[idx], exit_t)
         self.gone_t[idx] = gone
         _, until = rules.promotion_window(self.retire[idx], self.hz_t[idx])
@@ -751,7 +752,7 @@ class Model:
         rate = (
             np.array(self.rate_of_rank)[ranks] + np.array(self.rm_on_rank)[ranks] * self.rm[holders]
         )
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # no or a vanishing hazard: inf
             exit_t = np.where(rate > 0, self.hz_t[holders] + self.hz_left[holders] / rate, np.inf)
         t_ret = self.retire[holders]
         t_term = np.array([self.term_end[i] for i in holders.tolist()])

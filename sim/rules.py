@@ -618,7 +618,12 @@ def expected_share_probability(target_share: float, baseline_share: float) -> fl
     ``pi + (1 - pi) * baseline == target`` whenever ``target >= baseline``,
     so the expected share meets the target and is never capped; when
     ``target < baseline`` nothing is reserved and the expected share is the
-    baseline.
+    baseline. The premise is an open contest won in proportion to headcount;
+    within one year's ranking a reserved appointment takes the group's best,
+    so the open contests that follow go to the group less often, and the
+    realised share falls short of the target (by about 2 points for women in
+    Quảng Bình's L1 in 2021-2023: docs/VALIDATION.md, section 1.3). The
+    ``floor`` reading, which counts the year's appointments, has no shortfall.
 
     Args:
         target_share: Target share of the group.
