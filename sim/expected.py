@@ -21,10 +21,12 @@ What it represents, and how:
 - vacancies filled after the scenario's gamma-distributed delay, from the eligible candidates
   of the source ranks: 60 months of service left (Kết luận 08-KL/TW), 24 months in post, and the
   pool's minimum time; a vacancy with nobody eligible is retried monthly;
-- selection *at random among the eligible* (the stochastic model with a very large evaluation
-  noise), within the groups the appointment share requires (``expected`` reading: the group is
-  required with probability :func:`sim.rules.expected_share_probability`) and the soft
-  long-service preference;
+- selection at random within each year's ranking, as the stochastic model selects with a very
+  large evaluation noise: each candidate has a uniform place in the year's evaluation, every
+  appointment takes the best remaining candidate of the group it must go to, so people who
+  became candidates since the evaluation (not yet passed over) go first; the groups come from
+  the appointment share (``expected`` reading: the group is required with probability
+  :func:`sim.rules.expected_share_probability`) and the soft long-service preference;
 - the yearly intake that tops the specialist pool up to its planned size.
 
 What it does not represent: persistent merit (an open merit contest picks younger candidates
@@ -35,10 +37,12 @@ congresses. :func:`unsupported` lists those a scenario switches on, and :func:`c
 switches them off so that the stochastic model can be compared on common ground.
 
 "Expected" is in the mean-field sense: a group's share among candidates is computed from
-expected counts, and a group with an expected ``m`` candidates is taken to be non-empty with
-probability ``1 - exp(-m)`` (a Poisson approximation). With tens of candidates per rank this
-differs from the exact mean by well under the Monte Carlo error of a thousand replications;
-``docs/VALIDATION.md`` measures it.
+expected counts, a group with an expected ``m`` candidates is taken to be non-empty with
+probability ``1 - exp(-m)`` (a Poisson approximation), and places in the ranking are a
+continuum (each cell's remaining candidates spread evenly below a ceiling). On the flows both
+models share this agrees with the stochastic means to within a few tenths of a point; where
+an appointment is reserved for a small group, the continuum overstates how far the group's
+best are skimmed off (``docs/VALIDATION.md``, section 1.3, measures both).
 """
 
 from __future__ import annotations
@@ -55,8 +59,7 @@ from sim.model import _retirement_months
 from sim.population import L1_DEPUTY, L1_HEAD, L2_DEPUTY, L2_HEAD, POOL, build_layout, pool_size
 from sim.scenario import RANK_CODE, AgeDist, Reading, Scenario
 
-#: Ranks, bottom up, and the tier of each (0 pool, 1 l2, 2 l1).
-RANKS = (POOL, L2_DEPUTY, L2_HEAD, L1_DEPUTY, L1_HEAD)
+#: The tier of each rank code (0 pool, 1 l2, 2 l1).
 TIER = (0, 1, 1, 2, 2)
 TIER_NAMES = ("pool", "l2", "l1")
 #: Ages followed, in months: from 16 to 66 years (nobody is at work outside them).
@@ -217,7 +220,7 @@ class ExpectedModel:
         self.na = AGE_MAX - AGE_MIN + 1
         self.ages = np.arange(AGE_MIN, AGE_MAX + 1)
         # Months since appointment: terms end at 60, 120, ...; the index wraps by 60 beyond
-        # the last term a limit can need, and the pool's index stops at its minimum time.
+        # the last term a limit on consecutive terms can need.
         limits = [m for m in dyn.max_consecutive_terms.values()]
         self.max_terms: list[int | None] = [None] * 5
         for r, m in dyn.max_consecutive_terms.items():
@@ -239,7 +242,6 @@ class ExpectedModel:
             base = float(rules.removal_rate(rm.yearly_rate, 0.0, 0.0, sc.policy.removal_multiplier))
             removal = base * math.exp(rm.merit_slope**2 / 2.0)  # mean over merit ~ N(0, 1)
         self.rate = [other[TIER[r]] + death + (removal if r > 0 else 0.0) for r in range(5)]
-        self.share_death = [death / self.rate[r] if self.rate[r] else 0.0 for r in range(5)]
         self.share_removal = [
             (removal if r > 0 else 0.0) / self.rate[r] if self.rate[r] else 0.0 for r in range(5)
         ]
@@ -263,7 +265,8 @@ class ExpectedModel:
             self.long_months[L1_DEPUTY] = ls.deputy_months
         self.long_share = ls.share
         # Selection delays: attempts k steps after a vacancy opened at the start of a step
-        # (retirements, term ends, the chain of appointments) or in its middle (hazards).
+        # (a retirement) or at any time in it (an exit, a term end, an appointment up the
+        # chain).
         n_delay = int(max(12, math.ceil(dyn.selection_delay_months * 8)))
         mean, shape = dyn.selection_delay_months, dyn.selection_delay_shape
         self.delay_start = _gamma_steps(mean, shape, False, n_delay)
@@ -358,6 +361,12 @@ class ExpectedModel:
 
     # ------------------------------------------------------------------ run
     def run(self) -> ExpectedResult:
+        """Step month by month from the start to the end of the horizon.
+
+        Each step ``t`` covers the times [t, t+1): the year-end measure (before anything of
+        the step, as the stochastic model's 31 December snapshot), retirements on their date,
+        term ends, exits at the hazards, the pool's intake, then the vacancies whose selection
+        falls in the step, top rank first so that a chain of promotions can run on."""
         sc = self.sc
         ny = self.n_years
         n = self.initial_state()
@@ -501,9 +510,10 @@ class ExpectedModel:
         """Fill an expected ``due`` vacancies of rank ``r`` this step; return how many were."""
         sources = self.sources[r]
         # Attempts fall inside the step [t, t+1): 60 months of service must be left at the
-        # attempt (retirement dates are whole months). Someone whose 24 months in post (or
-        # minimum time in the pool) run out during the step joins the candidates at the next
-        # one, with a fresh place in the year's ranking.
+        # attempt (retirement dates are whole months). Someone whose 24 months in post run
+        # out during the step joins the candidates at the next one, with a fresh place in the
+        # year's ranking (recruits join the pool on a month's first day, so their minimum
+        # time in the pool ends exactly on a step).
         serve = left > rules.PROMOTION_MIN_SERVICE_MONTHS  # [sex, age]
         elig = []
         for s in sources:
