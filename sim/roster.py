@@ -135,8 +135,8 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
     """Read, check and map a roster onto the scenario's posts (see the module docstring).
 
     Raises:
-        RosterError: listing every bad row; nothing is imported then.
-        OSError, ValueError: if the file cannot be read.
+        RosterError: listing every bad row, or saying why the file cannot be read (missing,
+            a folder, not UTF-8, not a CSV or Excel file, unreadable); nothing is imported.
     """
     path = Path(path)
     if not path.is_dir() and path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".xls"):
