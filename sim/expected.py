@@ -175,6 +175,21 @@ def _old_pmf(dist: AgeDist, female: bool, year: int, jitter: bool) -> np.ndarray
     return _age_pmf(lambda x: _trunc_normal_cdf(x, dist, lo, hi), jitter)
 
 
+def _record(acc: list[float], reserved: bool, hits: float, count: float) -> None:
+    """:func:`sim.rules.record_contest` for an expected ``count`` of contests at once, of which
+    ``hits`` went to the group (spread evenly among them)."""
+    if count <= TINY:
+        return
+    keep1 = 1.0 - 1.0 / rules.QUOTA_MEMORY
+    keep = keep1**count
+    weight = (1.0 - keep) / (1.0 - keep1)  # the faded weight of ``count`` contests in a row
+    k = 2 if reserved else 0
+    acc[k] = acc[k] * keep + hits / count * weight
+    acc[k + 1] = acc[k + 1] * keep + weight
+    acc[4] += hits
+    acc[5] += count
+
+
 def _gamma_steps(mean: float, shape: float, spread: bool, n: int) -> np.ndarray:
     """P(the selection attempt falls in step ``k`` after the vacancy opened), k = 0..n-1, with
     a gamma(shape, mean/shape) delay ``D``; step ``k`` holds the times [k, k+1). A vacancy opened
@@ -264,6 +279,10 @@ class ExpectedModel:
             self.long_months[L1_HEAD] = ls.head_months
             self.long_months[L1_DEPUTY] = ls.deputy_months
         self.long_share = ls.share
+        # The expected reading's accounts (sim.rules.new_accounts), per tier and group and,
+        # for long service, per rank; opened at the first appointment that needs them.
+        self.acc_share: list[list[list[float] | None]] = [[None, None] for _ in range(3)]
+        self.acc_long: list[list[float] | None] = [None] * 5
         # Selection delays: attempts k steps after a vacancy opened at the start of a step
         # (a retirement) or at any time in it (an exit, a term end, an appointment up the
         # chain).
@@ -535,18 +554,29 @@ class ExpectedModel:
         def mass(mask: np.ndarray | float) -> float:
             return float(sum((c * mask).sum() for c in cand))
 
+        tier = TIER[r]
         p_req = [0.0, 0.0]
-        if self.share_on[TIER[r]]:
+        if self.share_on[tier]:
             for g, (q, mask) in enumerate(((self.share_q[0], female), (self.share_q[1], young))):
                 if q > 0:
-                    p_req[g] = rules.expected_share_probability(q, mass(mask) / total)
+                    acc = self.acc_share[tier][g]
+                    if acc is None:
+                        acc = self.acc_share[tier][g] = rules.new_accounts(mass(mask) / total)
+                    aim = rules.share_to_aim(q, acc)
+                    p_req[g] = rules.expected_share_probability(aim, *rules.contest_rates(acc))
         p_soft = 0.0
         if longs is not None:
-            p_soft = rules.expected_share_probability(self.long_share, mass(longs) / total)
-        # Each appointment: the groups it must go to are drawn; then the best of the required
-        # group (its long-service members first when that preference is drawn), or the best
-        # of all when the group has nobody (the stochastic model then ignores the preference).
-        plan: list[tuple[float, np.ndarray | float]] = []
+            acc = self.acc_long[r]
+            if acc is None:
+                acc = self.acc_long[r] = rules.new_accounts(mass(longs) / total)
+            aim = rules.share_to_aim(self.long_share, acc)
+            p_soft = rules.expected_share_probability(aim, *rules.contest_rates(acc))
+        # Each appointment: the groups it must go to are drawn; then the best in every
+        # required group (its long-service members first when that preference is drawn), else
+        # the best in one of them (women first), or the best of all when the groups have
+        # nobody (the stochastic model then ignores the preference). Each part of the plan
+        # is tagged (women reserved, young reserved, long service preferred) for the accounts.
+        plan: list[tuple[float, np.ndarray | float, tuple[bool, bool, bool]]] = []
         for need_w in (False, True):
             pw = p_req[0] if need_w else 1.0 - p_req[0]
             for need_y in (False, True):
@@ -558,23 +588,53 @@ class ExpectedModel:
                 in_group = 1.0 if isinstance(hard, float) else -math.expm1(-mass(hard))
                 if longs is not None and p_soft > 0:
                     in_soft = -math.expm1(-mass(hard * longs))
-                    plan.append((f * in_group * p_soft * in_soft, hard * longs))
-                    plan.append((f * in_group * (1.0 - p_soft * in_soft), hard))
+                    plan.append(
+                        (f * in_group * p_soft * in_soft, hard * longs, (need_w, need_y, True))
+                    )
+                    plan.append(
+                        (f * in_group * (1.0 - p_soft * in_soft), hard, (need_w, need_y, False))
+                    )
                 else:
-                    plan.append((f * in_group, hard))
-                if in_group < 1.0:
-                    plan.append((f * (1.0 - in_group), 1.0))
+                    plan.append((f * in_group, hard, (need_w, need_y, False)))
+                rest = f * (1.0 - in_group)
+                if rest > 0 and need_w and need_y:  # nobody in both: serve one of them
+                    for one in (female, young):
+                        some = -math.expm1(-mass(one))
+                        plan.append((rest * some, one, (need_w, need_y, False)))
+                        rest *= 1.0 - some
+                if rest > 0:
+                    plan.append((rest, 1.0, (need_w, need_y, False)))
         got = 0.0
         by_sex_age = np.zeros((2, self.na))
-        for f, mask in plan:
+        # Per kind of contest (open / reserved, for women and young; long service): appointed
+        # and of them in the group.
+        tally = np.zeros((3, 2, 2))
+        for f, mask, tag in plan:
             if f <= TINY:
                 continue
             removed = self._take(n, top, sources, elig, mask, f)
-            got += sum(float(m.sum()) for m in removed)
+            took = np.zeros((2, self.na))
             for s, m in zip(sources, removed, strict=True):
-                by_sex_age += m.sum(axis=2)
+                took += m.sum(axis=2)
                 if s != POOL:
                     self._open(queue[s], float(m.sum()), start=False)
+            count = float(took.sum())
+            got += count
+            by_sex_age += took
+            hits = (float(took[1].sum()), float(took[:, self.ages < rules.YOUNG_AGE_MONTHS].sum()))
+            for g in (0, 1):
+                tally[g, int(tag[g])] += (count, hits[g])
+            if longs is not None:
+                long_mass = sum(float((m * longs).sum()) for m in removed)
+                tally[2, int(tag[2])] += (count, long_mass)
+        for g in (0, 1):
+            acc = self.acc_share[tier][g]
+            if acc is not None:
+                for k in (0, 1):
+                    _record(acc, bool(k), tally[g, k, 1], tally[g, k, 0])
+        if longs is not None and self.acc_long[r] is not None:
+            for k in (0, 1):
+                _record(self.acc_long[r], bool(k), tally[2, k, 1], tally[2, k, 0])
         appts[TIER[r], 0] += got
         appts[TIER[r], 1] += by_sex_age[1].sum()
         appts[TIER[r], 2] += by_sex_age[:, self.ages < rules.YOUNG_AGE_MONTHS].sum()

@@ -484,6 +484,13 @@ class Model:
         self.year_count = [0, 0, 0]
         self.year_women = [0, 0, 0]
         self.year_young = [0, 0, 0]
+        # The expected reading's accounts (:func:`sim.rules.new_accounts`) per tier and group
+        # (women, young), opened at the first draw; and reservations carried over to the
+        # next vacancy of the tier. Long service likewise, per rank, over first-time
+        # appointments.
+        self.share_stats: list[list[list[float] | None]] = [[None, None] for _ in range(3)]
+        self.share_debt = [[0, 0] for _ in range(3)]
+        self.long_stats: list[list[float] | None] = [None] * 5
         self.appt_log: list[tuple] = []
         self.exit_log: list[tuple] = []
         self.committee: set[int] = set()
@@ -879,12 +886,16 @@ class Model:
         return score
 
     def _attempt(self, ev: _Due) -> None:
-        """Try to fill a vacant post: merit within the groups the policies require.
+        """Try to fill a vacant post: merit within the groups the policies say it owes.
 
-        If a required group (women or young) has nobody ready and vacancy reservation is on,
-        the post is held and re-examined every ``recheck_months`` until the holding time runs
-        out; then it is filled on merit (or, with ``after: relax``, from the group with the
-        24-month rule waived).
+        The groups an appointment owes (:meth:`_owed_groups`) are served on their own
+        accounts: the best candidate in every owed group first (a young woman serves both
+        shares), else the best in one of them, the group further behind first; the other
+        is owed again at the next appointment. Only when no candidate is in any owed group
+        and vacancy reservation is on is the post held, re-examined every
+        ``recheck_months`` until the holding time runs out; then it is filled on merit (or,
+        with ``after: relax``, from the owed groups with the 24-month rule waived). A post
+        is never held for a combination of groups.
         """
         v = ev.arg
         t = self.env.now
@@ -910,11 +921,11 @@ class Model:
                 found.append(self._candidates(p, t))
             return found[0]
 
-        required = self._required_groups(v, p, r, self.post_tier_l[p], candidates, t)
-        if required is None:  # a requirement needs candidates and nobody is eligible
+        owed = self._owed_groups(v, p, r, self.post_tier_l[p], candidates, t)
+        if owed is None:  # a draw needs candidates and nobody is eligible
             self._retry(v, reserved=False)
             return
-        hard, soft = required
+        hard, soft = owed
         planned = self.succession.planned_for(p) if self.succession is not None else []
         use_plan = bool(planned) and self.sc.policy.succession_pool.appoint_from_pool
         nonlocal_first = self.nonlocal_post[p]
@@ -929,43 +940,83 @@ class Model:
             if best < 0:
                 self._retry(v, reserved=False)
             else:
-                self._appoint(best, p)
+                self._fill(best, p, v, hard, 0)
             return
         cand = candidates()
         if len(cand) == 0:
             self._retry(v, reserved=False)
             return
+        if not (hard or soft or use_plan or nonlocal_first):
+            self._fill(int(cand[np.argmax(self._scores(cand, p))]), p, v, hard, 0)
+            return
+        best, short = self._best_owed(cand, p, r, t, hard, soft, planned if use_plan else [])
+        if best >= 0:
+            self._fill(best, p, v, hard, short)
+            return
+        if self.reserve:  # nobody in any owed group: hold the post for them
+            if t - v.first_try < self.max_hold - 1e-9:
+                self._retry(v, reserved=True)
+                return
+            if self.after_hold is AfterHold.RELAX:
+                wide = self._candidates(p, t, relax=True)
+                best, _ = self._best_owed(wide, p, r, t, hard, soft, [], groups_only=True)
+                if best >= 0:
+                    self._fill(best, p, v, hard, short)
+                    return
+        self._fill(int(cand[np.argmax(self._scores(cand, p))]), p, v, hard, short)
+
+    def _best_owed(
+        self,
+        cand: np.ndarray,
+        p: int,
+        r: int,
+        t: float,
+        hard: tuple[int, ...],
+        soft: tuple[int, ...],
+        planned: list[int],
+        groups_only: bool = False,
+    ) -> tuple[int, int]:
+        """The best candidate for post ``p`` by the order of preference, and the owed groups
+        with nobody eligible (a bit mask, bit ``g`` for group ``g``).
+
+        Preference: candidates in every owed group, else in one of them (in the order of
+        ``hard``); within that, the post's planned successors first, long-service members
+        (``soft``) first, and for a district secretary non-local candidates first. -1 when
+        some group is owed and no candidate is in any (``groups_only``: also when nobody is
+        owed).
+        """
         score = self._scores(cand, p)
-        if hard or soft or use_plan or nonlocal_first:
-            in_hard = self._in_all(hard, cand, r, t)
-            both = in_hard & self._in_all(soft, cand, r, t)
-            # Pool first: the post's planned successors, within the quota rules, come first;
-            # before them, for a district secretary, non-local candidates (seed 001 §II.6).
-            prefs = [both, in_hard]
-            if use_plan:
-                in_plan = cand == planned[0]  # at most three people: cheaper than isin
-                for other in planned[1:]:
-                    in_plan |= cand == other
-                prefs = [both & in_plan, in_hard & in_plan, *prefs]
-            if nonlocal_first:
-                outside = ~self.qual.local[cand]
+        flags = [self._group_flags(g, cand, r, t) for g in hard]
+        short = 0
+        for g, f in zip(hard, flags, strict=True):
+            if not f.any():
+                short |= 1 << g
+        levels: list[np.ndarray] = []
+        if hard:
+            levels.append(np.logical_and.reduce(flags))
+            if len(hard) > 1:
+                levels.extend(flags)
+        elif not groups_only:
+            levels.append(np.ones(len(cand), dtype=bool))
+        in_soft = self._in_all(soft, cand, r, t) if soft else None
+        in_plan = None
+        if planned:
+            in_plan = cand == planned[0]  # at most three people: cheaper than isin
+            for other in planned[1:]:
+                in_plan |= cand == other
+        outside = ~self.qual.local[cand] if self.nonlocal_post[p] else None
+        for level in levels:
+            if not level.any():
+                continue
+            prefs = [level & in_soft, level] if in_soft is not None else [level]
+            if in_plan is not None:
+                prefs = [ok & in_plan for ok in prefs] + prefs
+            if outside is not None:
                 prefs = [ok & outside for ok in prefs] + prefs
             for ok in prefs:
                 if ok.any():
-                    self._appoint(int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), p)
-                    return
-            if hard and self.reserve:
-                if t - v.first_try < self.max_hold - 1e-9:
-                    self._retry(v, reserved=True)
-                    return
-                if self.after_hold is AfterHold.RELAX:
-                    wide = self._candidates(p, t, relax=True)
-                    ok = self._in_all(hard, wide, r, t)
-                    if ok.any():
-                        wide_score = self._scores(wide, p)
-                        self._appoint(int(wide[np.flatnonzero(ok)[np.argmax(wide_score[ok])]]), p)
-                        return
-        self._appoint(int(cand[np.argmax(score)]), p)
+                    return int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), short
+        return -1, short
 
     def _in_all(self, groups: tuple[int, ...], cand: np.ndarray, r: int, t: float) -> np.ndarray:
         ok = np.ones(len(cand), dtype=bool)
@@ -973,7 +1024,7 @@ class Model:
             ok &= self._group_flags(g, cand, r, t)
         return ok
 
-    def _required_groups(
+    def _owed_groups(
         self,
         v: _Vacancy,
         p: int,
@@ -982,36 +1033,43 @@ class Model:
         candidates: Callable[[], np.ndarray],
         t: float,
     ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-        """The groups this appointment must go to: hard (women, young) and soft (long service).
+        """The groups this appointment owes: hard (women, young), in the order to serve
+        them, and soft (long service).
 
-        Hard groups come from the women-staff rule and the yearly shares in the scenario's
-        reading; only they can hold a post vacant. The long-service preference is soft.
-        Candidates are only computed when a draw needs its baseline; ``None`` means one did
-        and nobody is eligible yet.
+        A woman is owed first under the women-staff rule (a rule of the post's unit); then
+        the yearly shares in the scenario's reading, the group further behind its share
+        first (:func:`sim.rules.quota_priority`): under ``floor`` every group the year's
+        count says is due (:func:`sim.rules.floor_requires_group`); under ``expected`` each
+        group this vacancy holds a reservation for (:meth:`_share_token`). Only hard groups
+        can hold a post vacant; the long-service preference is soft. ``None`` means a draw
+        needed candidates and nobody is eligible yet.
         """
-        hard: list[int] = [WOMEN] if self._women_rule_applies(p) else []
+        v.rule = self._women_rule_applies(p)
+        hard: list[int] = [WOMEN] if v.rule else []
         if self.share_tiers[tier] and self.share_reading is not Reading.NONE:
+            n = self.year_count[tier] + 1
+            so_far = (self.year_women[tier], self.year_young[tier])
+            due: list[int] = []
             for g in (WOMEN, YOUNG):
                 q = self.share_q[g]
-                if q <= 0 or g in hard:
+                if q <= 0:
                     continue
                 if self.share_reading is Reading.FLOOR:
-                    so_far = self.year_women[tier] if g == WOMEN else self.year_young[tier]
-                    need = rules.floor_requires_group(q, self.year_count[tier] + 1, so_far)
+                    need = rules.floor_requires_group(q, n, so_far[g])
                 else:
                     if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
-                        u = self._quota_u(v, U_WOMEN if g == WOMEN else U_YOUNG)
-                        if u >= q:  # pi <= q: no need for the baseline
-                            v.drawn[g] = False
-                        else:
-                            cand = candidates()
-                            if len(cand) == 0:
-                                return None
-                            base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
-                            v.drawn[g] = bool(u < rules.expected_share_probability(q, base))
-                    need = v.drawn[g]
+                        token = self._share_token(v, g, tier, r, candidates, t)
+                        if token is None:
+                            return None
+                        v.drawn[g] = token
+                    need = bool(v.drawn[g])
                 if need:
-                    hard.append(g)
+                    due.append(g)
+            if len(due) > 1:
+                order = rules.quota_priority(self.share_q, n, so_far)
+                due.sort(key=order.index)
+            v.due = sum(1 << g for g in due)
+            hard.extend(g for g in due if g not in hard)
         soft: tuple[int, ...] = ()
         if self.long_on and self.long_months[r] > 0:
             if v.drawn[LONG] is None:
@@ -1022,6 +1080,78 @@ class Model:
             if v.drawn[LONG]:
                 soft = (LONG,)
         return tuple(hard), soft
+
+    def _share_token(
+        self,
+        v: _Vacancy,
+        g: int,
+        tier: int,
+        r: int,
+        candidates: Callable[[], np.ndarray],
+        t: float,
+    ) -> bool | None:
+        """The ``expected`` reading: is this vacancy reserved for group ``g``?
+
+        It is when its uniform falls below the reservation probability that makes the
+        expected share equal the target (:func:`sim.rules.expected_share_probability`, on
+        the rates realised so far in the tier: :func:`sim.rules.realised_rate`), or when an
+        earlier appointment owed the group and served the other one instead (a reservation
+        carried over). ``None``: the prior needs candidates and nobody is eligible.
+        """
+        accounts = self.share_stats[tier][g]
+        if accounts is None:  # the prior: the group's share of the first contest's candidates
+            cand = candidates()
+            if len(cand) == 0:
+                return None
+            base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
+            accounts = self.share_stats[tier][g] = rules.new_accounts(base)
+        u = self._quota_u(v, U_WOMEN if g == WOMEN else U_YOUNG)
+        aim = rules.share_to_aim(self.share_q[g], accounts)
+        pi = rules.expected_share_probability(aim, *rules.contest_rates(accounts))
+        if u < pi:
+            return True
+        debt = self.share_debt[tier]
+        if debt[g] > 0:
+            debt[g] -= 1
+            return True
+        return False
+
+    def _fill(self, i: int, p: int, v: _Vacancy, hard: tuple[int, ...], short: int) -> None:
+        """Appoint ``i`` to ``p`` and settle the quota accounts of the vacancy ``v``.
+
+        Under the ``expected`` reading the tier's realised rates are updated: a reserved
+        vacancy that went to its group counts as a success; one that served another owed
+        group instead passes its reservation on to the next vacancy of the tier; one that
+        went to nobody owed counts as a miss; an unreserved one is an open contest. The
+        long-service preference is counted likewise over first-time appointments.
+        """
+        t = self.env.now
+        r = self.post_rank_l[p]
+        tier = self.post_tier_l[p]
+        inside = (self.female_l[i], (t - self.birth_l[i]) < rules.YOUNG_AGE_MONTHS)
+        if self.share_reading is Reading.EXPECTED and self.share_tiers[tier]:
+            served_any = any(inside[g] for g in hard)
+            for g in (WOMEN, YOUNG):
+                if self.share_q[g] <= 0:
+                    continue
+                accounts = self.share_stats[tier][g]
+                if accounts is None or v.drawn[g] is None:
+                    continue
+                if v.drawn[g] and served_any and not inside[g]:
+                    self.share_debt[tier][g] += 1  # served the other owed group: owed again
+                else:
+                    rules.record_contest(accounts, bool(v.drawn[g]), inside[g])
+        if (
+            self.long_on
+            and self.long_reading is Reading.EXPECTED
+            and self.long_months[r] > 0
+            and self.max_rank.item(i) < r
+            and v.drawn[LONG] is not None
+            and (accounts := self.long_stats[r]) is not None
+        ):
+            long = self.retire_l[i] - t >= self.long_months[r]
+            rules.record_contest(accounts, bool(v.drawn[LONG]), long)
+        self._appoint(i, p, (v.due, v.rule, short))
 
     def _women_rule_applies(self, p: int) -> bool:
         """The >30%-women-staff rule: the post's unit has no woman at this tier (seed 001)."""
@@ -1034,13 +1164,18 @@ class Model:
     ) -> bool | None:
         """The 65% preference: first-time appointees with 2 (heads) or 3 (deputies) terms left.
 
-        ``None`` when the draw needs candidates and nobody is eligible yet.
+        Under ``expected`` the vacancy prefers the group with the probability that makes the
+        expected share of first-time appointees equal the target, on the rates realised so
+        far at the rank (as :meth:`_share_token`); under ``floor`` it always prefers the
+        group. ``None`` when the draw needs candidates and nobody is eligible yet.
         """
         if self.long_reading is Reading.NONE:
             return False
-        u = self._quota_u(v, U_LONG)
-        if self.long_reading is Reading.EXPECTED and u >= self.long_share:
-            return False  # pi <= share: no need for the baseline
+        accounts = self.long_stats[r]
+        if self.long_reading is Reading.EXPECTED and accounts is not None:
+            u = self._quota_u(v, U_LONG)
+            aim = rules.share_to_aim(self.long_share, accounts)
+            return u < rules.expected_share_probability(aim, *rules.contest_rates(accounts))
         cand = candidates()
         if len(cand) == 0:
             return None
@@ -1052,7 +1187,8 @@ class Model:
         )
         if self.long_reading is Reading.FLOOR:
             return base < 1.0  # always prefer the group when the floor reading is chosen
-        return bool(u < rules.expected_share_probability(self.long_share, base))
+        self.long_stats[r] = rules.new_accounts(base)  # the prior: this contest's candidates
+        return self._long_service_required(v, candidates, r, t)
 
     def _group_flags(self, g: int, cand: np.ndarray, r: int, t: float) -> np.ndarray:
         if g == WOMEN:
@@ -1066,8 +1202,13 @@ class Model:
             self.reserved_since[v.post] = self.env.now
         _Due(self.env, self.recheck, self._attempt, v)
 
-    def _appoint(self, i: int, p: int) -> None:
-        """Appoint person ``i`` to post ``p``; the post they leave falls vacant in turn."""
+    def _appoint(self, i: int, p: int, quota: tuple[int, bool, int] = (0, False, 0)) -> None:
+        """Appoint person ``i`` to post ``p``; the post they leave falls vacant in turn.
+
+        ``quota`` is logged with the appointment: the groups the yearly shares owed it (a bit
+        mask, bit 0 women, bit 1 young), whether the women-staff rule owed it a woman, and the
+        owed groups that had no eligible candidate.
+        """
         t = self.env.now
         r = self.post_rank_l[p]
         tier = self.post_tier_l[p]
@@ -1095,6 +1236,7 @@ class Model:
                 opened,
                 held,
                 APPOINTMENT,
+                *quota,
             )
         )
         # Move the person: spend the exit budget of the old tier, then index them in the new.
@@ -1147,7 +1289,23 @@ class Model:
         female = self.female_l[i]
         young = (t - self.birth_l[i]) < rules.YOUNG_AGE_MONTHS
         self.appt_log.append(
-            (t, q, i, r, r, female, young, False, self.retire_l[i] - t, opened, held, kind)
+            (
+                t,
+                q,
+                i,
+                r,
+                r,
+                female,
+                young,
+                False,
+                self.retire_l[i] - t,
+                opened,
+                held,
+                kind,
+                0,
+                False,
+                0,
+            )
         )
         unit = self.post_unit_l[q]
         self.post[i] = q
@@ -1474,6 +1632,9 @@ class Model:
             ("opened", float),
             ("reserved_from", float),
             ("move", np.int8),  # 0 appointment, 1 rotation, 2 young cadre sent to a district
+            ("owed", np.int8),  # groups the yearly shares owed it: bit 0 women, bit 1 young
+            ("unit_rule", bool),  # the women-staff rule owed it a woman
+            ("short", np.int8),  # owed groups with no eligible candidate (same bits)
         ]
         return np.array(self.appt_log, dtype=cols)
 
@@ -1662,13 +1823,17 @@ class _Due(Event):
 class _Vacancy:
     """The state of one vacancy while it waits to be filled."""
 
-    __slots__ = ("drawn", "draws", "first_try", "k", "post")
+    __slots__ = ("drawn", "draws", "due", "first_try", "k", "post", "rule")
 
     def __init__(self, post: int, k: int, draws: np.ndarray | None) -> None:
         self.post = post
         self.k = k  # the post's k-th vacancy: row k of its draw tables
         self.draws = draws  # overflow draws, when k is past the tables
+        # Per group (women, young, long service): whether the vacancy is reserved for it
+        # under the expected reading, decided on its first attempt.
         self.drawn: list[bool | None] = [None, None, None]
+        self.due = 0  # groups the yearly shares owe it at its latest attempt (bit mask)
+        self.rule = False  # the women-staff rule owes it a woman (latest attempt)
         self.first_try: float | None = None
 
 

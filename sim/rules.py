@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import overload
 
 import numpy as np
@@ -14,9 +14,12 @@ __all__ = [
     "EXTENSION_THRESHOLD_MONTHS",
     "MIN_MONTHS_IN_POST",
     "PROMOTION_MIN_SERVICE_MONTHS",
+    "QUOTA_MEMORY",
+    "QUOTA_PRIOR_WEIGHT",
     "TERM_MONTHS",
     "YOUNG_AGE_MONTHS",
     "TermOutcome",
+    "contest_rates",
     "early_retirement_uptake",
     "expected_share_probability",
     "floor_requires_group",
@@ -24,15 +27,19 @@ __all__ = [
     "meets_standard",
     "month_index",
     "month_to_year_month",
+    "new_accounts",
     "pool_service_ok",
     "promotion_service_ok",
     "promotion_window",
+    "quota_priority",
     "reappointment_allowed",
+    "record_contest",
     "removal_rate",
     "retirement_age_months",
     "retirement_month",
     "retirement_months",
     "rotation_eligible",
+    "share_to_aim",
     "term_end_outcome",
     "time_in_post_ok",
 ]
@@ -604,36 +611,161 @@ def floor_requires_group(share: float, appointments_including_this: int, group_s
     return group_so_far < required
 
 
-def expected_share_probability(target_share: float, baseline_share: float) -> float:
+def expected_share_probability(
+    target_share: float, open_rate: float, reserved_rate: float = 1.0
+) -> float:
     """Expected-share reading of a quota: probability of reserving an appointment.
 
     Legal source: Quảng Bình Scheme 01-ĐA/TU §II.4 ("about 15% of each
-    year's appointments to women and 15% to under-40s"), read as a target on
-    the expected share.
+    year's appointments to women and 15% to under-40s") and §II.8 (65% of
+    first-time heads and deputies with two or three terms left), read as a
+    target on the expected share (SPEC §5.1, reading a).
 
     Each appointment is reserved for the group independently with
-    probability ``pi = max(0, (target - baseline) / (1 - baseline))``; an
-    unreserved appointment is an open merit contest that the group wins with
-    probability ``baseline`` (its share among eligible candidates). Then
-    ``pi + (1 - pi) * baseline == target`` whenever ``target >= baseline``,
-    so the expected share meets the target and is never capped; when
-    ``target < baseline`` nothing is reserved and the expected share is the
-    baseline. The premise is an open contest won in proportion to headcount;
-    within one year's ranking a reserved appointment takes the group's best,
-    so the open contests that follow go to the group less often, and the
-    realised share falls short of the target (by about 2 points for women in
-    Quảng Bình's L1 in 2021-2023: docs/VALIDATION.md, section 1.3). The
-    ``floor`` reading, which counts the year's appointments, has no shortfall.
+    probability ``pi``. An unreserved appointment goes to the group at the
+    ``open_rate``; a reserved one at the ``reserved_rate`` (below 1 when a
+    reservation can find nobody in the group). ``pi`` solves
+    ``pi * reserved_rate + (1 - pi) * open_rate == target``:
+    ``pi = (target - open_rate) / (reserved_rate - open_rate)``, clipped to
+    [0, 1]. So the expected share equals the target whenever it can, and is
+    never capped: when ``target <= open_rate`` nothing is reserved.
+
+    The rates are those *realised* in the recent contests of the run
+    (:func:`contest_rates`), not the group's share of the candidates: within
+    a year's ranking a reserved appointment takes the group's best, so the
+    open contests that follow go to the group less often than its headcount
+    says, and a headcount premise under-delivers (docs/VALIDATION.md).
 
     Args:
         target_share: Target share of the group.
-        baseline_share: Share of the group among eligible candidates.
+        open_rate: Share of unreserved appointments that go to the group.
+        reserved_rate: Share of reserved appointments that go to the group.
 
     Returns:
-        The reservation probability, clipped to [0, 1]; 0.0 when
-        ``baseline_share >= 1`` (the group already wins every contest).
+        The reservation probability in [0, 1]: 0.0 when the open contests
+        already deliver the target, 1.0 when even reserving every
+        appointment cannot.
     """
-    if baseline_share >= 1.0:
+    if target_share <= open_rate:
         return 0.0
-    pi = (target_share - baseline_share) / (1.0 - baseline_share)
-    return min(1.0, max(0.0, pi))
+    if reserved_rate <= open_rate:
+        return 1.0
+    return min(1.0, (target_share - open_rate) / (reserved_rate - open_rate))
+
+
+#: Weight, in contests, of the prior of the expected reading's accounts (:func:`new_accounts`).
+QUOTA_PRIOR_WEIGHT = 4.0
+#: Memory of the accounts, in contests: older contests fade by ``1 - 1/memory`` each.
+QUOTA_MEMORY = 20.0
+
+
+def new_accounts(open_prior: float, prior_weight: float = QUOTA_PRIOR_WEIGHT) -> list[float]:
+    """The accounts the expected reading keeps for a group, before any contest.
+
+    Legal source: none; the bookkeeping of the expected-share reading of
+    Quảng Bình Scheme 01-ĐA/TU §II.4 and §II.8 (see
+    :func:`expected_share_probability`).
+
+    Six numbers: open contests won by the group, open contests, reserved
+    contests won, reserved contests, all contests won, all contests. The
+    first four start at ``prior_weight`` contests of each kind, the open ones
+    won at ``open_prior`` (the group's share of the eligible candidates) and
+    the reserved ones all won; the prior fades with the contests that follow
+    (:func:`record_contest`). The last two start at zero.
+
+    Args:
+        open_prior: The open rate assumed before any contest, in [0, 1].
+        prior_weight: How many contests the prior is worth (> 0).
+    """
+    if not 0.0 <= open_prior <= 1.0:
+        raise ValueError(f"open_prior must be in [0, 1], got {open_prior}")
+    if prior_weight <= 0:
+        raise ValueError(f"prior_weight must be positive, got {prior_weight}")
+    return [prior_weight * open_prior, prior_weight, prior_weight, prior_weight, 0.0, 0.0]
+
+
+def record_contest(
+    accounts: list[float], reserved: bool, hit: bool, memory: float = QUOTA_MEMORY
+) -> None:
+    """Add one contest to the accounts of :func:`new_accounts`, older contests fading.
+
+    Legal source: none (bookkeeping of the expected reading, as
+    :func:`new_accounts`). The candidates of a group deplete as the reading
+    takes the best of them, so what a contest delivers drifts; a memory of
+    about ``memory`` contests follows the drift, where a plain average over
+    the whole run would lag behind it and under-deliver.
+
+    Args:
+        accounts: Changed in place.
+        reserved: Whether the contest was reserved for the group.
+        hit: Whether it went to the group.
+        memory: How many contests the accounts remember (> 1).
+    """
+    keep = 1.0 - 1.0 / memory
+    k = 2 if reserved else 0
+    accounts[k] = accounts[k] * keep + hit
+    accounts[k + 1] = accounts[k + 1] * keep + 1.0
+    accounts[4] += hit  # the totals do not fade
+    accounts[5] += 1.0
+
+
+def contest_rates(accounts: list[float]) -> tuple[float, float]:
+    """The open and the reserved rate of the accounts of :func:`new_accounts`.
+
+    Legal source: none (bookkeeping of the expected reading, as
+    :func:`new_accounts`); they feed :func:`expected_share_probability`.
+    """
+    return accounts[0] / accounts[1], accounts[2] / accounts[3]
+
+
+def share_to_aim(target: float, accounts: list[float], memory: float = QUOTA_MEMORY) -> float:
+    """The share the next contests aim at so that the recent ones average ``target``.
+
+    Legal source: Quảng Bình Scheme 01-ĐA/TU §II.4 and §II.8, read as a
+    target on the expected share (see :func:`expected_share_probability`).
+    The rates of :func:`contest_rates` are estimates and lag behind a
+    depleting group, so the reading also looks at what the recent contests
+    delivered in all (fading as :func:`record_contest`): a shortfall of
+    ``target * n - won`` over them is made up over the next ``memory``
+    contests, an excess likewise given back.
+
+    Returns:
+        ``target + (target * n - won) / memory``, clipped to [0, 1].
+    """
+    won, n = accounts[4], accounts[5]
+    return min(1.0, max(0.0, target + (target * n - won) / memory))
+
+
+def quota_priority(
+    shares: Sequence[float], appointments_including_this: int, group_so_far: Sequence[int]
+) -> tuple[int, ...]:
+    """Which group an appointment serves first when it owes several and nobody is in all.
+
+    Legal source: Quảng Bình Scheme 01-ĐA/TU §II.4 sets the women's and the
+    under-40s' shares of each year's appointments separately; SPEC §5.1 reads
+    them on their own accounts: a young woman counts for both, but no
+    appointment waits for someone in both groups at once. When an appointment
+    owes both groups and no candidate is in both, it serves the group
+    further behind its share this year, and the other group is owed again at
+    the next appointment.
+
+    "Further behind" is the larger shortfall ``share * n - so_far`` (``n``
+    counting this appointment); then the smaller ratio ``so_far / share``;
+    then the order the groups are given in.
+
+    Args:
+        shares: Each group's share.
+        appointments_including_this: Appointments this year, counting this one.
+        group_so_far: Each group's appointments this year so far.
+
+    Returns:
+        The indices of the groups, the one to serve first first.
+    """
+    if len(shares) != len(group_so_far):
+        raise ValueError("shares and group_so_far must have the same length")
+
+    def key(g: int) -> tuple[float, float, int]:
+        q, got = shares[g], group_so_far[g]
+        return (got - q * appointments_including_this, got / q if q > 0 else math.inf, g)
+
+    return tuple(sorted(range(len(shares)), key=key))

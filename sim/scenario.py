@@ -441,7 +441,16 @@ class AppointmentShare(_Frozen):
 
     women: Share
     young: Share
-    reading: Reading = Reading.EXPECTED
+    reading: Reading = Field(
+        Reading.EXPECTED,
+        description="expected: each appointment is reserved for a group with the probability "
+        "that makes the group's expected share equal its share, learnt from what recent open "
+        "and reserved contests delivered (other rules' appointments of the group count); "
+        "floor: every year at least ceil(share x appointments so far) go to each group "
+        "whenever one of it is eligible; none: merit only. Each group is served on its own "
+        "account: an appointment owing both with nobody in both serves the one further "
+        "behind and owes the other at the next appointment.",
+    )
     tiers: Annotated[list[Literal["l1", "l2"]], Field(min_length=1)] = Field(
         default_factory=lambda: ["l1"],
         description="Tiers whose appointments the shares apply to.",

@@ -16,22 +16,27 @@ from sim.rules import (
     TERM_MONTHS,
     YOUNG_AGE_MONTHS,
     TermOutcome,
+    contest_rates,
     early_retirement_uptake,
     expected_share_probability,
     floor_requires_group,
     is_young,
     month_index,
     month_to_year_month,
+    new_accounts,
     pool_service_ok,
     promotion_bounds,
     promotion_service_ok,
     promotion_window,
+    quota_priority,
     reappointment_allowed,
+    record_contest,
     removal_rate,
     retirement_age_months,
     retirement_month,
     retirement_months,
     rotation_eligible,
+    share_to_aim,
     term_end_outcome,
     time_in_post_ok,
 )
@@ -572,6 +577,62 @@ def test_expected_share_identity(target: float, baseline: float) -> None:
         assert expected_share == baseline
     # The expected share is never capped below the target.
     assert expected_share >= target - 1e-9
+
+
+@given(unit, unit, unit)
+def test_expected_share_identity_with_failed_reservations(
+    target: float, open_rate: float, reserved_rate: float
+) -> None:
+    """pi * reserved + (1 - pi) * open hits the target whenever some pi in [0, 1] can."""
+    pi = expected_share_probability(target, open_rate, reserved_rate)
+    assert 0.0 <= pi <= 1.0
+    share = pi * reserved_rate + (1.0 - pi) * open_rate
+    lo, hi = sorted((open_rate, reserved_rate))
+    if lo <= target <= hi and reserved_rate > open_rate:
+        assert share == pytest.approx(target, abs=1e-9)
+    elif target <= open_rate:
+        assert pi == 0.0
+    else:  # out of reach: reserve everything that helps
+        assert pi == 1.0
+
+
+def test_the_accounts_learn_what_contests_deliver() -> None:
+    acc = new_accounts(0.5)
+    assert contest_rates(acc) == (0.5, 1.0)
+    for k in range(200):  # open contests now go to the group one time in ten
+        record_contest(acc, reserved=False, hit=k % 10 == 0)
+    open_rate, reserved_rate = contest_rates(acc)
+    assert open_rate == pytest.approx(0.1, abs=0.05)  # the prior has faded
+    assert reserved_rate == 1.0
+    record_contest(acc, reserved=True, hit=False)
+    assert contest_rates(acc)[1] < 1.0
+    with pytest.raises(ValueError):
+        new_accounts(1.5)
+
+
+def test_a_shortfall_is_made_up_and_an_excess_given_back() -> None:
+    acc = new_accounts(0.1)
+    assert share_to_aim(0.15, acc) == pytest.approx(0.15)  # nothing happened yet
+    for _ in range(40):
+        record_contest(acc, reserved=False, hit=False)
+    behind = share_to_aim(0.15, acc)
+    assert behind > 0.15
+    for _ in range(40):
+        record_contest(acc, reserved=True, hit=True)
+    assert share_to_aim(0.15, acc) < 0.15
+    assert 0.0 <= share_to_aim(0.15, acc) <= 1.0
+
+
+def test_quota_priority_serves_the_group_further_behind() -> None:
+    # Third appointment of the year, women 0 of 2 so far, young 1 of 2.
+    assert quota_priority([0.15, 0.15], 3, [0, 1]) == (0, 1)
+    assert quota_priority([0.15, 0.15], 3, [1, 0]) == (1, 0)
+    # Equal shortfalls: the smaller share of its target, then the order given.
+    assert quota_priority([0.15, 0.15], 1, [0, 0]) == (0, 1)
+    assert quota_priority([0.10, 0.30], 10, [0, 1]) == (1, 0)
+    assert quota_priority([0.10, 0.30], 10, [0, 2]) == (0, 1)
+    with pytest.raises(ValueError):
+        quota_priority([0.15], 1, [0, 0])
 
 
 @given(
