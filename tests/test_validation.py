@@ -49,6 +49,7 @@ def test_the_published_page_is_generated_and_complete() -> None:
             "The 2020 provincial congress",
             "Martell, Lane & Emrich",
             "Convergence",
+            "The quota readings",
         ),
         start=1,
     ):
