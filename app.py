@@ -303,12 +303,16 @@ TEACH: dict[str, tuple[str, str]] = {
     ),
     "reading_title": ("Cách hiểu «khoảng 15%»", "Reading 'about 15%'"),
     "reading_body": (
-        "«Kỳ vọng»: mỗi lần bổ nhiệm nghiêng về nhóm sao cho trung bình đạt 15%. «Mức sàn»: "
-        "mỗi năm ít nhất 15% số đã bổ nhiệm phải thuộc nhóm khi có người đủ điều kiện. Hai cách "
-        "hiểu cho kết quả rất khác nhau.",
-        "'Expected': each appointment leans towards the group so that 15% is met on average. "
-        "'Floor': at least 15% of each year's appointments so far go to the group when someone "
-        "is eligible. The two readings give very different answers.",
+        "«Kỳ vọng»: mỗi lần bổ nhiệm nghiêng về nhóm sao cho trung bình đạt 15%, nên chỉ tiêu "
+        "«ít nhất 15% mỗi năm» chỉ đạt khoảng một nửa số lần. «Mức sàn»: mỗi năm ít nhất 15% số "
+        "đã bổ nhiệm phải thuộc nhóm khi có người đủ điều kiện. Mỗi nhóm được tính riêng: một "
+        "cán bộ nữ trẻ được tính cho cả hai, nhưng không vị trí nào phải chờ người vừa nữ vừa "
+        "trẻ. Cách hiểu chặt hơn không bao giờ làm giảm khả năng đạt tỷ lệ.",
+        "'Expected': each appointment leans towards the group so that 15% is met on average, so "
+        "'at least 15% every year' is met about half the time. 'Floor': at least 15% of each "
+        "year's appointments so far go to the group when someone is eligible. Each group counts "
+        "on its own: a young woman counts for both, but no post waits for someone who is both. "
+        "A stricter reading never lowers the chance of meeting the share.",
     ),
     "teach_step": ("Chọn nội dung", "Pick a trade-off"),
     "teach_show": ("Chạy minh họa", "Show it"),
