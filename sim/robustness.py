@@ -19,7 +19,6 @@ adviser sees the verdict without running the 2 x (number of assumptions) extra s
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from sim.runner import Runner, make_runner
-from sim.scenario import Assumption, Scenario, get_setting
+from sim.scenario import Assumption, Scenario, ScenarioError, apply_overrides, get_setting
 from sim.sweep import DesignError, run_sweep
 
 #: Where the precomputed tables of the bundled scenarios are kept (a source checkout).
@@ -153,6 +152,27 @@ def design(scenario: Scenario, only: Sequence[str] = ()) -> pd.DataFrame:
     return frame
 
 
+def check(scenario: Scenario, plan: pd.DataFrame) -> None:
+    """Every end of :func:`design` is a valid scenario, checked before anything runs.
+
+    Raises:
+        DesignError: naming each assumption and end that gives an invalid scenario, and why.
+    """
+    params = [c for c in plan.columns if c not in ("point", "assumption", "end", "value")]
+    problems = []
+    for row in plan.itertuples(index=False):
+        if row.end == "base":
+            continue
+        values = dict(zip(plan.columns, row, strict=True))
+        try:
+            apply_overrides(scenario, {p: values[p] for p in params}, source="assumptions")
+        except ScenarioError as exc:
+            why = "; ".join(i.message for i in exc.issues)
+            problems.append(f"{row.assumption} at its {row.end} end ({row.value}): {why}")
+    if problems:
+        raise DesignError("\n".join(problems))
+
+
 @dataclass
 class Robustness:
     """A finished robustness study (or one read back from a stored table)."""
@@ -171,10 +191,7 @@ class Robustness:
     def verdicts(self) -> dict[str, tuple[bool, str]]:
         """Target id -> (robust, the assumption that moves it most, "" if none does)."""
         s = self.summary
-        return {
-            r.target: (bool(r.robust), str(r.moved_most))
-            for r in s.itertuples()
-        }
+        return {r.target: (bool(r.robust), str(r.moved_most)) for r in s.itertuples()}
 
 
 def summarise(table: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
@@ -237,6 +254,7 @@ def run(
     plan = design(scenario, only)
     meta = ["assumption", "end", "value"]
     params = [c for c in plan.columns if c not in ("point", *meta)]
+    check(scenario, plan)
     total = len(plan) * reps
     done = 0
 
@@ -314,7 +332,3 @@ def stored(scenario: Scenario, folder: Path | None = None) -> Robustness | None:
         if meta.get("scenario_hash") == digest and meta_file.with_suffix(".csv").is_file():
             return load(meta_file.with_suffix(".csv"))
     return None
-
-
-def is_nan(x: Any) -> bool:
-    return isinstance(x, float) and math.isnan(x)
