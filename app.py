@@ -30,6 +30,7 @@ from sim.scenario import (
     bundled_scenarios_dir,
     load_scenario,
     load_scenario_text,
+    within_ranges,
 )
 from sim.sweep import DesignError
 
@@ -811,13 +812,17 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
     return fig
 
 
-def show_results(collector: Collector, sc: Scenario, seed: int, user: bool = False) -> None:
+def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     summary = collector.summary()
     if len(collector.done) < collector.reps:
         st.warning(T("stopped", done=len(collector.done), reps=collector.reps))
     st.subheader(T("targets"))
-    found = None if user and st.session_state.get("upload_roster") else robustness_of(sc, seed)
+    roster = st.session_state.get("upload_roster") is not None
+    found = None if roster else robustness_of(sc, seed)
+    # A column for every scenario with assumptions ("not computed" until it is known).
     verdicts = found[0].verdicts() if found is not None else None
+    if verdicts is None and sc.assumptions and not roster:
+        verdicts = {}
     table = targets_table(summary, verdicts).set_index(T("target"))
     st.table(table.style.map(light_style, subset=[T("light")]))
     robustness_expander(sc, seed, collector.reps, found)
@@ -924,6 +929,7 @@ def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
 
 
 def scenario_yaml(sc: Scenario) -> str:
+    sc = within_ranges(sc)  # a lever may have moved an assumed number out of its range
     data = sc.model_dump(mode="json")
     head = f"# written by cadresim {__version__}; scenario hash {sc.digest()}\n"
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
@@ -988,7 +994,7 @@ def main() -> None:
         if collector is None or len(collector.done) == 0:
             st.info(T("no_results"))
         else:
-            show_results(collector, sc, seed, user)
+            show_results(collector, sc, seed)
     with tabs[1]:
         pop = api.population_summary(sc, seed, roster)
         tiers = pop["tiers"].rename(

@@ -1633,3 +1633,21 @@ def check_assumptions(
             report(problem, a.form)
     if issues:
         raise ScenarioError(issues)
+
+
+def within_ranges(scenario: Scenario) -> Scenario:
+    """``scenario`` without the assumptions whose setting has left its range (a what-if set
+    it elsewhere), so that it can be written to a file that loads again. The simulation is
+    the same: assumptions only say how far their settings are varied by robustness studies."""
+    data = scenario.model_dump(mode="json")
+    kept = []
+    for a in scenario.assumptions:
+        try:
+            value = get_setting(data, a.path)
+        except KeyError:
+            continue
+        if a.problem_with(value) is None:
+            kept.append(a)
+    if len(kept) == len(scenario.assumptions):
+        return scenario
+    return scenario.model_copy(update={"assumptions": kept})
