@@ -450,7 +450,7 @@ def test_run_shows_the_precomputed_robustness() -> None:
 
 @pytest.mark.slow
 def test_run_computes_robustness_for_changed_settings() -> None:
-    args = ["run", "quang_binh", "--reps", "2", "--workers", "1", "-q", *SHORT_SET]
+    args = ["run", "quang_binh", "--reps", "1", "--workers", "1", "-q", *SHORT_SET]
     plain = invoke(args)
     assert plain.exit_code == 0 and "robust?" not in plain.stdout
     assert "add --robustness to compute it" in plain.stderr
