@@ -458,3 +458,12 @@ def test_run_computes_robustness_for_changed_settings() -> None:
     assert live.exit_code == 0, live.stderr
     assert "robust?" in live.stdout
     assert re.search(r"QB-AW .*(robust|rests on: )", live.stdout)
+
+
+@pytest.mark.slow
+def test_robustness_is_the_same_on_one_or_two_workers(qb) -> None:  # type: ignore[no-untyped-def]
+    sc = qb.with_overrides(SHORT)
+    one = api.robustness(sc, seed=7, reps=4, only=[WOMEN_STAFF], workers=1)
+    two = api.robustness(sc, seed=7, reps=4, only=[WOMEN_STAFF], workers=2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    pd.testing.assert_frame_equal(one.base, two.base)
