@@ -30,7 +30,9 @@ from sim.scenario import (
     bundled_scenarios_dir,
     load_scenario,
     load_scenario_text,
+    within_ranges,
 )
+from sim.sweep import DesignError
 
 # --------------------------------------------------------------------------- text
 
@@ -165,6 +167,50 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "download_yaml": ("Kịch bản đã dùng (YAML)", "The scenario used (YAML)"),
     "reproduce": ("Chạy lại từ dòng lệnh:", "To rerun from the command line:"),
     "error": ("Lỗi", "Error"),
+    "robust": ("Độ vững", "Robustness"),
+    "robust_yes": ("Vững", "Robust"),
+    "robust_no": ("Phụ thuộc giả định: {name}", "Rests on an assumption: {name}"),
+    "robust_unknown": ("chưa tính", "not computed"),
+    "robust_title": (
+        "Độ vững: kết quả có phụ thuộc vào các giả định không?",
+        "Robustness: does the answer rest on an assumption?",
+    ),
+    "robust_body": (
+        "Nhiều con số trong kịch bản là giả định (không có trong văn bản nguồn), mỗi giả định có "
+        "một khoảng hợp lý ghi trong tệp kịch bản. Mỗi giả định (hoặc nhóm giả định) được đặt "
+        "lần lượt ở đầu thấp và đầu cao của khoảng, với cùng các số ngẫu nhiên. Kết quả là "
+        "**vững** khi khả năng đạt luôn ở cùng một phía của 50%; ngược lại nó **phụ thuộc giả "
+        "định**, và bảng nêu giả định làm thay đổi khả năng đạt nhiều nhất.",
+        "Many numbers in the scenario are assumptions (the source documents are silent), each "
+        "with a plausible range written in the scenario file. Each assumption (or group of "
+        "assumptions) is set in turn to the low and the high end of its range, on the same "
+        "random numbers. An answer is **robust** when P(met) stays on one side of 50% "
+        "throughout; otherwise it **rests on an assumption**, and the table names the one "
+        "that moves P(met) most.",
+    ),
+    "robust_stored": (
+        "Bảng tính sẵn cho kịch bản này ({reps} lần mô phỏng mỗi điểm, hạt giống {seed}).",
+        "Precomputed for this scenario ({reps} replications a point, seed {seed}).",
+    ),
+    "robust_live": (
+        "Tính cho thiết lập hiện tại ({reps} lần mô phỏng mỗi điểm, hạt giống {seed}).",
+        "Computed for the current settings ({reps} replications a point, seed {seed}).",
+    ),
+    "robust_missing": (
+        "Chưa có bảng độ vững cho thiết lập này: cần thêm {studies} lượt mô phỏng "
+        "({reps} lần mỗi lượt).",
+        "No robustness table for these settings yet: it takes {studies} more studies "
+        "({reps} replications each).",
+    ),
+    "robust_run": ("Tính độ vững", "Compute robustness"),
+    "robust_none": (
+        "Kịch bản này không khai báo giả định nào (mục 'assumptions').",
+        "This scenario declares no assumptions (no 'assumptions' list).",
+    ),
+    "robust_roster": (
+        "Không tính độ vững khi dùng danh sách cán bộ tải lên.",
+        "Robustness is not computed with an uploaded roster.",
+    ),
     "women_l": ("nữ", "women"),
     "young_l": ("trẻ", "young"),
 }
@@ -206,6 +252,10 @@ COLUMNS: dict[str, tuple[str, str]] = {  # result table headers
     "ci_high": ("Cận trên 95%", "95% high"),
     "only_a": ("Chỉ A đạt (số lần)", "Met in A only (runs)"),
     "only_b": ("Chỉ B đạt (số lần)", "Met in B only (runs)"),
+    "p_met": ("Khả năng đạt", "P(met)"),
+    "p_lowest": ("Thấp nhất", "Lowest"),
+    "p_highest": ("Cao nhất", "Highest"),
+    "top": ("Giả định tác động nhiều nhất", "Assumptions that move it most"),
 }
 
 
@@ -589,7 +639,11 @@ def light_style(value: str) -> str:
     return ""
 
 
-def targets_table(summary: Any) -> pd.DataFrame:
+def targets_table(
+    summary: Any, verdicts: dict[str, tuple[bool, str]] | None = None
+) -> pd.DataFrame:
+    """The targets table; with ``verdicts`` (target -> (robust, assumption that moves it
+    most)) a robustness column too."""
     rows = []
     for r in summary.targets.itertuples():
         text = r.text_vi if lang() == 0 else r.text_en
@@ -622,7 +676,81 @@ def targets_table(summary: Any) -> pd.DataFrame:
                 T("median"): pct(r.metric_median),
             }
         )
+        if verdicts is not None:
+            rows[-1][T("robust")] = robust_text(verdicts.get(r.target))
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- robustness
+
+#: Replications a point of a robustness study computed in the page (at most).
+ROBUST_REPS = 40
+
+
+def robust_text(verdict: tuple[bool, str] | None) -> str:
+    if verdict is None:
+        return T("robust_unknown")
+    robust, most = verdict
+    return T("robust_yes") if robust else T("robust_no", name=most)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def stored_robustness(scenario_json: str) -> api.Robustness | None:
+    """The precomputed robustness table of exactly this scenario (by its hash), if any."""
+    return api.stored_robustness(Scenario.model_validate_json(scenario_json))
+
+
+def robustness_of(sc: Scenario, seed: int) -> tuple[api.Robustness, str] | None:
+    """The robustness of ``sc``: computed in this session, else precomputed; with where it
+    comes from ("live" or "stored")."""
+    live = st.session_state.setdefault("robustness", {}).get((sc.digest(), seed))
+    if live is not None:
+        return live, "live"
+    if not sc.assumptions:
+        return None
+    found = stored_robustness(sc.model_dump_json())
+    return (found, "stored") if found is not None else None
+
+
+def robustness_expander(
+    sc: Scenario, seed: int, reps: int, found: tuple[api.Robustness, str] | None
+) -> None:
+    """What the robustness column means, the table behind it, and (for settings without a
+    table) a button that computes it, with progress."""
+    with st.expander(T("robust_title")):
+        st.markdown(T("robust_body"))
+        if st.session_state.get("upload_roster") is not None:
+            st.info(T("robust_roster"))
+            return
+        if not sc.assumptions:
+            st.info(T("robust_none"))
+            return
+        if found is not None:
+            result, where = found
+            st.caption(T(f"robust_{where}", reps=result.reps, seed=result.seed))
+            shown = result.summary[["target", "p_met", "p_lowest", "p_highest", "top"]].copy()
+            for col in ("p_met", "p_lowest", "p_highest"):
+                shown[col] = shown[col].map(pct)
+            st.dataframe(translated(shown), hide_index=True, width="stretch")
+            return
+        n = min(reps, ROBUST_REPS)
+        studies = 2 * len(api.assumption_moves(sc))
+        st.info(T("robust_missing", studies=studies, reps=n))
+        if st.button(T("robust_run"), key="robust_run"):
+            bar = st.progress(0.0, text=T("running"))
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(done / total, text=f"{T('running')} {done}/{total}")
+
+            try:
+                result = api.robustness(sc, seed, n, workers=2, progress=progress)
+            except DesignError as exc:
+                bar.empty()
+                fail(str(exc))
+                return
+            bar.empty()
+            st.session_state.setdefault("robustness", {})[(sc.digest(), seed)] = result
+            st.rerun()
 
 
 def fan_chart(summary: Any, target: str) -> go.Figure:
@@ -693,8 +821,15 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     if len(collector.done) < collector.reps:
         st.warning(T("stopped", done=len(collector.done), reps=collector.reps))
     st.subheader(T("targets"))
-    table = targets_table(summary).set_index(T("target"))
+    roster = st.session_state.get("upload_roster") is not None
+    found = None if roster else robustness_of(sc, seed)
+    # A column for every scenario with assumptions ("not computed" until it is known).
+    verdicts = found[0].verdicts() if found is not None else None
+    if verdicts is None and sc.assumptions and not roster:
+        verdicts = {}
+    table = targets_table(summary, verdicts).set_index(T("target"))
     st.table(table.style.map(light_style, subset=[T("light")]))
+    robustness_expander(sc, seed, collector.reps, found)
     st.subheader(T("joint"))
     j = summary.joint.copy()
     if len(j):
@@ -798,6 +933,7 @@ def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
 
 
 def scenario_yaml(sc: Scenario) -> str:
+    sc = within_ranges(sc)  # a lever may have moved an assumed number out of its range
     data = sc.model_dump(mode="json")
     head = f"# written by cadresim {__version__}; scenario hash {sc.digest()}\n"
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -11,6 +11,10 @@ Everything here is a thin, tested layer over the engine; the app holds no simula
   P(met) for every target.
 - :func:`required_share` finds the smallest appointment share for which P(target met) reaches
   a level, by bisection under common random numbers.
+- :func:`robustness` varies each assumption of the scenario (each group as a whole) one at a
+  time to the ends of its range and says whether each P(met) stays on one side of 50%;
+  :func:`stored_robustness` finds the precomputed table of a bundled scenario
+  (:mod:`sim.robustness`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from scipy import stats
 from sim import rules
 from sim.model import Model
 from sim.results import Collector, Summary
+
+# Re-exported: the robustness of answers to the scenario's assumptions (sim.robustness).
+from sim.robustness import Robustness  # noqa: F401
+from sim.robustness import moves as assumption_moves  # noqa: F401
+from sim.robustness import run as robustness  # noqa: F401
+from sim.robustness import stored as stored_robustness  # noqa: F401
 from sim.roster import Roster
 from sim.runner import Runner, make_runner, run_many
 from sim.scenario import Scenario

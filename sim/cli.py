@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import __version__, api
+from sim import robustness as rb
 from sim.model import Model
 from sim.population import build_layout
 from sim.results import (
@@ -273,7 +274,9 @@ def _isnan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untyped-def]
+def _print_targets(summary, console: Console, robust=None) -> None:  # type: ignore[no-untyped-def]
+    """The targets table; ``robust`` (target id -> (robust, assumption that moves it most))
+    adds a column saying whether each answer is robust to the scenario's assumptions."""
     table = Table(
         title=f"Targets: probability met ({summary.n_reps} replications)", title_justify="left"
     )
@@ -288,6 +291,8 @@ def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untype
     if ranges:
         columns.append(("P(upper end)", "right"))
     columns += [("median metric", "right"), ("5-95%", "right")]
+    if robust is not None:
+        columns.append(("robust?", "left"))
     for col, just in columns:
         table.add_column(col, justify=just, no_wrap=col != "target")  # type: ignore[arg-type]
     for r in summary.targets.itertuples():
@@ -305,6 +310,8 @@ def _print_targets(summary, console: Console) -> None:  # type: ignore[no-untype
         if ranges:
             cells.append(_fmt(r.p_upper_met))
         cells += [_fmt(r.metric_median), f"{_fmt(r.metric_p5)} - {_fmt(r.metric_p95)}"]
+        if robust is not None:
+            cells.append(_robust_cell(robust.get(r.target)))
         table.add_row(*cells)
     console.print(table)
     joint = Table(title="All targets of a deadline met together", title_justify="left")
@@ -379,6 +386,16 @@ def run(
             "--resume",
             help="Continue an interrupted run stored in --out: keep its finished replications "
             "and run only the missing ones (same scenario, settings and seed).",
+        ),
+    ] = False,
+    robustness: Annotated[
+        bool,
+        typer.Option(
+            "--robustness",
+            help="Also compute whether each answer is robust to the scenario's assumptions "
+            "(2 x the number of assumptions or groups extra studies, same seed and --reps); "
+            "without it, the precomputed table of a bundled scenario at its own settings is "
+            "shown.",
         ),
     ] = False,
 ) -> None:
@@ -487,7 +504,16 @@ def run(
             f"{summary.n_reps} replications)",
             highlight=False,
         )
-    _print_targets(summary, out_console)
+    robust = None
+    if people is not None:
+        err_console.print(
+            "robustness: not shown with --roster (the assumptions vary a synthetic population)",
+            highlight=False,
+            markup=False,
+        )
+    elif not interrupted:
+        robust = _run_robustness(sc, seed, reps, workers, dask, quiet, robustness)
+    _print_targets(summary, out_console, robust.verdicts() if robust is not None else None)
     if out is not None:
         # A run stopped by --precision before --reps is finished too; only an interrupted one
         # is not (and a new run into this folder will ask for --resume).
@@ -516,14 +542,191 @@ def run(
                     atomic_write(
                         out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False)
                     )
+            if robust is not None:
+                meta["robustness"] = {"seed": robust.seed, "replications": robust.reps}
+                _write_table(out, "robustness", rb.stored_frame(robust))
             write_outputs(summary, out, meta)
         out_console.print(
-            f"results written to {out}/ ({', '.join(summary.tables())} as CSV and Parquet;"
-            " metadata.json)",
+            f"results written to {out}/ ({', '.join(summary.tables())}"
+            + (", robustness" if robust is not None else "")
+            + " as CSV and Parquet; metadata.json)",
             markup=False,
         )
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def _robust_cell(verdict: tuple[bool, str] | None) -> str:
+    if verdict is None:
+        return "-"
+    robust, most = verdict
+    return "robust" if robust else f"rests on: {most}"
+
+
+def _write_table(out: Path, name: str, frame: Any) -> None:
+    """One table as CSV and Parquet, each written whole or not at all."""
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / f"{name}.csv", lambda p: frame.to_csv(p, index=False))
+    atomic_write(out / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
+
+
+def _run_robustness(
+    sc: Scenario, seed: int, reps: int, workers: int, dask: str | None, quiet: bool, live: bool
+) -> rb.Robustness | None:
+    """The robustness of a run's answers: computed (``live``), else the precomputed table of
+    exactly this scenario if there is one; says on stderr where it comes from, or how to get
+    it."""
+    if not sc.assumptions:
+        err_console.print(
+            "robustness: this scenario declares no assumptions (no 'assumptions:' list)",
+            highlight=False,
+            markup=False,
+        )
+        return None
+    if not live:
+        found = rb.stored(sc)
+        if found is None:
+            err_console.print(
+                "robustness: no precomputed table for these settings; add --robustness to "
+                f"compute it ({2 * len(rb.moves(sc))} extra studies of {reps} replications)",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        else:
+            err_console.print(
+                f"robustness: precomputed table ({found.reps} replications a point, seed "
+                f"{found.seed}; see {rb.STORED_DIR})",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        return found
+    try:
+        with _progress_bar(quiet) as bar, _runner(workers, reps, dask) as runner:
+            task = bar.add_task("robustness", total=None)
+            return rb.run(
+                sc,
+                seed,
+                reps,
+                runner=runner,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except DesignError as exc:
+        raise _fail(f"cannot vary the assumptions\n{exc}") from None
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command("robustness")
+def robustness_cmd(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A bundled scenario name or a path to a YAML file.")
+    ] = None,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=1, max=100_000, help="Replications a point.")
+    ] = 100,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Vary only this group of assumptions, or this assumption (its path); repeatable.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the table and metadata.")
+    ] = None,
+    quiet: QuietOption = False,
+    dask: DaskOption = None,
+) -> None:
+    """How far each P(met) rests on the scenario's assumptions: each assumption (each group
+    as a whole) moved one at a time to the low and the high end of its range, on the same
+    seed and replications (common random numbers)."""
+    overrides = list(set_ or [])
+    try:
+        sc, path = _load(scenario, overrides, variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    try:
+        plan = rb.design(sc, list(only or []))
+        rb.check(sc, plan)
+    except DesignError as exc:
+        raise _fail(str(exc)) from None
+    started = time.perf_counter()
+    runner = _runner(workers, reps, dask)
+    try:
+        with _progress_bar(quiet) as bar, _sigterm_as_interrupt(), runner:
+            task = bar.add_task(f"{sc.province}: {len(plan)} points", total=len(plan) * reps)
+            result = rb.run(
+                sc,
+                seed,
+                reps,
+                list(only or []),
+                runner=runner,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
+    except DesignError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", EXIT_INTERRUPTED) from None
+    elapsed = time.perf_counter() - started
+    summary = result.summary
+    n_moves = len(plan) // 2
+    table = Table(
+        title=f"Robustness: P(met) with each of {n_moves} assumptions or groups at the low and "
+        f"high end of its range ({reps} replications a point, seed {seed})",
+        title_justify="left",
+    )
+    for col in ("target", "by", "P(met)", "lowest", "highest", "robust?", "moved most by"):
+        table.add_column(col, justify="left" if col in ("target", "robust?") else "right")
+    table.columns[-1].justify = "left"
+    for r in summary.itertuples():
+        table.add_row(
+            r.target,
+            str(r.by),
+            _fmt(r.p_met),
+            _fmt(r.p_lowest),
+            _fmt(r.p_highest),
+            _robust_cell((bool(r.robust), str(r.moved_most))),
+            r.top or "-",
+        )
+    out_console.print(table)
+    out_console.print(
+        f"robust: P(met) stays on one side of 50% over every end; {len(plan) * reps} "
+        f"replications in {elapsed:.1f} s",
+        highlight=False,
+        markup=False,
+    )
+    if out is not None:
+        meta = metadata(sc, seed, reps, reps, overrides, workers, str(path), variant)
+        meta["robustness"] = {
+            "only": list(only or []),
+            "points": len(plan),
+            "assumptions": [m.label for m in rb.moves(sc, list(only or []))],
+        }
+        text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+        try:  # metadata.json last: it says the folder is complete
+            _write_table(out, "robustness", rb.stored_frame(result))
+            _write_table(out, "robustness_summary", summary)
+            atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
+        except OSError as exc:
+            raise _fail(_write_failure(exc, out)) from None
+        out_console.print(
+            f"results written to {out}/ (robustness, robustness_summary as CSV and Parquet; "
+            "metadata.json)",
+            markup=False,
+        )
 
 
 @app.command()

@@ -888,6 +888,130 @@ class NotModelled(_Frozen):
 
 
 # --------------------------------------------------------------------------- #
+# Assumptions: what is assumed, and how far it could plausibly be
+# --------------------------------------------------------------------------- #
+
+#: The ways an assumption states its plausible range (exactly one is given).
+ASSUMPTION_FORMS = ("range", "shift", "scale")
+
+
+class Assumption(_Frozen):
+    """An assumed number of the scenario, with the range it could plausibly take.
+
+    ``path`` is a dotted setting path as in ``--set`` (list items by id or position). The
+    range is given in one of three forms:
+
+    - ``range: [low, high]``: the setting's value at the low and at the high end (a number;
+      whole numbers for a whole-number setting). Normally ``low < high``; a member that must
+      move against the rest of its group (e.g. deputies falling as heads rise, so that a seed
+      total is kept) may list the larger value first.
+    - ``shift: [low, high]``: for shares, one or a list (e.g. one women-staff share per unit):
+      added to each share, the result clipped to [0, 1]; ``low <= 0 <= high``.
+    - ``scale: [low, high]``: for shares, one or a list: each share multiplied by the factor,
+      the result clipped to [0, 1]; ``0 <= low <= 1 <= high``.
+
+    Assumptions with the same ``group`` move together: all to their low end, or all to their
+    high end (``cadresim robustness``).
+    """
+
+    path: Annotated[str, Field(min_length=1)] = Field(
+        description="Dotted path of the setting, as in --set (list items by id or position)."
+    )
+    range: tuple[float, float] | None = Field(
+        None, description="The setting's value at the low end and at the high end."
+    )
+    shift: tuple[float, float] | None = Field(
+        None, description="For shares (one or a list): added to each share, clipped to [0, 1]."
+    )
+    scale: tuple[float, float] | None = Field(
+        None, description="For shares (one or a list): each share multiplied, clipped to [0, 1]."
+    )
+    note: Annotated[str, Field(min_length=1)] = Field(description="Why this range is plausible.")
+    group: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+        None, description="Assumptions of a group move together (default: on its own)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Assumption:
+        given = [f for f in ASSUMPTION_FORMS if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise FieldError(
+                ("path",),
+                f"{self.path}: give exactly one of range, shift or scale (got "
+                f"{', '.join(given) or 'none'})",
+            )
+        form = given[0]
+        low, high = getattr(self, form)
+        if low == high:
+            raise FieldError((form,), f"an empty {form}: both ends are {low:g}")
+        if form == "shift" and not low <= 0.0 <= high:
+            raise FieldError((form,), f"a shift needs low <= 0 <= high (got [{low:g}, {high:g}])")
+        if form == "scale" and not 0.0 <= low <= 1.0 <= high:
+            raise FieldError(
+                (form,), f"a scale needs 0 <= low <= 1 <= high (got [{low:g}, {high:g}])"
+            )
+        return self
+
+    @property
+    def form(self) -> str:
+        """``range``, ``shift`` or ``scale``."""
+        return next(f for f in ASSUMPTION_FORMS if getattr(self, f) is not None)
+
+    @property
+    def label(self) -> str:
+        """The name it moves under: its group, or its path when it has none."""
+        return self.group or self.path
+
+    def ends(self) -> tuple[float, float]:
+        """The two ends as written (low end first)."""
+        ends = getattr(self, self.form)
+        return (float(ends[0]), float(ends[1]))
+
+    def problem_with(self, value: Any) -> str | None:
+        """Why ``value`` (the setting's current value) cannot carry this range, or None."""
+
+        def number(x: Any) -> bool:
+            return isinstance(x, int | float) and not isinstance(x, bool)
+
+        low, high = self.ends()
+        if self.form == "range":
+            if not number(value):
+                what = "a list" if isinstance(value, list) else f"{value!r}"
+                hint = " (use shift or scale for a list of shares)" if what == "a list" else ""
+                return f"{self.path} is {what}, not a number: a range needs a number{hint}"
+            if isinstance(value, int) and not (low.is_integer() and high.is_integer()):
+                return (
+                    f"{self.path} is a whole number ({value}): the range [{low:g}, {high:g}] "
+                    "needs whole-number ends"
+                )
+            if not min(low, high) - 1e-12 <= value <= max(low, high) + 1e-12:
+                return f"{self.path} is {value:g}, outside its range [{low:g}, {high:g}]"
+            return None
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(number(x) and 0.0 <= x <= 1.0 for x in values):
+            return (
+                f"{self.path}: a {self.form} applies to shares (numbers in [0, 1]), not {value!r}"
+            )
+        return None
+
+    def at(self, value: Any, end: Literal["low", "high"]) -> Any:
+        """The setting's value at ``end``, from its current ``value``: the end of a range
+        (an ``int`` for a whole-number setting), or each share shifted or scaled and clipped
+        to [0, 1] (rounded to 6 decimals)."""
+        x = self.ends()[0 if end == "low" else 1]
+        if self.form == "range":
+            return round(x) if isinstance(value, int) else x
+
+        def move(v: float) -> float:
+            moved = v + x if self.form == "shift" else v * x
+            return round(min(1.0, max(0.0, moved)), 6)
+
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return move(value)
+
+
+# --------------------------------------------------------------------------- #
 # The scenario
 # --------------------------------------------------------------------------- #
 
@@ -910,6 +1034,10 @@ class Scenario(_Frozen):
     variants: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Named sets of dotted-path overrides, e.g. a business-as-usual variant.",
+    )
+    assumptions: list[Assumption] = Field(
+        default_factory=list,
+        description="The assumed numbers and their plausible ranges (cadresim robustness).",
     )
 
     @model_validator(mode="after")
@@ -1193,9 +1321,11 @@ def scenario_from_dict(
     if not isinstance(data, dict):
         raise ScenarioError([Issue("a scenario must be a mapping of keys to values", "", file, 1)])
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_validation_issues(err, file, positions)) from None
+    check_assumptions(scenario, file, positions)
+    return scenario
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -1428,3 +1558,105 @@ def schema_markdown() -> str:
             lines.append(f"| `{key}` | {typ} | {default} | {desc} |")
         lines.append("")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- #
+# Assumptions: their settings and values
+# --------------------------------------------------------------------------- #
+
+
+def get_setting(data: Any, path: str) -> Any:
+    """The value at a dotted ``path`` of a scenario's data (``model_dump(mode="json")``),
+    found as ``--set`` finds it: list items by id or by position.
+
+    Raises:
+        KeyError: with a message naming the first part of the path that does not exist.
+    """
+    node = data
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            ids = [item.get("id") for item in node if isinstance(item, dict)]
+            if part in ids:
+                node = node[ids.index(part)]
+                continue
+            try:
+                node = node[int(part)]
+            except (ValueError, IndexError):
+                known = f" (ids: {', '.join(str(x) for x in ids)})" if any(ids) else ""
+                raise KeyError(
+                    f"{where}: {part!r} is neither an id nor a valid index into a list of "
+                    f"{len(node)}{known}"
+                ) from None
+        elif isinstance(node, dict):
+            if part not in node:
+                raise KeyError(f"{where}: no such setting in the scenario")
+            node = node[part]
+        else:
+            raise KeyError(f"{where}: {'.'.join(parts[:i])} has no sub-settings")
+    return node
+
+
+def check_assumptions(
+    scenario: Scenario,
+    file: str | None = None,
+    positions: Mapping[tuple, tuple[int, int]] | None = None,
+) -> None:
+    """Check the scenario's ``assumptions``: each path names a setting of the scenario, at
+    most once, and the setting's value lies inside its range (a number for ``range``, shares
+    for ``shift`` and ``scale``).
+
+    Raises:
+        ScenarioError: every problem, each at its place in ``file``.
+    """
+    data = scenario.model_dump(mode="json")
+    issues: list[Issue] = []
+    first: dict[str, int] = {}
+    for k, a in enumerate(scenario.assumptions):
+
+        def report(message: str, field: str = "path", k: int = k) -> None:
+            loc = ("assumptions", k, field)
+            pos = position_for(positions, loc) if positions else None
+            issues.append(
+                Issue(
+                    message,
+                    _loc_to_path(loc),
+                    file,
+                    pos[0] if pos else None,
+                    pos[1] if pos else None,
+                )
+            )
+
+        if a.path in first:
+            report(f"{a.path} is listed twice (first at assumptions[{first[a.path]}])")
+            continue
+        first[a.path] = k
+        try:
+            value = get_setting(data, a.path)
+        except KeyError as exc:
+            report(str(exc.args[0]))
+            continue
+        problem = a.problem_with(value)
+        if problem is not None:
+            report(problem, a.form)
+    if issues:
+        raise ScenarioError(issues)
+
+
+def within_ranges(scenario: Scenario) -> Scenario:
+    """``scenario`` without the assumptions whose setting has left its range (a what-if set
+    it elsewhere), so that it can be written to a file that loads again. The simulation is
+    the same: assumptions only say how far their settings are varied by robustness studies."""
+    data = scenario.model_dump(mode="json")
+    kept = []
+    for a in scenario.assumptions:
+        try:
+            value = get_setting(data, a.path)
+        except KeyError:
+            continue
+        if a.problem_with(value) is None:
+            kept.append(a)
+    if len(kept) == len(scenario.assumptions):
+        return scenario
+    return scenario.model_copy(update={"assumptions": kept})

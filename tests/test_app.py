@@ -187,3 +187,66 @@ def test_required_share_where_the_scenario_has_no_quota(app: AppTest) -> None:
     assert not app.exception and not app.error
     assert any("không áp dụng tỷ lệ bổ nhiệm" in i.value for i in app.info)
     assert app.success or app.warning
+
+
+def test_downloaded_scenario_loads_when_a_lever_left_an_assumed_range(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The longest hold is an assumption (6-24 months) and a lever: a what-if at 60 months
+    still gives a file that loads (without that assumption's range), with the same setting."""
+    from sim.scenario import load_scenario
+
+    mod = load_app_module()
+    sc = mod.bundled_scenario("quang_binh")
+    changed = sc.with_overrides({"policy.vacancy_reservation.max_hold_months": 60})
+    path = tmp_path / "used.yaml"
+    path.write_text(mod.scenario_yaml(changed), encoding="utf-8")
+    again = load_scenario(path)
+    assert again.policy.vacancy_reservation.max_hold_months == 60
+    paths = {a.path for a in again.assumptions}
+    assert "policy.vacancy_reservation.max_hold_months" not in paths
+    assert len(paths) == len(sc.assumptions) - 1
+
+
+@pytest.mark.slow
+def test_results_table_says_whether_each_answer_is_robust(app: AppTest) -> None:
+    """The bundled scenario at its own settings: the column comes from the precomputed table
+    (docs/robustness), no extra run; the expander explains it."""
+    from sim import robustness as rb
+    from sim.scenario import load_scenario
+
+    app.number_input(key="reps").set_value(2)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception and not app.error
+    table = app.table[0].value
+    verdicts = rb.stored(load_scenario(APP.parent / "scenarios" / "quang_binh.yaml"))
+    assert verdicts is not None
+    for target, (robust, most) in verdicts.verdicts().items():
+        cell = table.loc[target, "Độ vững"]
+        assert cell == ("Vững" if robust else f"Phụ thuộc giả định: {most}")
+    assert any("Độ vững" in e.label for e in app.expander)
+    assert any("Bảng tính sẵn" in c.value for c in app.caption)
+    app.radio(key="lang").set_value("en")
+    app.run()
+    cells = set(app.table[0].value["Robustness"])
+    assert cells <= {"Robust"} | {
+        f"Rests on an assumption: {m}" for _, m in verdicts.verdicts().values()
+    }
+
+
+@pytest.mark.slow
+def test_robustness_is_computed_on_demand_for_changed_settings(app: AppTest) -> None:
+    app.number_input(key="reps").set_value(2)
+    women = next(s for s in app.slider if s.key.startswith("lv_women_share_"))
+    women.set_value(0.3)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception and not app.error
+    assert set(app.table[0].value["Độ vững"]) == {"chưa tính"}
+    assert any("Chưa có bảng độ vững" in i.value for i in app.info)
+    app.button(key="robust_run").click()
+    app.run()
+    assert not app.exception and not app.error
+    cells = list(app.table[0].value["Độ vững"])
+    assert "chưa tính" not in cells
+    assert all(c == "Vững" or c.startswith("Phụ thuộc giả định: ") for c in cells)
+    assert any("Tính cho thiết lập hiện tại (2 lần" in c.value for c in app.caption)
