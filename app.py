@@ -22,7 +22,7 @@ import yaml
 
 from sim import __version__, api
 from sim.population import build_layout
-from sim.results import Collector
+from sim.results import NOT_APPLICABLE, Collector
 from sim.roster import RosterError, load_roster
 from sim.scenario import (
     Scenario,
@@ -620,7 +620,7 @@ def light_style(value: str) -> str:
 
 def complying_cell(r: Any) -> str:
     """'89% of units comply (80–96%)' for an "all comply" target, '' for any other."""
-    if not r.complying_of:
+    if r.complying_of == NOT_APPLICABLE:
         return ""
     return T(
         "complying_cell",
@@ -636,11 +636,15 @@ def target_notes(summary: Any) -> list[str]:
     years without appointments of each-year flow targets."""
     df = summary.targets
     notes = []
-    ids = [r.target for r in df.itertuples() if r.status == "modelled" and r.complying_of]
+    ids = [
+        r.target
+        for r in df.itertuples()
+        if r.status == "modelled" and r.complying_of != NOT_APPLICABLE
+    ]
     if ids:
         notes.append(T("complying_note", ids=", ".join(ids)))
     for r in df.itertuples():
-        if r.status != "modelled" or not r.empty_year_rule:
+        if r.status != "modelled" or r.empty_year_rule == NOT_APPLICABLE:
             continue
         if math.isnan(r.empty_years_share) or r.empty_years_share == 0:
             notes.append(T("empty_none", id=r.target))
@@ -659,7 +663,7 @@ def target_notes(summary: Any) -> list[str]:
 
 def targets_table(summary: Any) -> pd.DataFrame:
     rows = []
-    complying = bool((summary.targets["complying_of"] != "").any())
+    complying = bool((summary.targets["complying_of"] != NOT_APPLICABLE).any())
     for r in summary.targets.itertuples():
         text = r.text_vi if lang() == 0 else r.text_en
         if r.status != "modelled":

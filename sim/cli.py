@@ -23,6 +23,7 @@ from sim import __version__, api
 from sim.model import Model
 from sim.population import build_layout
 from sim.results import (
+    NOT_APPLICABLE,
     Collector,
     atomic_write,
     event_log_frames,
@@ -280,14 +281,14 @@ def _target_notes(targets: Any) -> list[str]:
     for r in targets.itertuples():
         if r.status != "modelled":
             continue
-        if r.complying_of:
+        if r.complying_of != NOT_APPLICABLE:
             who = r.complying_of
             notes.append(
                 f"{r.target}: {_fmt(r.p_met)} chance that all {who} comply; typically "
                 f"{_fmt(r.complying_median)} of {who} comply ({_fmt(r.complying_p5)} - "
                 f"{_fmt(r.complying_p95)}, 5-95% of replications)"
             )
-        if r.empty_year_rule:
+        if r.empty_year_rule != NOT_APPLICABLE:
             rule = (
                 "each counts as not met"
                 if r.empty_year_rule == "fail"

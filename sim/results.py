@@ -243,30 +243,45 @@ TARGET_COLUMNS = (
     "complying_p95",
 )
 JOINT_COLUMNS = ("by", "targets", "p_all_met", "ci_low", "ci_high")
+#: A text column's value where it does not apply (pandas reads "" and "n/a" in a CSV as NaN).
+NOT_APPLICABLE = "-"
 
 
 def complying_of(target: Any) -> str:
     """What an "all comply" target counts ("units", "leaders", "pool members",
-    "appointments"), or "" for any other target. A women-staff-rule target is one (its metric
-    is the share of complying units), and so is any absolute target of 100%."""
+    "appointments"), or :data:`NOT_APPLICABLE` for any other target. A women-staff-rule
+    target is one (its metric is the share of complying units), and so is any absolute
+    target of 100%."""
     if target.kind == "women_staff_rule":
         return "units"
     if getattr(target, "baseline", None) is not None or target.op not in (">=", ">"):
-        return ""
+        return NOT_APPLICABLE
     if target.value < 1.0 - 1e-12:
-        return ""
-    return {"stock": "leaders", "pool": "pool members", "flow": "appointments"}.get(target.kind, "")
+        return NOT_APPLICABLE
+    kinds = {"stock": "leaders", "pool": "pool members", "flow": "appointments"}
+    return kinds.get(target.kind, NOT_APPLICABLE)
 
 
 def _empty_years(target: Any, empty: np.ndarray) -> dict[str, Any]:
     """The columns about years without appointments (each-year flow targets only)."""
     if target.kind != "flow" or target.aggregate != "each_year":
-        return {"empty_year_rule": "", "empty_years_mean": math.nan, "empty_years_share": math.nan}
+        return {
+            "empty_year_rule": NOT_APPLICABLE,
+            "empty_years_mean": math.nan,
+            "empty_years_share": math.nan,
+        }
     return {
         "empty_year_rule": target.empty_year,
         "empty_years_mean": float(empty.mean()) if len(empty) else math.nan,
         "empty_years_share": float((empty > 0).mean()) if len(empty) else math.nan,
     }
+
+
+def _complying(applies: bool, med: float, p5: float, p95: float) -> dict[str, float]:
+    """The share that complies (the metric's median and 5-95%), where it applies."""
+    if not applies:
+        med = p5 = p95 = math.nan
+    return {"complying_median": med, "complying_p5": p5, "complying_p95": p95}
 
 
 def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
@@ -353,9 +368,7 @@ def summarise(
                 "text_vi": t.text.vi,
                 **_empty_years(t, empty[:, k] if n else np.zeros(0, np.int64)),
                 "complying_of": complying_of(t),
-                "complying_median": med if complying_of(t) else math.nan,
-                "complying_p5": p5 if complying_of(t) else math.nan,
-                "complying_p95": p95 if complying_of(t) else math.nan,
+                **_complying(complying_of(t) != NOT_APPLICABLE, med, p5, p95),
             }
         )
     for nm in scenario.not_modelled:
@@ -384,10 +397,10 @@ def summarise(
                 "source": nm.source,
                 "text_en": nm.text.en,
                 "text_vi": nm.text.vi,
-                "empty_year_rule": "",
+                "empty_year_rule": NOT_APPLICABLE,
                 "empty_years_mean": math.nan,
                 "empty_years_share": math.nan,
-                "complying_of": "",
+                "complying_of": NOT_APPLICABLE,
                 "complying_median": math.nan,
                 "complying_p5": math.nan,
                 "complying_p95": math.nan,
