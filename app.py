@@ -22,7 +22,7 @@ import yaml
 
 from sim import __version__, api
 from sim.population import build_layout
-from sim.results import Collector
+from sim.results import NOT_APPLICABLE, Collector
 from sim.roster import RosterError, load_roster
 from sim.scenario import (
     Scenario,
@@ -213,6 +213,39 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     ),
     "women_l": ("nữ", "women"),
     "young_l": ("trẻ", "young"),
+    # "All comply" targets and years without appointments (each-year flow targets)
+    "complying": ("Tỷ lệ đạt (trung vị, 5–95%)", "Share that complies (median, 5–95%)"),
+    "complying_cell": ("{median} {who} đạt ({p5}–{p95})", "{median} of {who} comply ({p5}–{p95})"),
+    "complying_note": (
+        "Chỉ tiêu «tất cả đều đạt» ({ids}): «Khả năng đạt» là khả năng TẤT CẢ cùng đạt; cột "
+        "«Tỷ lệ đạt» cho biết thường có bao nhiêu phần trăm đạt (trung vị; 5–95% số lần mô "
+        "phỏng).",
+        "“All comply” targets ({ids}): P(met) is the chance that ALL comply; the column “Share "
+        "that complies” says how many typically do (median; 5–95% of replications).",
+    ),
+    "who_units": ("đơn vị", "units"),
+    "who_leaders": ("cán bộ lãnh đạo", "leaders"),
+    "who_pool members": ("người trong quy hoạch", "pool members"),
+    "who_appointments": ("lượt bổ nhiệm", "appointments"),
+    "empty_none": (
+        "{id}: năm nào cũng có bổ nhiệm vào các chức danh của chỉ tiêu.",
+        "{id}: every year of its window had appointments to its posts.",
+    ),
+    "empty_some": (
+        "{id}: {share} số lần mô phỏng có ít nhất một năm không có bổ nhiệm nào vào các chức "
+        "danh của chỉ tiêu (trung bình {mean} năm mỗi lần); {rule}",
+        "{id}: a year without any appointment to its posts in {share} of replications "
+        "({mean} such years a replication on average); {rule}",
+    ),
+    "empty_fail": ("năm đó tính là không đạt.", "such a year counts as not met."),
+    "empty_skip": (
+        "năm đó được bỏ qua (empty_year: skip).",
+        "such a year is left out (empty_year: skip).",
+    ),
+    "no_targets": (
+        "Kịch bản này không có chỉ tiêu: xem bổ nhiệm và chi phí bên dưới.",
+        "This scenario has no targets: see the appointments and costs below.",
+    ),
 }
 
 COLUMNS: dict[str, tuple[str, str]] = {  # result table headers
@@ -639,12 +672,56 @@ def light_style(value: str) -> str:
     return ""
 
 
+def complying_cell(r: Any) -> str:
+    """'89% of units comply (80–96%)' for an "all comply" target, '' for any other."""
+    if r.complying_of == NOT_APPLICABLE:
+        return ""
+    return T(
+        "complying_cell",
+        median=pct(r.complying_median),
+        who=T(f"who_{r.complying_of}"),
+        p5=pct(r.complying_p5),
+        p95=pct(r.complying_p95),
+    )
+
+
+def target_notes(summary: Any) -> list[str]:
+    """Notes under the targets table: what P(met) means for "all comply" targets, and the
+    years without appointments of each-year flow targets."""
+    df = summary.targets
+    notes = []
+    ids = [
+        r.target
+        for r in df.itertuples()
+        if r.status == "modelled" and r.complying_of != NOT_APPLICABLE
+    ]
+    if ids:
+        notes.append(T("complying_note", ids=", ".join(ids)))
+    for r in df.itertuples():
+        if r.status != "modelled" or r.empty_year_rule == NOT_APPLICABLE:
+            continue
+        if math.isnan(r.empty_years_share) or r.empty_years_share == 0:
+            notes.append(T("empty_none", id=r.target))
+        else:
+            notes.append(
+                T(
+                    "empty_some",
+                    id=r.target,
+                    share=pct(r.empty_years_share),
+                    mean=f"{r.empty_years_mean:.2f}",
+                    rule=T(f"empty_{r.empty_year_rule}"),
+                )
+            )
+    return notes
+
+
 def targets_table(
     summary: Any, verdicts: dict[str, tuple[bool, str]] | None = None
 ) -> pd.DataFrame:
     """The targets table; with ``verdicts`` (target -> (robust, assumption that moves it
     most)) a robustness column too."""
     rows = []
+    complying = bool((summary.targets["complying_of"] != NOT_APPLICABLE).any())
     for r in summary.targets.itertuples():
         text = r.text_vi if lang() == 0 else r.text_en
         if r.status != "modelled":
@@ -657,6 +734,7 @@ def targets_table(
                     T("goal"): "",
                     T("p_met"): T("not_modelled"),
                     T("interval"): r.status.removeprefix("not modelled: "),
+                    **({T("complying"): ""} if complying else {}),
                     T("median"): "",
                 }
             )
@@ -673,12 +751,17 @@ def targets_table(
                 T("goal"): goal_text(r),
                 T("p_met"): p,
                 T("interval"): f"{pct(r.ci_low)} – {pct(r.ci_high)}",
+                **({T("complying"): complying_cell(r)} if complying else {}),
                 T("median"): pct(r.metric_median),
             }
         )
         if verdicts is not None:
             rows[-1][T("robust")] = robust_text(verdicts.get(r.target))
-    return pd.DataFrame(rows)
+    columns = [T(k) for k in ("light", "target", "text", "by", "goal", "p_met", "interval")]
+    columns += [T("complying")] if complying else []
+    columns += [T("median")]
+    columns += [T("robust")] if verdicts is not None else []
+    return pd.DataFrame(rows, columns=columns)
 
 
 # --------------------------------------------------------------------------- robustness
@@ -823,13 +906,18 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     st.subheader(T("targets"))
     roster = st.session_state.get("upload_roster") is not None
     found = None if roster else robustness_of(sc, seed)
-    # A column for every scenario with assumptions ("not computed" until it is known).
-    verdicts = found[0].verdicts() if found is not None else None
-    if verdicts is None and sc.assumptions and not roster:
-        verdicts = {}
-    table = targets_table(summary, verdicts).set_index(T("target"))
-    st.table(table.style.map(light_style, subset=[T("light")]))
-    robustness_expander(sc, seed, collector.reps, found)
+    if summary.targets.empty:
+        st.info(T("no_targets"))
+    else:
+        # A column for every scenario with assumptions ("not computed" until it is known).
+        verdicts = found[0].verdicts() if found is not None else None
+        if verdicts is None and sc.assumptions and not roster:
+            verdicts = {}
+        table = targets_table(summary, verdicts).set_index(T("target"))
+        st.table(table.style.map(light_style, subset=[T("light")]))
+        for note in target_notes(summary):
+            st.caption(note)
+        robustness_expander(sc, seed, collector.reps, found)
     st.subheader(T("joint"))
     j = summary.joint.copy()
     if len(j):

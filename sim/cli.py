@@ -24,6 +24,7 @@ from sim import robustness as rb
 from sim.model import Model
 from sim.population import build_layout
 from sim.results import (
+    NOT_APPLICABLE,
     Collector,
     atomic_write,
     event_log_frames,
@@ -274,9 +275,47 @@ def _isnan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _target_notes(targets: Any) -> list[str]:
+    """Lines printed under the targets table: for "all comply" targets the share of those
+    that comply, and for each-year flow targets the years without any appointment."""
+    notes = []
+    for r in targets.itertuples():
+        if r.status != "modelled":
+            continue
+        if r.complying_of != NOT_APPLICABLE:
+            who = r.complying_of
+            notes.append(
+                f"{r.target}: {_fmt(r.p_met)} chance that all {who} comply; typically "
+                f"{_fmt(r.complying_median)} of {who} comply ({_fmt(r.complying_p5)} - "
+                f"{_fmt(r.complying_p95)}, 5-95% of replications)"
+            )
+        if r.empty_year_rule != NOT_APPLICABLE:
+            rule = (
+                "each counts as not met"
+                if r.empty_year_rule == "fail"
+                else "left out (empty_year: skip)"
+            )
+            if _isnan(r.empty_years_share) or r.empty_years_share == 0:
+                notes.append(f"{r.target}: every year of its window had appointments")
+            else:
+                notes.append(
+                    f"{r.target}: a year without any appointment to its posts in "
+                    f"{_fmt(r.empty_years_share)} of replications ({r.empty_years_mean:.2f} such "
+                    f"years a replication on average); {rule}"
+                )
+    return notes
+
+
 def _print_targets(summary, console: Console, robust=None) -> None:  # type: ignore[no-untyped-def]
     """The targets table; ``robust`` (target id -> (robust, assumption that moves it most))
     adds a column saying whether each answer is robust to the scenario's assumptions."""
+    if summary.targets.empty:
+        console.print(
+            "This scenario has no targets: nothing to estimate. Flows, stocks and costs are in "
+            "the output tables (--out).",
+            highlight=False,
+        )
+        return
     table = Table(
         title=f"Targets: probability met ({summary.n_reps} replications)", title_justify="left"
     )
@@ -314,6 +353,8 @@ def _print_targets(summary, console: Console, robust=None) -> None:  # type: ign
             cells.append(_robust_cell(robust.get(r.target)))
         table.add_row(*cells)
     console.print(table)
+    for note in _target_notes(summary.targets):
+        console.print(escape(note), highlight=False, soft_wrap=True)
     joint = Table(title="All targets of a deadline met together", title_justify="left")
     for col in ("by", "targets", "P(all met)", "95% interval"):
         joint.add_column(col)

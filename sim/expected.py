@@ -102,6 +102,8 @@ def unsupported(sc: Scenario) -> list[str]:
         out.append("post standards")
     if pol.restructuring.enabled:
         out.append("restructuring")
+    if pol.levers_from is not None and pol.levers_from > sc.start:
+        out.append("levers starting after the start (policy.levers_from)")
     return out
 
 
@@ -122,6 +124,7 @@ def core_variant(sc: Scenario) -> Scenario:
             "policy.training.enabled": False,
             "policy.standards.enforcement": "none",
             "policy.restructuring.enabled": False,
+            "policy.levers_from": None,
         }
     )
 

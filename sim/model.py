@@ -166,6 +166,8 @@ class RepResult:
     )  # (n_years, 2): rotations, young cadres sent to districts
     # (n_years, len(POOL_STATS)) succession-pool statistics at year end (NaN when off)
     log: dict[str, np.ndarray] | None = field(default=None)
+    target_empty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # (n_targets,) years of an each-year flow target's window with no appointment (0 for others)
 
 
 class Model:
@@ -198,6 +200,7 @@ class Model:
         self.t_end = scenario.end_month
         self.year0 = scenario.start.year
         self.n_years = scenario.end.year - scenario.start.year + 1
+        self.t_levers = max(float(self.t0), _date_time(scenario.levers_start))
         self._init_parameters()
         self._init_posts()
         self._init_people()
@@ -1530,6 +1533,57 @@ class Model:
         ok = sum(all(women_at[u][tier] > 0 for tier in tiers) for u, tiers in self.metric_units)
         return ok / len(self.metric_units)
 
+    # ------------------------------------------- levers_from and baselines
+    def _start_policy_clock(self) -> None:
+        """Before the run: switch the levers off until ``policy.levers_from`` (business as
+        usual before it) and schedule the baselines of relative targets.
+
+        The selection code is left as it is: what it reads for the levers is switched, namely
+        ``share_reading`` (to ``none``), ``reserve`` (False), ``rule_tier_l`` (no tier under
+        the women-staff rule) and ``long_on`` (False); :meth:`_levers_on` restores them from
+        the scenario. ``post_plain`` was computed with the levers on, so posts they will
+        constrain take the general selection path from the start (the same choices).
+        """
+        self.baseline_value = np.full(len(self.targets), np.nan)
+        by_time: dict[float, list[int]] = {}
+        for k, target in enumerate(self.targets):
+            base = getattr(target, "baseline", None)
+            if base is not None:
+                tb = max(float(self.t0), _date_time(self.sc.baseline_date(base)))
+                by_time.setdefault(tb, []).append(k)
+        for tb, ks in sorted(by_time.items()):
+            if tb <= self.t0:
+                self._record_baselines(ks)
+            else:
+                self._at(tb, lambda _ev, ks=ks: self._record_baselines(ks), urgent=True)
+        if self.t_levers > self.t0:
+            self.share_reading = Reading.NONE
+            self.reserve = False
+            self.rule_tier_l = [False, False, False]
+            self.long_on = False
+            self._at(self.t_levers, self._levers_on, urgent=True)
+
+    def _levers_on(self, _ev: Any = None) -> None:
+        """``policy.levers_from``: the plan's levers start (values as in
+        :meth:`_init_parameters`); the floor reading counts the year's appointments from now."""
+        pol = self.sc.policy
+        self.share_reading = pol.appointment_share.reading
+        self.reserve = pol.vacancy_reservation.enabled
+        self.rule_tier_l = self.wsr_tiers.tolist()
+        self.long_on = pol.long_service.enabled
+        self.year_count = [0, 0, 0]
+        self.year_women = [0, 0, 0]
+        self.year_young = [0, 0, 0]
+
+    def _record_baselines(self, ks: list[int]) -> None:
+        """The baseline values of relative targets ``ks``, measured now (their baseline date,
+        never after the levers start)."""
+        t = self.env.now
+        for k in ks:
+            target = self.targets[k]
+            assert isinstance(target, StockTarget)
+            self.baseline_value[k] = self._stock_metric(k, target, t)
+
     # --------------------------------------------------------------- congress
     def _congress(self, _ev: Any = None, initial: bool = False) -> None:
         """Choose the provincial Party committee (Chỉ thị 35-CT/TW composition rules)."""
@@ -1586,6 +1640,7 @@ class Model:
         """Run the replication to the end of the horizon and reduce it to a :class:`RepResult`."""
         env = self.env
         start_year = self.sc.start.year
+        self._start_policy_clock()
         if self.sc.congress is not None:
             self._congress(initial=True)
             for tc in self.congress_times:
@@ -1605,7 +1660,7 @@ class Model:
             self._at(self.restructuring.when, self.restructuring.apply)
         if self.rotation is not None:
             first_rot = 12 * start_year + self.sc.policy.rotation.month - 1
-            if first_rot < self.t0:
+            while first_rot < max(self.t0, self.t_levers):  # the first plan under the levers
                 first_rot += 12
             self._at(first_rot, self.rotation.plan)
         if self.training is not None:
@@ -1681,6 +1736,7 @@ class Model:
         met = np.zeros(nt, dtype=bool)
         threshold = np.full(nt, np.nan)
         met_upper = np.zeros(nt, dtype=bool)
+        self.empty_years = np.zeros(nt, dtype=np.int64)
         years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
         for k, target in enumerate(self.targets):
             if isinstance(target, (StockTarget, UnitRuleTarget, PoolTarget)):
@@ -1689,10 +1745,12 @@ class Model:
                 value[k] = self._flow_metric(k, target, appts, years)
             elif isinstance(target, CommitteeTarget):
                 value[k] = self._committee_metric(k, target)
-            lower, upper = _thresholds(target, self.trajectory[k], self.year0)
+            lower, upper = _thresholds(target, self.baseline_value[k])
             threshold[k] = lower
             met[k] = _compare(value[k], target.op, lower)
             met_upper[k] = _compare(value[k], target.op, upper)
+            if self.empty_years[k] and getattr(target, "empty_year", "") == "fail":
+                met[k] = met_upper[k] = False  # a year without appointments is not met
         log = None
         if self.keep_log:
             log = {
@@ -1748,6 +1806,7 @@ class Model:
                 else np.zeros((self.n_years, 0, 3), dtype=np.int64)
             ),
             log=log,
+            target_empty_years=self.empty_years,
         )
 
     def _flow_metric(
@@ -1765,17 +1824,23 @@ class Model:
             flags = appts["young"]
         else:
             flags = appts["service_left"] >= self.long_months[appts["rank"]]
-        # Yearly shares for the trajectory.
-        out = math.nan
+        # Yearly shares for the trajectory; a year without appointments has none, and is
+        # counted for an each-year target (``_result`` fails the target on it unless the
+        # target says ``empty_year: skip``). The each-year metric is the lowest yearly share.
         shares = []
+        empty = 0
         for y in range(target.from_year, target.by + 1):
             sel = mask & (years == y)
             if sel.any():
                 s = float(np.mean(flags[sel]))
                 self.trajectory[k, y - self.year0] = s
                 shares.append(s)
+            else:
+                empty += 1
+        if target.aggregate == "each_year":
+            self.empty_years[k] = empty
         if not mask.any():
-            return out
+            return math.nan
         if target.aggregate == "pooled":
             return float(np.mean(flags[mask]))
         return float(min(shares))
@@ -1837,17 +1902,18 @@ class _Vacancy:
         self.first_try: float | None = None
 
 
-def _thresholds(target: Any, trajectory: np.ndarray, year0: int) -> tuple[float, float]:
+def _thresholds(target: Any, b: float) -> tuple[float, float]:
     """The lower and upper thresholds of a target in this replication.
 
     Absolute targets use their values. A target with a baseline ("+5% vs 2021") is measured
-    against the replication's own value on 31 December of the baseline year, in points or
-    relative terms. A target without an upper end has NaN there (never met).
+    against ``b``, the replication's own value at the baseline date
+    (:meth:`sim.scenario.Scenario.baseline_date`: 31 December of the baseline year or the
+    levers' start, whichever is first; recorded by :meth:`Model._record_baselines`), in points
+    or relative terms. A target without an upper end has NaN there (never met).
     """
     lower, upper = target.value, target.upper
     base = getattr(target, "baseline", None)
     if base is not None:
-        b = float(trajectory[base.year - year0])
         if base.reading == "points":
             lower = b + lower
             upper = None if upper is None else b + upper
@@ -1855,6 +1921,12 @@ def _thresholds(target: Any, trajectory: np.ndarray, year0: int) -> tuple[float,
             lower = b * (1.0 + lower)
             upper = None if upper is None else b * (1.0 + upper)
     return float(lower), math.nan if upper is None else float(upper)
+
+
+def _date_time(d: Any) -> float:
+    """A date as model time: its month index plus the elapsed part of the month (as the
+    congress dates)."""
+    return 12 * d.year + d.month - 1 + (d.day - 1) / 31.0
 
 
 def _compare(value: float, op: str, threshold: float) -> bool:

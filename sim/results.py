@@ -43,6 +43,7 @@ PER_REP = (
     "trajectory",
     "n_events",
     "pool",
+    "target_empty_years",
 )
 #: Results only ever averaged: summed over replications as they arrive, in replication order
 #: (so that floating-point sums, and so every figure, do not depend on the arrival order).
@@ -75,6 +76,7 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
         "training": res.training,
         "pool": res.pool,
         "rotations": res.rotations,
+        "target_empty_years": res.target_empty_years,
     }
 
 
@@ -204,6 +206,84 @@ class Summary:
         }
 
 
+#: Columns of :attr:`Summary.targets` (also when a scenario has no target).
+TARGET_COLUMNS = (
+    "target",
+    "kind",
+    "by",
+    "op",
+    "value",
+    "upper",
+    "baseline_year",
+    "baseline_reading",
+    "threshold_median",
+    "p_met",
+    "ci_low",
+    "ci_high",
+    "p_upper_met",
+    "upper_ci_low",
+    "upper_ci_high",
+    "metric_median",
+    "metric_p5",
+    "metric_p95",
+    "undefined_reps",
+    "status",
+    "source",
+    "text_en",
+    "text_vi",
+    # Each-year flow targets: years of the window without any appointment.
+    "empty_year_rule",
+    "empty_years_mean",
+    "empty_years_share",
+    # "All comply" targets: P(met) is the chance that every one complies; the share of those
+    # that comply, next to it (the metric itself, named for what it counts).
+    "complying_of",
+    "complying_median",
+    "complying_p5",
+    "complying_p95",
+)
+JOINT_COLUMNS = ("by", "targets", "p_all_met", "ci_low", "ci_high")
+#: A text column's value where it does not apply (pandas reads "" and "n/a" in a CSV as NaN).
+NOT_APPLICABLE = "-"
+
+
+def complying_of(target: Any) -> str:
+    """What an "all comply" target counts ("units", "leaders", "pool members",
+    "appointments"), or :data:`NOT_APPLICABLE` for any other target. A women-staff-rule
+    target is one (its metric is the share of complying units), and so is any absolute
+    target of 100%."""
+    if target.kind == "women_staff_rule":
+        return "units"
+    if getattr(target, "baseline", None) is not None or target.op not in (">=", ">"):
+        return NOT_APPLICABLE
+    if target.value < 1.0 - 1e-12:
+        return NOT_APPLICABLE
+    kinds = {"stock": "leaders", "pool": "pool members", "flow": "appointments"}
+    return kinds.get(target.kind, NOT_APPLICABLE)
+
+
+def _empty_years(target: Any, empty: np.ndarray) -> dict[str, Any]:
+    """The columns about years without appointments (each-year flow targets only)."""
+    if target.kind != "flow" or target.aggregate != "each_year":
+        return {
+            "empty_year_rule": NOT_APPLICABLE,
+            "empty_years_mean": math.nan,
+            "empty_years_share": math.nan,
+        }
+    return {
+        "empty_year_rule": target.empty_year,
+        "empty_years_mean": float(empty.mean()) if len(empty) else math.nan,
+        "empty_years_share": float((empty > 0).mean()) if len(empty) else math.nan,
+    }
+
+
+def _complying(applies: bool, med: float, p5: float, p95: float) -> dict[str, float]:
+    """The share that complies (the metric's median and 5-95%), where it applies."""
+    if not applies:
+        med = p5 = p95 = math.nan
+    return {"complying_median": med, "complying_p5": p5, "complying_p95": p95}
+
+
 def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
     x = x[~np.isnan(x)]
     if len(x) == 0:
@@ -247,6 +327,7 @@ def summarise(
     val = arr.get("target_value", np.zeros((n, len(targets))))
     thr = arr.get("target_threshold", np.full((n, len(targets)), np.nan))
     met_up = arr.get("target_met_upper", np.zeros((n, len(targets)), bool))
+    empty = arr.get("target_empty_years", np.zeros((n, len(targets)), np.int64))
     for k, t in enumerate(targets):
         k_met = int(met[:, k].sum()) if n else 0
         lo, hi = proportion_interval(k_met, n)
@@ -285,6 +366,9 @@ def summarise(
                 "source": t.source,
                 "text_en": t.text.en,
                 "text_vi": t.text.vi,
+                **_empty_years(t, empty[:, k] if n else np.zeros(0, np.int64)),
+                "complying_of": complying_of(t),
+                **_complying(complying_of(t) != NOT_APPLICABLE, med, p5, p95),
             }
         )
     for nm in scenario.not_modelled:
@@ -313,9 +397,16 @@ def summarise(
                 "source": nm.source,
                 "text_en": nm.text.en,
                 "text_vi": nm.text.vi,
+                "empty_year_rule": NOT_APPLICABLE,
+                "empty_years_mean": math.nan,
+                "empty_years_share": math.nan,
+                "complying_of": NOT_APPLICABLE,
+                "complying_median": math.nan,
+                "complying_p5": math.nan,
+                "complying_p95": math.nan,
             }
         )
-    target_df = pd.DataFrame(rows)
+    target_df = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
 
     joint_rows = []
     for by in sorted({t.by for t in targets}):
@@ -332,7 +423,7 @@ def summarise(
                 "ci_high": hi,
             }
         )
-    joint_df = pd.DataFrame(joint_rows)
+    joint_df = pd.DataFrame(joint_rows, columns=list(JOINT_COLUMNS))
 
     traj_rows = []
     traj = arr.get("trajectory")

@@ -712,6 +712,15 @@ class Policy(_Frozen):
     succession_pool: SuccessionPool = SuccessionPool()
     rotation: Rotation = Rotation()
     restructuring: Restructuring = Restructuring()
+    # -- when the levers start ------------------------------------------------------------
+    levers_from: dt.date | None = Field(
+        None,
+        description="The date the plan's levers start (e.g. the plan's adoption, 2022-05-06 "
+        "for Hà Giang's Plan 130/KH-UBND); before it the run is business as usual: the "
+        "appointment shares, vacancy reservation, women-staff rule and long-service "
+        "preference are off and the first rotation plan waits for it. Baselines of relative "
+        "targets are measured no later than this date. Default: the scenario's start.",
+    )
 
 
 class Congress(_Frozen):
@@ -806,7 +815,12 @@ class _TargetBase(_Frozen):
 class Baseline(_Frozen):
     """The simulated value a relative target is measured against ("+5% vs 2021")."""
 
-    year: int = Field(description="The year whose 31 December value is the baseline.")
+    year: int = Field(
+        description="The year the target compares with. The baseline is the value on 31 "
+        "December of that year or when the levers start (policy.levers_from, default the "
+        "scenario's start), whichever comes first, so that no lever moves its own target's "
+        "threshold; a year that begins after the levers start is refused."
+    )
     reading: Literal["points", "relative"] = Field(
         "points",
         description="points: threshold = baseline + value (0.05 = 5 percentage points); "
@@ -840,6 +854,12 @@ class FlowTarget(_TargetBase):
     from_year: int
     aggregate: Literal["pooled", "each_year"] = "pooled"
     first_time_only: bool = False
+    empty_year: Literal["fail", "skip"] = Field(
+        "fail",
+        description="With aggregate each_year: a year of the window with no appointment to "
+        "the target's posts makes the target not met (fail), or is left out (skip). Such "
+        "years are counted in the results either way.",
+    )
 
 
 class CommitteeTarget(_TargetBase):
@@ -1046,6 +1066,12 @@ class Scenario(_Frozen):
             raise FieldError(("end",), f"end ({self.end}) must be after start ({self.start})")
         if self.start.day != 1:
             raise FieldError(("start",), f"start ({self.start}) must be the first day of a month")
+        lf = self.policy.levers_from
+        if lf is not None and not (self.start <= lf <= self.end):
+            raise FieldError(
+                ("policy", "levers_from"),
+                f"policy.levers_from {lf} is outside the horizon {self.start} to {self.end}",
+            )
         block_ids = {b.id for b in self.structure.blocks}
         ids: set[str] = set()
         for k, t in enumerate(self.targets):
@@ -1102,6 +1128,12 @@ class Scenario(_Frozen):
                     raise FieldError(
                         ("targets", k, "by"), f"target {t.id}: no congress is scheduled in {t.by}"
                     )
+            if isinstance(t, FlowTarget) and t.aggregate == "pooled" and t.empty_year == "skip":
+                raise FieldError(
+                    ("targets", k, "empty_year"),
+                    f"target {t.id}: empty_year applies to aggregate each_year only (a pooled "
+                    "window without any appointment is undefined, so not met)",
+                )
             base = getattr(t, "baseline", None)
             if base is not None:
                 if not (self.start.year <= base.year < t.by):
@@ -1109,6 +1141,15 @@ class Scenario(_Frozen):
                         ("targets", k, "baseline", "year"),
                         f"target {t.id}: baseline year {base.year} must lie between the start "
                         f"year {self.start.year} and the year before the deadline {t.by}",
+                    )
+                levers = self.levers_start
+                if dt.date(base.year, 1, 1) > levers:
+                    raise FieldError(
+                        ("targets", k, "baseline", "year"),
+                        f"target {t.id}: baseline year {base.year} begins after the levers "
+                        f"start ({levers}, policy.levers_from): the plan's own levers would "
+                        "move the threshold they are judged against; use a baseline year up "
+                        f"to {levers.year}, or a later policy.levers_from",
                     )
                 for name in ("value", "upper"):
                     x = getattr(t, name)
@@ -1195,6 +1236,18 @@ class Scenario(_Frozen):
     def end_month(self) -> float:
         """The month index just after the last day of the horizon."""
         return 12 * self.end.year + self.end.month  # end of the end month
+
+    @property
+    def levers_start(self) -> dt.date:
+        """When the levers start: ``policy.levers_from``, or the scenario's start."""
+        lf = self.policy.levers_from
+        return self.start if lf is None else lf
+
+    def baseline_date(self, base: Baseline) -> dt.date:
+        """When a relative target's baseline is measured (start of that day): 31 December of
+        the baseline year (i.e. 1 January after it) or the levers' start, whichever is
+        first. The loader makes sure no lever acts before it."""
+        return min(dt.date(base.year + 1, 1, 1), self.levers_start)
 
     @property
     def years(self) -> list[int]:

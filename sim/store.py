@@ -9,10 +9,15 @@ A results folder holds:
   (every ``chunk_reps`` replications or ``chunk_seconds`` seconds, whichever comes first).
   Each chunk is written to a temporary file, synced and renamed, so a killed process leaves
   whole chunks or none. Columns: ``point``, ``rep``, ``n_events``, one column a target for
-  each of ``value``, ``met``, ``threshold`` and ``met_upper`` (e.g. ``value[HG-W1-30]``), and
+  each of ``value``, ``met``, ``threshold``, ``met_upper`` and ``empty_years`` (e.g.
+  ``value[HG-W1-30]``), and
   the yearly tables of :class:`~sim.model.RepResult` as fixed-size lists. The file's metadata
   (key ``cadresim``) holds the study's identity, as in ``run.json``, and the tables' shapes.
   A chunk can be read with ``pandas.read_parquet`` while a study runs.
+
+The chunk layout has a format number (:data:`FORMAT`, in ``run.json`` and in every chunk);
+stored replications of another format are refused with a message, never read with missing
+or misplaced columns.
 
 A replication is a pure function of (scenario, roster, seed, replication index), so a resumed
 study that runs only the missing indices gives exactly the numbers of an uninterrupted one.
@@ -38,7 +43,9 @@ from sim.results import PER_REP, STREAMED, atomic_write
 from sim.roster import Roster
 from sim.scenario import Scenario
 
-FORMAT = 1
+#: The chunk layout. 2: adds ``empty_years[<target>]`` (years without appointments of each-year
+#: flow targets).
+FORMAT = 2
 RUN_FILE = "run.json"
 CHUNKS = "chunks"
 #: The per-target arrays of a replication, stored one column a target.
@@ -47,6 +54,7 @@ TARGET_FIELDS = {
     "target_met": "met",
     "target_threshold": "threshold",
     "target_met_upper": "met_upper",
+    "target_empty_years": "empty_years",
 }
 #: The yearly tables of a replication (every other array the collector takes), stored as
 #: flattened fixed-size lists.
@@ -167,6 +175,8 @@ class ResultStore:
                 "another folder"
             ) from None
         store = cls(folder, ident, target_ids, **kwargs)
+        if stored is not None and resume and stored.get("format") != FORMAT:
+            raise StoreError(_old_format(folder, stored.get("format")))
         if stored is not None and resume:
             diff = [k for k in ident if k != "version" and stored.get(k) != ident[k]]
             if stored.get("version") != ident["version"]:
@@ -182,7 +192,8 @@ class ResultStore:
             return store
         if stored is not None and not resume:
             finished = _finished(folder)
-            n = sum(len(v) for v in store._scan().values()) if chunks.exists() else 0
+            stored_any = chunks.exists() and not finished  # a finished study is replaced
+            n = sum(len(v) for v in store._scan().values()) if stored_any else 0
             if not finished and n:
                 raise StoreError(
                     f"{folder} holds an unfinished {_describe(stored)} with {n} replications "
@@ -222,6 +233,10 @@ class ResultStore:
                     f"stored chunk {f} is unreadable ({exc}); delete it and resume: its "
                     "replications will be run again"
                 ) from None
+            meta = json.loads((t.schema.metadata or {}).get(b"cadresim", b"{}"))
+            fmt = meta.get("study", {}).get("format")
+            if fmt != FORMAT:
+                raise StoreError(_old_format(self.folder, fmt, f))
             points = t.column("point").to_numpy()
             for p, r in zip(points, t.column("rep").to_numpy(), strict=True):
                 done.setdefault(int(p), set()).add(int(r))
@@ -394,6 +409,17 @@ class ResultStore:
         self._buffer = {}
         self._buffered = 0
         self._last_flush = time.monotonic()
+
+
+def _old_format(folder: Path, fmt: Any, chunk: Path | None = None) -> str:
+    """Why stored replications of another chunk format are not used."""
+    where = f"stored chunk {chunk}" if chunk is not None else str(folder)
+    return (
+        f"{where} holds replications in chunk format {fmt}, written by another version of "
+        f"cadresim; this version reads format {FORMAT} only (format 2 added the years without "
+        "appointments of each-year flow targets), so they cannot be resumed or read: run the "
+        "study again into another folder, or delete the folder's chunks/ and run.json"
+    )
 
 
 def _finished(folder: Path) -> bool:

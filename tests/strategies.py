@@ -372,6 +372,8 @@ def _vary_policy(draw: Draw, d: dict[str, Any], blocks: list[dict[str, Any]]) ->
         )
     rs["early_retirement"] = bands
     pol["restructuring"] = rs
+    # When the levers start (none: at the start).
+    pol["levers_from"] = draw(st.one_of(st.none(), st.just(_date_between(draw, start, end))))
 
 
 def _vary_congress(draw: Draw, d: dict[str, Any]) -> list[int]:
@@ -425,7 +427,9 @@ def _repair_targets(
         base = t.get("baseline")
         if base is not None:
             by = max(by, start.year + 1)
-            base["year"] = draw(st.integers(start.year, by - 1))
+            # A baseline year may not begin after the levers start.
+            levers = d["policy"].get("levers_from") or start
+            base["year"] = draw(st.integers(start.year, min(by - 1, levers.year)))
         t["by"] = by
         if kind == "flow":
             t["from_year"] = draw(st.integers(start.year, by))

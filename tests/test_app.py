@@ -250,3 +250,26 @@ def test_robustness_is_computed_on_demand_for_changed_settings(app: AppTest) -> 
     assert "chưa tính" not in cells
     assert all(c == "Vững" or c.startswith("Phụ thuộc giả định: ") for c in cells)
     assert any("Tính cho thiết lập hiện tại (2 lần" in c.value for c in app.caption)
+
+
+def test_all_comply_and_empty_years_are_shown_in_both_languages(app: AppTest) -> None:
+    """QB-30W (every unit with > 30% women staff has women leaders) shows the share of units
+    that comply next to P(met); the each-year targets (QB-AW, QB-AY) say how often a year
+    had no appointment."""
+    app.number_input(key="reps").set_value(4)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception and not app.error
+    table = app.table[0].value
+    cell = table.loc["QB-30W", "Tỷ lệ đạt (trung vị, 5–95%)"]
+    assert "% đơn vị đạt (" in cell, cell
+    assert table.loc["QB-AW", "Tỷ lệ đạt (trung vị, 5–95%)"] == ""
+    captions = [c.value for c in app.caption]
+    assert any("QB-30W" in c and "TẤT CẢ" in c for c in captions), captions
+    assert any(c.startswith("QB-AW: ") for c in captions), captions
+    app.radio(key="lang").set_value("en")
+    app.run()
+    table = app.table[0].value
+    assert "% of units comply (" in table.loc["QB-30W", "Share that complies (median, 5–95%)"]
+    captions = [c.value for c in app.caption]
+    assert any("chance that ALL comply" in c for c in captions), captions
