@@ -192,6 +192,7 @@ def test_every_bundled_scenario_with_a_congress_has_the_floors_enforced_variant(
             assert sc.variant("floors_enforced").congress.enforce_floors, path.name
 
 
+@pytest.mark.slow
 def test_more_compliance_never_lowers_the_expected_shares(qb: Scenario) -> None:
     """Metamorphic: on the same seeds, a higher compliance gives the groups no fewer seats on
     average at the 2025 congress."""
