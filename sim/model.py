@@ -32,7 +32,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
-from sim import rules
+from sim import congress, rules
 from sim.population import (
     L1_DEPUTY,
     L1_HEAD,
@@ -76,6 +76,7 @@ STREAMS = (
     "overflow",
     "attributes",
     "restructuring",
+    "congress",
 )
 
 GONE = -1
@@ -1586,7 +1587,7 @@ class Model:
 
     # --------------------------------------------------------------- congress
     def _congress(self, _ev: Any = None, initial: bool = False) -> None:
-        """Choose the provincial Party committee (Chỉ thị 35-CT/TW composition rules)."""
+        """Choose the provincial Party committee (Chỉ thị 35-CT/TW; :mod:`sim.congress`)."""
         cfg = self.sc.congress
         assert cfg is not None
         t = self.env.now
@@ -1601,31 +1602,16 @@ class Model:
         cand, inc = cand[ok], inc[ok]
         score = self.score[cand] + cfg.head_bonus * (self.rank[cand] == L1_HEAD)
         order = np.argsort(-score, kind="stable")
-        cand, inc = cand[order], inc[order]
+        cand, inc, score = cand[order], inc[order], score[order]
         female = self.female[cand]
         young = (t - self.birth[cand]) < rules.YOUNG_AGE_MONTHS
-        chosen = np.zeros(len(cand), dtype=bool)
-        size = min(cfg.size, len(cand))
+        cap = None if initial else math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
         if cfg.enforce_floors:
-            for flags, floor in ((young, cfg.young_floor), (female, cfg.women_floor)):
-                need = math.ceil(floor * cfg.size - 1e-9) - int((chosen & flags).sum())
-                need = min(need, size - int(chosen.sum()))  # floors never add seats
-                if need > 0:
-                    pick = np.flatnonzero(flags & ~chosen)[:need]
-                    chosen[pick] = True
-        if not initial:
-            cap = math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
-            room = min(cap - int((chosen & inc).sum()), size - int(chosen.sum()))
-            if room > 0:
-                chosen[np.flatnonzero(inc & ~chosen)[:room]] = True
-        rest = size - int(chosen.sum())
-        if rest > 0:
-            eligible = ~chosen & (~inc if not initial else True)
-            pick = np.flatnonzero(eligible)[:rest]
-            chosen[pick] = True
-            rest = size - int(chosen.sum())
-            if rest > 0:  # not enough newcomers: re-elect beyond the cap rather than leave seats
-                chosen[np.flatnonzero(~chosen)[:rest]] = True
+            chosen = congress.floors_by_construction(
+                female, young, inc, cfg.size, cfg.women_floor, cfg.young_floor, cap
+            )
+        else:
+            chosen = self._congress_vote(cand, score, inc, female, young, cap)
         members = cand[chosen]
         new = int((~inc[chosen]).sum())
         self.committee = {int(m) for m in members}
@@ -1634,6 +1620,30 @@ class Model:
             self.committee_rows.append(row)
             if self.keep_log:
                 self.committee_members.append(members.copy())
+
+    def _congress_vote(
+        self,
+        cand: np.ndarray,
+        score: np.ndarray,
+        inc: np.ndarray,
+        female: np.ndarray,
+        young: np.ndarray,
+        cap: int | None,
+    ) -> np.ndarray:
+        """The congress as it happens: list, the directive's floors on it, the vote."""
+        cfg = self.sc.congress
+        assert cfg is not None
+        g = self.rng["congress"]
+        u = g.random(2)
+        # One vote draw per person, whoever is on the list: lists that differ (another
+        # compliance) meet the same delegates' judgements (common random numbers).
+        noise = g.standard_normal(self.n)
+        length = rules.congress_list_length(cfg.size, cfg.list_surplus)
+        on = congress.nominate(inc, length, cap)
+        groups = [(young, cfg.young_floor), (female, cfg.women_floor)]
+        on = congress.comply(on, groups, ~(female | young), cfg.compliance, u)
+        votes = score + cfg.incumbent_bonus * inc + cfg.vote_noise * noise[cand]
+        return congress.vote(on, votes, cfg.size)
 
     # ------------------------------------------------------------------- run
     def run(self) -> RepResult:

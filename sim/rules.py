@@ -19,6 +19,8 @@ __all__ = [
     "TERM_MONTHS",
     "YOUNG_AGE_MONTHS",
     "TermOutcome",
+    "congress_floor_seats",
+    "congress_list_length",
     "contest_rates",
     "early_retirement_uptake",
     "expected_share_probability",
@@ -769,3 +771,64 @@ def quota_priority(
         return (got - q * appointments_including_this, got / q if q > 0 else math.inf, g)
 
     return tuple(sorted(range(len(shares)), key=key))
+
+
+# ---------------------------------------------------------------------------
+# Party congress
+# ---------------------------------------------------------------------------
+
+
+def congress_floor_seats(share: float, seats: int) -> int:
+    """The seats a composition floor asks for: ``ceil(share * seats)``.
+
+    Legal source: Chỉ thị 35-CT/TW (2019) on the Party congresses of the
+    2020-2025 term: women at least 15% of the Party committee, under-40s
+    about 10% (SPEC §4). The directive states these as aims ("phấn đấu");
+    whether they are met is up to the nominating list and the vote
+    (:mod:`sim.congress`). The same count applied to the nominating list
+    instead of the committee is what a nominating body that follows the
+    directive puts on the list.
+
+    The product is reduced by 1e-9 before rounding up so that floating error
+    does not add a seat (0.15 * 20 must ask for 3, not 4).
+
+    Args:
+        share: The floor, in [0, 1].
+        seats: Seats (or places on a list) it applies to, >= 0.
+
+    Returns:
+        The smallest count of the group that meets the floor.
+
+    Raises:
+        ValueError: If an argument is out of range.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be in [0, 1], got {share}")
+    if seats < 0:
+        raise ValueError(f"seats must be >= 0, got {seats}")
+    return math.ceil(share * seats - _CEIL_TOLERANCE)
+
+
+def congress_list_length(seats: int, surplus: float) -> int:
+    """Candidates on a congress's nominating list: ``ceil(seats * (1 + surplus))``.
+
+    Legal source: the Party's election rules (Quy chế bầu cử trong Đảng,
+    Quyết định 244-QĐ/TW, 2014; from memory, unverified: the list must be
+    longer than the seats, "số dư", by at least 10% and at most 30%). The
+    rules bound the surplus; the scenario chooses it.
+
+    Args:
+        seats: Seats to fill, >= 0.
+        surplus: Extra candidates as a share of the seats, in [0, 1].
+
+    Returns:
+        The length of the list (before it is capped by the candidates who exist).
+
+    Raises:
+        ValueError: If an argument is out of range.
+    """
+    if seats < 0:
+        raise ValueError(f"seats must be >= 0, got {seats}")
+    if not 0.0 <= surplus <= 1.0:
+        raise ValueError(f"surplus must be in [0, 1], got {surplus}")
+    return math.ceil(seats * (1.0 + surplus) - _CEIL_TOLERANCE)

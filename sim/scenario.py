@@ -731,9 +731,14 @@ class Congress(_Frozen):
     candidate_ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
         default_factory=lambda: ["l1_head", "l1_deputy"]
     )
-    women_floor: Share = 0.15
-    young_floor: Share = 0.10
-    enforce_floors: bool = True
+    women_floor: Share = Field(0.15, description="Chỉ thị 35-CT/TW: women at least 15%.")
+    young_floor: Share = Field(0.10, description="Chỉ thị 35-CT/TW: under-40s about 10%.")
+    enforce_floors: bool = Field(
+        False,
+        description="True: the floors are met by construction whenever candidates exist (no "
+        "list, no vote). False: the congress as it happens (list, compliance, vote; "
+        "sim/congress.py).",
+    )
     max_incumbent_share: Share = Field(
         0.67, description="At most this share re-elected: about a third new members."
     )
@@ -742,6 +747,28 @@ class Congress(_Frozen):
     head_bonus: NonNegFloat = Field(
         1.0,
         description="Score bonus (SD units) for unit heads, who sit on the committee ex officio.",
+    )
+    # The congress as it happens (enforce_floors: false); sim/congress.py.
+    list_surplus: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.15,
+        description="The nominating list is longer than the seats by this share (số dư; Party "
+        "election rules: 10-30%, from memory).",
+    )
+    compliance: Share = Field(
+        1.0,
+        description="Share of the gap between the list's women (under-40s) and the floor "
+        "applied to the list that the nominating body closes: 0 ignores the floors, 1 puts "
+        "them on the list. The vote may still elect fewer. Bundled scenarios carry the value "
+        "fitted to the 2020 congresses by scripts/calibrate_congress.py.",
+    )
+    vote_noise: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0,
+        description="SD (in merit SD units) of the delegates' judgement added to each "
+        "candidate's standing in the vote; 0: the vote follows standing exactly.",
+    )
+    incumbent_bonus: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5,
+        description="Vote bonus (merit SD units) for members seeking re-election.",
     )
 
     @model_validator(mode="after")

@@ -403,6 +403,10 @@ def _vary_congress(draw: Draw, d: dict[str, Any]) -> list[int]:
         "incumbent_min_service_months": draw(st.integers(0, 120)),
         "new_member_min_service_months": draw(st.integers(0, 120)),
         "head_bonus": draw(st.floats(0.0, 3.0)),
+        "list_surplus": draw(st.floats(0.0, 1.0)),
+        "compliance": _share(draw),
+        "vote_noise": draw(st.floats(0.0, 10.0)),
+        "incumbent_bonus": draw(st.floats(0.0, 10.0)),
     }
     return [x.year for x in dates]
 
