@@ -381,7 +381,7 @@ HG_CORE = {
     "policy.standards.enforcement": "none",
     "policy.appointment_share.reading": "expected",
 }
-METAMORPHIC_REPS = 100
+METAMORPHIC_REPS = 40
 
 
 @pytest.mark.slow
