@@ -67,7 +67,16 @@ from sim.population import (
     old_age_bounds,
     pool_size,
 )
-from sim.scenario import RANK_CODE, AgeDist, AgeLaw, Reading, Scenario, YoungAgeLaw, law_for
+from sim.scenario import (
+    RANK_CODE,
+    YOUNG_LAW_TOP,
+    AgeDist,
+    AgeLaw,
+    Reading,
+    Scenario,
+    YoungAgeLaw,
+    law_for,
+)
 
 #: The tier of each rank code (0 pool, 1 l2, 2 l1).
 TIER = (0, 1, 1, 2, 2)
@@ -187,10 +196,10 @@ def _young_pmf(
         return _age_pmf(lambda x: np.clip((x - young_min) / (top - young_min), 0.0, 1.0), jitter)
     dist = law_for(law, female)
     a = special.ndtr((young_min - dist.mean) / dist.sd)
-    b = special.ndtr((YOUNG_TOP - dist.mean) / dist.sd)
+    b = special.ndtr((YOUNG_LAW_TOP - dist.mean) / dist.sd)
 
     def cdf(x: np.ndarray) -> np.ndarray:
-        xc = np.clip(x, young_min, YOUNG_TOP)
+        xc = np.clip(x, young_min, YOUNG_LAW_TOP)
         return (special.ndtr((xc - dist.mean) / dist.sd) - a) / (b - a)
 
     return _age_pmf(cdf, jitter)

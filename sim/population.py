@@ -8,7 +8,15 @@ import numpy as np
 from scipy import special
 
 from sim import rules
-from sim.scenario import RANK_CODE, AgeDist, AgeLaw, Scenario, YoungAgeLaw, law_for
+from sim.scenario import (
+    RANK_CODE,
+    YOUNG_LAW_TOP,
+    AgeDist,
+    AgeLaw,
+    Scenario,
+    YoungAgeLaw,
+    law_for,
+)
 
 L1_HEAD = RANK_CODE["l1_head"]
 L1_DEPUTY = RANK_CODE["l1_deputy"]
@@ -148,7 +156,7 @@ def old_age_ppf(u: np.ndarray, law: AgeLaw, female: np.ndarray, year: int) -> np
     return out
 
 
-#: The under-40s are drawn below this age (years).
+#: The under-40s are drawn below this age (years) by the uniform law.
 YOUNG_TOP = 40.0 - 1e-6
 
 
@@ -156,8 +164,9 @@ def young_age_ppf(
     u: np.ndarray, law: YoungAgeLaw | None, young_min: float, female: np.ndarray
 ) -> np.ndarray:
     """Ages (years) of under-40s from the uniforms ``u``: uniform on [young_min, 40) when
-    ``law`` is None, else the law's normal truncated to [young_min, 40) (by sex if it is given
-    by sex). Documented assumption: the seeds give only the count of under-40 leaders."""
+    ``law`` is None, else the law's normal truncated to [young_min, 40 - 2 months) (by sex if
+    it is given by sex; see :data:`sim.scenario.YOUNG_LAW_TOP`). Documented assumption: the
+    seeds give only the count of under-40 leaders."""
     if law is None:
         return young_min + u * (40.0 - young_min)
     out = np.empty(len(u))
@@ -165,7 +174,7 @@ def young_age_ppf(
         idx = np.flatnonzero(female == is_f)
         if len(idx):
             dist = law_for(law, is_f)
-            out[idx] = truncated_normal_ppf(u[idx], dist.mean, dist.sd, young_min, YOUNG_TOP)
+            out[idx] = truncated_normal_ppf(u[idx], dist.mean, dist.sd, young_min, YOUNG_LAW_TOP)
     return out
 
 

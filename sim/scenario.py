@@ -262,8 +262,14 @@ AgeLaw = Annotated[
 ]
 
 
+#: The top of the under-40s' law (years): two months below 40, so that a birth month rounded
+#: down (sim.population.ages_to_birth) never makes an under-40 of the law 40 on the start date
+#: and the seed's count of under-40s is kept exactly.
+YOUNG_LAW_TOP = 40.0 - 2.0 / 12.0
+
+
 class YoungAgeDist(_Frozen):
-    """Ages (years) of the under-40s: a normal law truncated to [young_min_age, 40).
+    """Ages (years) of the under-40s: a normal law truncated to [young_min_age, 40 - 2 months).
 
     A mean near 40 concentrates them in their late 30s (appointees often are); a large ``sd``
     approaches the uniform law used when no law is given.
@@ -327,9 +333,15 @@ def check_age_laws(old: Sequence[tuple[str, Any]], young: Any, young_min: float)
                 )
     if young is None:
         return
+    if young_min > YOUNG_LAW_TOP - 0.1:
+        raise FieldError(
+            ("young_min_age",),
+            f"with a young_age law the youngest age of the under-40s must be at most "
+            f"{YOUNG_LAW_TOP - 0.1:.2f} (the law draws below {YOUNG_LAW_TOP:.2f})",
+        )
     for sex, female in (("men", False), ("women", True)):
         dist = law_for(young, female)
-        if _window_mass(dist.mean, dist.sd, young_min, 40.0) < MIN_LAW_MASS:
+        if _window_mass(dist.mean, dist.sd, young_min, YOUNG_LAW_TOP) < MIN_LAW_MASS:
             loc = (
                 ("young_age", sex, "mean")
                 if isinstance(young, YoungAgeBySex)
