@@ -9,7 +9,8 @@ Sections (SPEC §7 and issue 6):
    mechanisms both represent (every bundled scenario), then where they part: the quota rules,
    and everything the expected-value model leaves out.
 2. The flow-stock identity s(y) = q + (s0 - q)(1 - t)^y, and women's earlier retirement.
-3. Back-cast: Quảng Bình from 2016, against seed 001's 2016-2020 flows and 2021 stock.
+3. Back-cast: Quảng Bình from 2016: the facts fitted by scripts/calibrate.py (2016-2020
+   volume, 2021 stock) and the held-out 2016-2020 appointment shares.
 4. The 2020 provincial congress: the under-40 share of the committee.
 5. Martell, Lane & Emrich (1996) on cadresim's engine (validation/mle.py).
 6. Convergence of P(met) and its interval with the number of replications.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import shlex
 import sys
@@ -38,6 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "validation"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -522,64 +525,9 @@ def section_flow_stock(args: argparse.Namespace, runner: Runner) -> str:
 
 
 # ----------------------------------------------------------------- sections 3, 4
-SEED_2016_2020 = {"appointments": 245, "women": 0.107, "young": 0.082}
-SEED_2021 = {"women": 45 / 338, "young": 8 / 338}
-
-
-def backcast(qb: Scenario, women: int, young: int, floors: bool = True) -> Scenario:
-    """Quảng Bình from 1 January 2016 under the rules of the time: merit selection, none of
-    the 2021 scheme's rules, the pre-2021 retirement ages (sim.rules), a congress in October
-    2020; ``women`` and ``young`` L1 leaders at the start (split as in 2021)."""
-    w_prov = round(women * 27 / 45)
-    y_prov = round(young * 7 / 8)
-    return qb.variant("merit_only").with_overrides(
-        {
-            "start": "2016-01-01",
-            "end": "2020-12-31",
-            "targets": [],
-            "variants": {},
-            "congress.dates": ["2020-10-15"],
-            "congress.enforce_floors": floors,
-            "policy.women_staff_rule.enabled": False,
-            "policy.long_service.enabled": False,
-            "population.l1.women": {"provincial": w_prov, "district": women - w_prov},
-            "population.l1.young": {"provincial": y_prov, "district": young - y_prov},
-            "population.l1.young_women": min(2, young, women),
-        }
-    )
-
-
-def _stock_2020(sc: Scenario, reps: int, seed: int, runner: Runner) -> tuple[float, float]:
-    """Mean women's and under-40s' shares of L1 holders at the end of 2020 (stochastic)."""
-    st = run_stochastic(sc, reps, seed, runner)
-    h = st.headcount[:, -1, 2].astype(float)
-    return float((h[:, 1] / h[:, 0]).mean()), float((h[:, 2] / h[:, 0]).mean())
-
-
-def solve_2016(qb: Scenario, reps: int, seed: int, runner: Runner) -> tuple[int, int]:
-    """The 2016 L1 counts of women and under-40s whose mean 2020 year-end stock is closest to
-    seed 001's early-2021 figures (bisection on the stochastic model, common random numbers)."""
-
-    def search(index: int, target: float, counts: Callable[[int], tuple[int, int]]) -> int:
-        cache: dict[int, float] = {}
-
-        def f(k: int) -> float:
-            if k not in cache:
-                cache[k] = _stock_2020(backcast(qb, *counts(k)), reps, seed, runner)[index]
-            return cache[k]
-
-        lo, hi = 0, 150
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if f(mid) < target:
-                lo = mid
-            else:
-                hi = mid
-        return lo if abs(f(lo) - target) <= abs(f(hi) - target) else hi
-
-    women = search(0, SEED_2021["women"], lambda w: (w, 8))
-    young = search(1, SEED_2021["young"], lambda y: (women, y))
-    return women, young
+# The back-cast and the fit/held-out split live in scripts/calibrate.py (the fit's record:
+# validation/quang_binh_calibration.json); section 3 reads the record and checks it.
+from calibrate import HELD_OUT_FACTS, RECORD, backcast, moments  # noqa: E402
 
 
 @dataclass
@@ -590,110 +538,173 @@ class Backcast:
     figures: dict[str, np.ndarray]
 
 
-def _backcast_figures(st: Stochastic) -> dict[str, np.ndarray]:
-    a = st.appointments[:, :, 2]  # reps x years x (count, women, young, young women): L1
-    n = a[:, :, 0].sum(axis=1)
-    h = st.headcount[:, -1, 2].astype(float)
-    return {
-        "appointments": n.astype(float),
-        "women": a[:, :, 1].sum(axis=1) / np.maximum(n, 1),
-        "young": a[:, :, 2].sum(axis=1) / np.maximum(n, 1),
-        "stock_women": h[:, 1] / h[:, 0],
-        "stock_young": h[:, 2] / h[:, 0],
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def _fit_rows(record: dict[str, Any]) -> list[list[str]]:
+    """The fitted parameters as table rows, from the calibration record."""
+    names = {
+        "exit_hazard_l1": ("`dynamics.exit_hazard.l1`", 3),
+        "women_age_offset": ("women's age offset (years younger than men: L1, L2)", 1),
+        "young_age_mean": ("mean of the under-40s' law (`young_age`, L1 and L2)", 1),
     }
+    rows = []
+    for key, f in record["fitted"].items():
+        name, d = names.get(key, (key, 3))
+        pct = f["fact"] != "appointments"
+        show = _pct if pct else (lambda v: f"{v:.0f}")
+        lo, hi = f["interval"]
+        mlo, mhi = f["interval_mc"]
+        rows.append(
+            [
+                name,
+                f["fact_text"],
+                f"{f['value']:.{d}f}",
+                f"{lo:.{d}f} to {hi:.{d}f}",
+                f"{mlo:.{d + 1}f} to {mhi:.{d + 1}f}",
+                f"{show(f['model_mean'])}",
+            ]
+        )
+    return rows
 
 
 def section_backcast(args: argparse.Namespace, runner: Runner) -> str:
     qb = load_scenario(bundled_scenarios_dir() / "quang_binh.yaml")
-    solve_reps = max(8, args.backcast_reps // 5)
-    women, young = solve_2016(qb, solve_reps, args.seed, runner)
-    runs = []
-    starts = (("2021 counts (45, 8)", 45, 8), (f"solved ({women}, {young})", women, young))
-    for label, w, y in starts:
-        sc = backcast(qb, w, y)
-        st = run_stochastic(sc, args.backcast_reps, args.seed + 1, runner)
-        runs.append(Backcast(label, sc, st, _backcast_figures(st)))
-    seed_values = {
-        "appointments": (SEED_2016_2020["appointments"], "L1 appointments 2016-2020", False),
-        "women": (SEED_2016_2020["women"], "women's share of them", True),
-        "young": (SEED_2016_2020["young"], "under-40s' share of them", True),
-        "stock_women": (SEED_2021["women"], "women's share of L1, end 2020", True),
-        "stock_young": (SEED_2021["young"], "under-40s' share of L1, end 2020", True),
-    }
-    rows = []
-    verdict: dict[tuple[str, str], bool] = {}
-    for run in runs:
-        for key, (value, name, pct) in seed_values.items():
-            x = run.figures[key]
-            p5, p95 = np.quantile(x, [0.05, 0.95])
-            f = (lambda v: f"{100 * v:.1f}%") if pct else (lambda v: f"{v:.0f}")
-            ok = bool(p5 <= value <= p95)
-            verdict[(run.label, key)] = ok
-            rows.append(
-                [
-                    run.label,
-                    name,
-                    f(value),
-                    f(float(x.mean())),
-                    f"{f(p5)}-{f(p95)}",
-                    "yes" if ok else "**no**",
-                ]
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    women, young = 45, 8
+    sc = backcast(qb, women, young)
+    st = run_stochastic(sc, args.backcast_reps, args.seed + 1, runner)
+    figs = moments(st.collector)
+    solved = Backcast("2021 counts (45, 8)", sc, st, figs)
+    fit_rows = []
+    for key, (name, pct) in {
+        "appointments": ("L1 appointments 2016-2020", False),
+        "stock_women": ("women's share of L1, end 2020", True),
+        "stock_young": ("under-40s' share of L1, end 2020", True),
+    }.items():
+        fact = record["fit_facts"][key]["value"]
+        x = figs[key]
+        show = _pct if pct else (lambda v: f"{v:.0f}")
+        p5, p95 = np.quantile(x, [0.05, 0.95])
+        fit_rows.append(
+            [name, show(fact), show(float(x.mean())), f"{show(p5)}-{show(p95)}", "fitted"]
+        )
+    held_rows = []
+    verdicts = {}
+    for key, name in (("women", "women's share of them"), ("young", "under-40s' share of them")):
+        fact = HELD_OUT_FACTS[key]["value"]
+        a = st.appointments[:, :, 2]
+        m, se = _ratio(a[:, :, 1 if key == "women" else 2].sum(axis=1), a[:, :, 0].sum(axis=1))
+        p5, p95 = np.quantile(figs[key], [0.05, 0.95])
+        inside = bool(p5 <= fact <= p95)
+        verdicts[key] = (m, se, p5, p95, inside)
+        held_rows.append(
+            [
+                name,
+                _pct(fact),
+                f"{_pct(m)} ± {100 * 1.96 * se:.1f}",
+                f"{_pct(p5)}-{_pct(p95)}",
+                "inside" if inside else "**missed**",
+            ]
+        )
+    prof = ", ".join(
+        f"{r['exit_hazard_l1']:.3f} at {r['reappointment_probability']:g}"
+        for r in record.get("profile", [])
+    )
+    l2 = qb.population.l2
+
+    def said(key: str, group: str, share: float) -> str:
+        m, se, _p5, _p95, inside = verdicts[key]
+        fact = HELD_OUT_FACTS[key]["value"]
+        lo, hi = m - 1.96 * se, m + 1.96 * se
+        if lo <= fact <= hi:
+            how = "the fact lies inside the interval of the model's mean"
+        elif inside:
+            how = (
+                f"the model's mean is {'above' if m > fact else 'below'} the fact (95% interval "
+                f"{_pct(lo)}-{_pct(hi)}), but the fact is inside the 5-95% range of single "
+                "replications, so one province's five years could give it"
             )
-    naive, solved = runs
-    nf, sf = naive.figures, solved.figures
+        else:
+            how = (
+                f"**a miss**: the model's mean is {'above' if m > fact else 'below'} the fact "
+                f"(95% interval {_pct(lo)}-{_pct(hi)}) and the fact lies outside the 5-95% "
+                "range of single replications"
+            )
+        text = (
+            f"- **{group.capitalize()}.** {_pct(m)} of the appointments against the seed's "
+            f"{_pct(fact)}: {how}. This share follows mostly from the share of {group} among "
+            f"division leaders (`population.l2`, {share:.0%}), a prior with no seed figure."
+        )
+        if not lo <= fact <= hi:
+            text += (
+                f" Read as a test of that prior, the gap says it is too "
+                f"{'high' if m > fact else 'low'}, or that something the model leaves out "
+                f"{'holds the group back' if m > fact else 'favours the group'} (for women, "
+                "e.g. an evaluation bias, SPEC §5.8); these facts cannot tell the two apart."
+            )
+        return text
+
     out = [
         "## 3. Back-cast: Quảng Bình from 2016\n",
         "Seed 001 reports, for 2016-2020, **245** appointments or nominations to L1 posts, "
         "**10.7%** of them women and **8.2%** under 40, and an early-2021 stock of **13.3%** "
-        "women and **2.4%** under 40. The back-cast starts Quảng Bình on 1 January 2016 under "
-        "the rules of the time: merit selection with none of the 2021 scheme's rules (no quota, "
-        "reservation, women-staff or long-service rule), the retirement ages before the Labour "
-        "Code 2019 took effect (60 for men, 55 for women: `sim.rules.retirement_age_months`), "
-        "and everything else as bundled (structure, hazards, L2 and pool composition, age "
-        "laws). The 2016 L1 stock is unknown, so two starts are run: the 2021 counts "
-        "themselves (45 women, 8 under 40), and the counts whose mean end-2020 stock is closest "
-        "to the 2021 figures (bisection on the stochastic model with "
-        f"{solve_reps} replications a step: **{women} women and {young} under 40** in 2016). "
-        f"{args.backcast_reps} replications each; tolerance: the seed's figure inside the "
-        "model's 5-95% range of replications.\n",
+        "women and **2.4%** under 40. These facts are split in two. **Fitted:** the volume "
+        "(245) and the stock composition (13.3%, 2.4%) choose three parameters. **Held out:** "
+        "the two appointment shares (10.7%, 8.2%) are never used to choose a value, so the "
+        "model's figures for them are predictions. (The 2020 congress, section 4, is not used "
+        "by this fit.)\n",
+        "The back-cast starts Quảng Bình on 1 January 2016 under the rules of the time (the "
+        "scenario's `bau` variant: merit selection with no appointment share, no reservation, "
+        "no women-staff or long-service rule), with the retirement ages before the Labour Code "
+        "2019 took effect (60 for men, 55 for women: `sim.rules.retirement_age_months`). The "
+        "2016 stock is unknown; it is taken to be the 2021 counts (45 women, 8 under 40), so "
+        "the stock facts ask the model to keep that composition over five years.\n",
+        "### 3.1 What was fitted, and to what\n",
+        f"`{record['command']}` ({record['evaluations']} evaluations of "
+        f"{record['reps_per_evaluation']} replications with common random numbers, seed "
+        f"{record['seed']}; {record['seconds'] / 60:.1f} min): one parameter a fact, by "
+        "bisection, in Gauss-Seidel sweeps. The interval takes the province's figure as one "
+        "draw of the process (the spread between replications, which dominates, plus the "
+        "Monte Carlo error and the fact's rounding), converted through the moment's slope; "
+        "the narrower one has the Monte Carlo error and the rounding only. 'At the fit' is the "
+        f"confirmation run ({record['confirm']['reps']} replications, another seed).\n",
         _table(
             [
-                "2016 start (women, under 40)",
-                "figure",
-                "seed 001",
-                "model mean",
-                "model 5-95%",
-                "within",
+                "parameter",
+                "fitted to",
+                "value",
+                "95% interval",
+                "Monte Carlo only",
+                "model at the fit",
             ],
-            rows,
+            _fit_rows(record),
         ),
         "",
+        "Not identifiable from these facts, so fixed and said so: the **reappointment "
+        "probability** (the volume fixes the overall turnover, not its split between refused "
+        f"reappointments and other exits; the exit hazard that fits the volume is {prof} "
+        "reappointment probability); the **L2 shares** of women and under-40s (each stock fact "
+        "fixes only the balance of the group's inflow from L2 and its outflow through the age "
+        "law: the L2 shares are priors, and the held-out shares below test them); the men's "
+        "age laws and every SD (assumptions). Other provinces' seeds have no such facts: their "
+        "scenarios keep assumption-based values.\n",
+        "### 3.2 The fit facts, reproduced by this run\n",
+        f"{args.backcast_reps} replications (seed {args.seed + 1}); agreement here is by "
+        "construction.\n",
+        _table(["figure", "seed 001", "model mean", "model 5-95%", "role"], fit_rows),
+        "",
+        "### 3.3 Held out: the appointment shares as predictions\n",
+        "The model's share over the replications with its 95% interval (±), the 5-95% range "
+        "of single replications, and whether the fact lies in that range:\n",
+        _table(["figure", "seed 001", "model", "model 5-95%", "fact"], held_rows),
+        "",
         "What this shows:\n",
-        f"- **Volume.** {nf['appointments'].mean():.0f} and {sf['appointments'].mean():.0f} L1 "
-        "appointments in five years against the seed's 245: the L1 exit hazard and the "
-        "reappointment probability were calibrated on this figure, and it holds under the "
-        "older retirement ages too.",
-        f"- **Women.** Started with the 2021 counts, the women's share of L1 falls to "
-        f"{100 * nf['stock_women'].mean():.1f}% by the end of 2020: the bundled age law gives "
-        "women leaders the ages of men, truncated at their own retirement age, and with "
-        "retirement at 55 many women leaders of 2016 retire within five years. Reaching 13.3% "
-        f"in 2021 needs {women} women in 2016 ({100 * women / 338:.0f}% of the 338"
-        + (", more than in 2021" if women > 45 else "")
-        + "). The seeds give no 2016 figure; a younger age law for women leaders, which the "
-        "scenarios cannot express yet (one age law per rank for both sexes), would do the "
-        "same with fewer. The women's share of *appointments* "
-        f"({100 * nf['women'].mean():.1f}% and {100 * sf['women'].mean():.1f}%, seed 10.7%) "
-        "depends mostly on the L2 composition (12% women, an assumption calibrated on it).",
-        f"- **Under-40s.** {100 * nf['young'].mean():.1f}% and {100 * sf['young'].mean():.1f}% "
-        "of appointments against the seed's 8.2% (6% under-40s among L2 holders, an "
-        "assumption), but an end-2020 stock of "
-        f"{100 * nf['stock_young'].mean():.1f}% and {100 * sf['stock_young'].mean():.1f}% "
-        f"against 2.4%, even when starting from {young} under-40s. A flow of 8.2% and a stock "
-        "of 2.4% mean that real under-40 appointees turn 40 soon after their appointment; the "
-        "model's are younger (the under-40s of L2 and the pool are spread evenly from 30 and "
-        "27 to 40, an assumption) and stay under 40 for longer. The bundled scenarios start "
-        "from seed 001's 2021 stock, so this affects the young stock's later path, not its "
-        "start.\n",
+        said("women", "women", l2.women_share),
+        said("young", "under-40s", l2.young_share),
+        f"- **Volume.** {figs['appointments'].mean():.0f} L1 appointments in five years "
+        "against the 245 the exit hazard was fitted to.\n",
     ]
     # Section 4 uses the solved back-cast's congress.
     com = solved.st.collector.summary().committee

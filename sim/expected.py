@@ -56,8 +56,27 @@ from scipy import special, stats
 
 from sim import rules
 from sim.model import _retirement_months
-from sim.population import L1_DEPUTY, L1_HEAD, L2_DEPUTY, L2_HEAD, POOL, build_layout, pool_size
-from sim.scenario import RANK_CODE, AgeDist, Reading, Scenario
+from sim.population import (
+    L1_DEPUTY,
+    L1_HEAD,
+    L2_DEPUTY,
+    L2_HEAD,
+    POOL,
+    YOUNG_TOP,
+    build_layout,
+    old_age_bounds,
+    pool_size,
+)
+from sim.scenario import (
+    RANK_CODE,
+    YOUNG_LAW_TOP,
+    AgeDist,
+    AgeLaw,
+    Reading,
+    Scenario,
+    YoungAgeLaw,
+    law_for,
+)
 
 #: The tier of each rank code (0 pool, 1 l2, 2 l1).
 TIER = (0, 1, 1, 2, 2)
@@ -149,9 +168,7 @@ def _trunc_normal_cdf(x: np.ndarray, dist: AgeDist, lo: float, hi: float) -> np.
 
 
 def _old_bounds(dist: AgeDist, female: bool, year: int) -> tuple[float, float]:
-    hi = rules.retirement_age_months(female, year - 1) / 12.0 - 1.0 / 12.0
-    lo = min(max(dist.min, 40.0), hi - 0.5)
-    return lo, hi
+    return old_age_bounds(dist, female, year)
 
 
 def _age_pmf(cdf_years, jitter: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -169,11 +186,30 @@ def _age_pmf(cdf_years, jitter: bool) -> np.ndarray:  # type: ignore[no-untyped-
     return pmf / pmf.sum() if pmf.sum() > 0 else pmf
 
 
-def _young_pmf(young_min: float, jitter: bool, top: float = 40.0) -> np.ndarray:
-    return _age_pmf(lambda x: np.clip((x - young_min) / (top - young_min), 0.0, 1.0), jitter)
+def _young_pmf(
+    young_min: float,
+    jitter: bool,
+    top: float = 40.0,
+    law: YoungAgeLaw | None = None,
+    female: bool = False,
+) -> np.ndarray:
+    """Ages of the under-40s: uniform on [young_min, top), or the scenario's truncated normal
+    law (:func:`sim.population.young_age_ppf`)."""
+    if law is None:
+        return _age_pmf(lambda x: np.clip((x - young_min) / (top - young_min), 0.0, 1.0), jitter)
+    dist = law_for(law, female)
+    a = special.ndtr((young_min - dist.mean) / dist.sd)
+    b = special.ndtr((YOUNG_LAW_TOP - dist.mean) / dist.sd)
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        xc = np.clip(x, young_min, YOUNG_LAW_TOP)
+        return (special.ndtr((xc - dist.mean) / dist.sd) - a) / (b - a)
+
+    return _age_pmf(cdf, jitter)
 
 
-def _old_pmf(dist: AgeDist, female: bool, year: int, jitter: bool) -> np.ndarray:
+def _old_pmf(law: AgeLaw, female: bool, year: int, jitter: bool) -> np.ndarray:
+    dist = law_for(law, female)
     lo, hi = _old_bounds(dist, female, year)
     return _age_pmf(lambda x: _trunc_normal_cdf(x, dist, lo, hi), jitter)
 
@@ -316,14 +352,15 @@ class ExpectedModel:
             female: int,
             young: bool,
             count: float,
-            dist: AgeDist,
+            dist: AgeLaw,
             ymin: float,
             tau: np.ndarray,
+            ylaw: YoungAgeLaw | None,
         ) -> None:
             if count <= 0:
                 return
             pmf = (
-                _young_pmf(ymin, True, 40.0 - 1e-6)
+                _young_pmf(ymin, True, YOUNG_TOP, ylaw, bool(female))
                 if young
                 else _old_pmf(dist, bool(female), year, True)
             )
@@ -363,7 +400,7 @@ class ExpectedModel:
             total = int(np.sum(area))
             for r, age in ((L1_HEAD, l1.age_heads), (L1_DEPUTY, l1.age_deputies)):
                 share = np.sum(area & (ranks == r)) / total if total else 0.0
-                add(r, female, young, count * share, age, l1.young_min_age, term)
+                add(r, female, young, count * share, age, l1.young_min_age, term, l1.young_age)
         # L2 and the pool: exact numbers of women and young, drawn independently.
         n_l2 = int(np.sum((ranks == L2_HEAD) | (ranks == L2_DEPUTY)))
         for ranks_, m, spec, tau in (
@@ -378,7 +415,16 @@ class ExpectedModel:
                 count = self.pool_target if r == POOL else float(np.sum(ranks == r))
                 for female, p_f in ((1, pf), (0, 1.0 - pf)):
                     for young, p_y in ((True, py), (False, 1.0 - py)):
-                        add(r, female, young, count * p_f * p_y, spec.age, spec.young_min_age, tau)
+                        add(
+                            r,
+                            female,
+                            young,
+                            count * p_f * p_y,
+                            spec.age,
+                            spec.young_min_age,
+                            tau,
+                            spec.young_age,
+                        )
         return n
 
     # ------------------------------------------------------------------ run
@@ -514,7 +560,7 @@ class ExpectedModel:
         rec = self.sc.dynamics.recruitment
         year = t // 12
         for female, p_f in ((1, rec.women_share), (0, 1.0 - rec.women_share)):
-            young = _young_pmf(rec.young_min_age, False)
+            young = _young_pmf(rec.young_min_age, False, 40.0, rec.young_age, bool(female))
             old = _old_pmf(rec.age, bool(female), year, False)
             pmf = rec.young_share * young + (1.0 - rec.young_share) * old
             n[POOL][female, :, 0] += k * p_f * pmf

@@ -42,6 +42,7 @@ from sim.population import (
     build_people,
     old_age_ppf,
     pool_size,
+    young_age_ppf,
 )
 from sim.qualifications import DRAWS as QUAL_DRAWS
 from sim.qualifications import QUAL_GROUPS, QualArrays
@@ -1388,7 +1389,9 @@ class Model:
             female = self.female_u[idx] < rec.women_share
             young = self.young_u[idx] < rec.young_share
             ages = np.empty(k)
-            ages[young] = rec.young_min_age + self.age_u[idx[young]] * (40.0 - rec.young_min_age)
+            ages[young] = young_age_ppf(
+                self.age_u[idx[young]], rec.young_age, rec.young_min_age, female[young]
+            )
             ages[~young] = old_age_ppf(self.age_u[idx[~young]], rec.age, female[~young], year)
             self.female[idx] = female
             self.birth[idx] = np.floor(t - ages * 12.0)

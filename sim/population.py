@@ -8,7 +8,15 @@ import numpy as np
 from scipy import special
 
 from sim import rules
-from sim.scenario import RANK_CODE, AgeDist, Scenario
+from sim.scenario import (
+    RANK_CODE,
+    YOUNG_LAW_TOP,
+    AgeDist,
+    AgeLaw,
+    Scenario,
+    YoungAgeLaw,
+    law_for,
+)
 
 L1_HEAD = RANK_CODE["l1_head"]
 L1_DEPUTY = RANK_CODE["l1_deputy"]
@@ -123,26 +131,55 @@ def truncated_normal_ppf(u: np.ndarray, mean: float, sd: float, lo: float, hi: f
     return np.clip(mean + sd * special.ndtri(a + u * (b - a)), lo, hi)
 
 
-def old_age_ppf(u: np.ndarray, dist: AgeDist, female: np.ndarray, year: int) -> np.ndarray:
-    """Ages (years) on 1 January of ``year`` of people aged ``dist.min`` (at least 40) and over.
+def old_age_bounds(dist: AgeDist, female: bool, year: int) -> tuple[float, float]:
+    """The ages [lo, hi] (years) a law of people aged 40 or over is truncated to in ``year``."""
+    hi = _max_age_years(female, year)
+    return min(max(dist.min, 40.0), hi - 0.5), hi
+
+
+def old_age_ppf(u: np.ndarray, law: AgeLaw, female: np.ndarray, year: int) -> np.ndarray:
+    """Ages (years) on 1 January of ``year`` of people aged ``min`` (at least 40) and over.
 
     A normal law truncated to [max(min, 40), the oldest age still at work] (see
-    :func:`_max_age_years`), by inverse CDF of the uniforms ``u``. Documented assumption: the
-    seeds give no age distribution for leaders beyond the under-40 count.
+    :func:`_max_age_years`), by inverse CDF of the uniforms ``u``; ``law`` is one law for both
+    sexes or one for each (:class:`sim.scenario.AgeBySex`). Documented assumption: the seeds
+    give no age distribution for leaders beyond the under-40 count.
     """
     out = np.empty(len(u))
     for is_f in (False, True):
         idx = np.flatnonzero(female == is_f)
         if len(idx) == 0:
             continue
-        hi = _max_age_years(is_f, year)
-        lo = min(max(dist.min, 40.0), hi - 0.5)
+        dist = law_for(law, is_f)
+        lo, hi = old_age_bounds(dist, is_f, year)
         out[idx] = truncated_normal_ppf(u[idx], dist.mean, dist.sd, lo, hi)
     return out
 
 
+#: The under-40s are drawn below this age (years) by the uniform law.
+YOUNG_TOP = 40.0 - 1e-6
+
+
+def young_age_ppf(
+    u: np.ndarray, law: YoungAgeLaw | None, young_min: float, female: np.ndarray
+) -> np.ndarray:
+    """Ages (years) of under-40s from the uniforms ``u``: uniform on [young_min, 40) when
+    ``law`` is None, else the law's normal truncated to [young_min, 40 - 2 months) (by sex if
+    it is given by sex; see :data:`sim.scenario.YOUNG_LAW_TOP`). Documented assumption: the
+    seeds give only the count of under-40 leaders."""
+    if law is None:
+        return young_min + u * (40.0 - young_min)
+    out = np.empty(len(u))
+    for is_f in (False, True):
+        idx = np.flatnonzero(female == is_f)
+        if len(idx):
+            dist = law_for(law, is_f)
+            out[idx] = truncated_normal_ppf(u[idx], dist.mean, dist.sd, young_min, YOUNG_LAW_TOP)
+    return out
+
+
 def sample_old_ages(
-    rng: np.random.Generator, dist: AgeDist, female: np.ndarray, start_year: int
+    rng: np.random.Generator, dist: AgeLaw, female: np.ndarray, start_year: int
 ) -> np.ndarray:
     """Draw ages with :func:`old_age_ppf`."""
     return old_age_ppf(rng.random(len(female)), dist, female, start_year)
@@ -207,12 +244,17 @@ def _ages(
     rng: np.random.Generator,
     female: np.ndarray,
     young: np.ndarray,
-    dist: AgeDist,
+    dist: AgeLaw,
     young_min: float,
     start_year: int,
+    young_law: YoungAgeLaw | None = None,
 ) -> np.ndarray:
     ages = np.empty(len(female))
-    ages[young] = rng.uniform(young_min, 40.0 - 1e-6, size=int(young.sum()))
+    if young_law is None:
+        ages[young] = rng.uniform(young_min, YOUNG_TOP, size=int(young.sum()))
+    else:  # the same number of uniforms, so the later draws are unchanged
+        u = rng.random(size=int(young.sum()))
+        ages[young] = young_age_ppf(u, young_law, young_min, female[young])
     old = ~young
     ages[old] = sample_old_ages(rng, dist, female[old], start_year)
     return ages
@@ -231,16 +273,18 @@ def build_people(rng: np.random.Generator, scenario: Scenario, layout: Layout) -
     ages1 = np.empty(len(l1))
     heads = ranks[l1] == L1_HEAD
     for sel, dist in ((heads, pop.l1.age_heads), (~heads, pop.l1.age_deputies)):
-        ages1[sel] = _ages(rng, f1[sel], y1[sel], dist, pop.l1.young_min_age, year)
+        ages1[sel] = _ages(
+            rng, f1[sel], y1[sel], dist, pop.l1.young_min_age, year, pop.l1.young_age
+        )
 
     f2 = _exact_flags(rng, len(l2), pop.l2.women_share)
     y2 = _exact_flags(rng, len(l2), pop.l2.young_share)
-    ages2 = _ages(rng, f2, y2, pop.l2.age, pop.l2.young_min_age, year)
+    ages2 = _ages(rng, f2, y2, pop.l2.age, pop.l2.young_min_age, year, pop.l2.young_age)
 
     n_pool = pool_size(scenario, layout)
     f3 = _exact_flags(rng, n_pool, pop.pool.women_share)
     y3 = _exact_flags(rng, n_pool, pop.pool.young_share)
-    ages3 = _ages(rng, f3, y3, pop.pool.age, pop.pool.young_min_age, year)
+    ages3 = _ages(rng, f3, y3, pop.pool.age, pop.pool.young_min_age, year, pop.pool.young_age)
 
     posts = np.concatenate([l1, l2, np.full(n_pool, -1)]).astype(np.int32)
     female = np.concatenate([f1, f2, f3])

@@ -16,11 +16,15 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     model_validator,
 )
+from scipy import special
 
+from sim import rules
 from sim.yamlpos import YamlSyntaxError, load_yaml_with_positions, location, position_for
 
 # --------------------------------------------------------------------------- #
@@ -228,6 +232,132 @@ class AgeDist(_Frozen):
     min: Annotated[float, Field(ge=18, le=70)] = 40.0
 
 
+# Age laws by sex, and the law of the under-40s ---------------------------------------------
+
+
+class AgeBySex(_Frozen):
+    """Separate age laws for men and women of the same rank or tier (e.g. women leaders
+    younger than men, since they retire earlier)."""
+
+    men: AgeDist
+    women: AgeDist
+
+
+#: Tags of the two forms of an age law (never field names, so dropped from error locations).
+ONE_LAW, BY_SEX = "one-law", "by-sex"
+
+
+def _law_form(value: Any) -> str:
+    if isinstance(value, AgeBySex | YoungAgeBySex):
+        return BY_SEX
+    if isinstance(value, dict) and ("men" in value or "women" in value):
+        return BY_SEX
+    return ONE_LAW
+
+
+#: An age law of the people aged 40 or over: one law for both sexes, or one for each.
+AgeLaw = Annotated[
+    Annotated[AgeDist, Tag(ONE_LAW)] | Annotated[AgeBySex, Tag(BY_SEX)],
+    Discriminator(_law_form),
+]
+
+
+#: The top of the under-40s' law (years): two months below 40, so that a birth month rounded
+#: down (sim.population.ages_to_birth) never makes an under-40 of the law 40 on the start date
+#: and the seed's count of under-40s is kept exactly.
+YOUNG_LAW_TOP = 40.0 - 2.0 / 12.0
+
+
+class YoungAgeDist(_Frozen):
+    """Ages (years) of the under-40s: a normal law truncated to [young_min_age, 40 - 2 months).
+
+    A mean near 40 concentrates them in their late 30s (appointees often are); a large ``sd``
+    approaches the uniform law used when no law is given.
+    """
+
+    mean: Annotated[float, Field(ge=18, le=60)] = Field(
+        description="Mean of the untruncated normal law (years); 40 or above is allowed."
+    )
+    sd: Annotated[float, Field(gt=0.0, le=30.0)]
+
+
+class YoungAgeBySex(_Frozen):
+    """Separate under-40 age laws for men and women."""
+
+    men: YoungAgeDist
+    women: YoungAgeDist
+
+
+#: The law of the under-40s: one for both sexes, or one for each (None: uniform from
+#: ``young_min_age`` to 40).
+YoungAgeLaw = Annotated[
+    Annotated[YoungAgeDist, Tag(ONE_LAW)] | Annotated[YoungAgeBySex, Tag(BY_SEX)],
+    Discriminator(_law_form),
+]
+
+#: Least probability an age law must put on the ages it can draw; below it the law describes
+#: nobody (e.g. a mean of 70 with an SD of 1 for ages 40-60) and its draws would be undefined.
+MIN_LAW_MASS = 1e-6
+
+
+def law_for(law: Any, female: bool) -> Any:
+    """The law of one sex from a law given for both sexes or for each."""
+    if isinstance(law, AgeBySex | YoungAgeBySex):
+        return law.women if female else law.men
+    return law
+
+
+def _window_mass(mean: float, sd: float, lo: float, hi: float) -> float:
+    return float(special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd))
+
+
+def check_age_laws(old: Sequence[tuple[str, Any]], young: Any, young_min: float) -> None:
+    """Reject age laws that put (almost) no probability on the ages they can draw.
+
+    ``old`` lists (field name, law) pairs of the laws of people aged 40 or over: they are
+    truncated to [max(min, 40), the retirement age], whose lowest values are those before
+    2021 (60 for men, 55 for women: sim.rules); ``young`` is the under-40 law, truncated to
+    [young_min, 40). Raises :class:`FieldError` naming the offending field.
+    """
+    for name, law in old:
+        for sex, female in (("men", False), ("women", True)):
+            dist = law_for(law, female)
+            hi = rules.retirement_age_months(female, 2020) / 12.0 - 1.0 / 12.0
+            lo = min(max(dist.min, 40.0), hi - 0.5)
+            if _window_mass(dist.mean, dist.sd, lo, hi) < MIN_LAW_MASS:
+                loc = (name, sex, "mean") if isinstance(law, AgeBySex) else (name, "mean")
+                raise FieldError(
+                    loc,
+                    f"{name}: a normal law of mean {dist.mean:g} and SD {dist.sd:g} puts almost "
+                    f"no weight on the ages {lo:g}-{hi:.1f} at which {sex} can be at work",
+                )
+    if young is None:
+        return
+    if young_min > YOUNG_LAW_TOP - 0.1:
+        raise FieldError(
+            ("young_min_age",),
+            f"with a young_age law the youngest age of the under-40s must be at most "
+            f"{YOUNG_LAW_TOP - 0.1:.2f} (the law draws below {YOUNG_LAW_TOP:.2f})",
+        )
+    for sex, female in (("men", False), ("women", True)):
+        dist = law_for(young, female)
+        if _window_mass(dist.mean, dist.sd, young_min, YOUNG_LAW_TOP) < MIN_LAW_MASS:
+            loc = (
+                ("young_age", sex, "mean")
+                if isinstance(young, YoungAgeBySex)
+                else (
+                    "young_age",
+                    "mean",
+                )
+            )
+            raise FieldError(
+                loc,
+                f"young_age: a normal law of mean {dist.mean:g} and SD {dist.sd:g} puts almost "
+                f"no weight on the under-40 ages {young_min:g}-40"
+                + (f" ({sex})" if isinstance(young, YoungAgeBySex) else ""),
+            )
+
+
 class AreaCounts(_Frozen):
     """Counts split between provincial units and district units."""
 
@@ -258,8 +388,24 @@ class L1Stock(_Frozen):
     young: AreaCounts
     young_women: Count
     young_min_age: YoungMinAge = 30.0
-    age_heads: AgeDist
-    age_deputies: AgeDist
+    age_heads: AgeLaw = Field(description="Ages of heads aged 40 or over (one law, or by sex).")
+    age_deputies: AgeLaw = Field(
+        description="Ages of deputies aged 40 or over (one law, or by sex)."
+    )
+    young_age: YoungAgeLaw | None = Field(
+        None,
+        description="Ages of the under-40 leaders (one law, or by sex); none: uniform from "
+        "young_min_age to 40.",
+    )
+
+    @model_validator(mode="after")
+    def _check_ages(self) -> L1Stock:
+        check_age_laws(
+            (("age_heads", self.age_heads), ("age_deputies", self.age_deputies)),
+            self.young_age,
+            self.young_min_age,
+        )
+        return self
 
 
 class TierStock(_Frozen):
@@ -268,7 +414,17 @@ class TierStock(_Frozen):
     women_share: Share
     young_share: Share
     young_min_age: YoungMinAge = 25.0
-    age: AgeDist
+    age: AgeLaw = Field(description="Ages of those aged 40 or over (one law, or by sex).")
+    young_age: YoungAgeLaw | None = Field(
+        None,
+        description="Ages of the under-40s (one law, or by sex); none: uniform from "
+        "young_min_age to 40.",
+    )
+
+    @model_validator(mode="after")
+    def _check_ages(self) -> TierStock:
+        check_age_laws((("age", self.age),), self.young_age, self.young_min_age)
+        return self
 
 
 class Qualifications(_Frozen):
@@ -346,10 +502,20 @@ class Recruitment(_Frozen):
     women_share: Share
     young_share: Share = Field(description="Share of recruits under 40.")
     young_min_age: YoungMinAge = 25.0
-    age: AgeDist
+    age: AgeLaw = Field(description="Ages of recruits aged 40 or over (one law, or by sex).")
+    young_age: YoungAgeLaw | None = Field(
+        None,
+        description="Ages of the under-40 recruits (one law, or by sex); none: uniform from "
+        "young_min_age to 40.",
+    )
     qualifications: Qualifications = Field(
         Qualifications(), description="Qualifications and attributes of recruits."
     )
+
+    @model_validator(mode="after")
+    def _check_ages(self) -> Recruitment:
+        check_age_laws((("age", self.age),), self.young_age, self.young_min_age)
+        return self
 
 
 class Removal(_Frozen):
@@ -1354,6 +1520,8 @@ def _clean_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
         if isinstance(part, str) and part in kinds and i > 0 and isinstance(loc[i - 1], int):
             continue
         if isinstance(part, str) and (part.startswith("function-") or part in ("list[...]",)):
+            continue
+        if part in (ONE_LAW, BY_SEX):  # the form of an age law
             continue
         out.append(part)
     return tuple(out)

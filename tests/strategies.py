@@ -50,9 +50,12 @@ from sim.scenario import (
     RANK_CODE,
     RANKS,
     YOUNG_MIN_AGE_MAX,
+    AgeDist,
+    FieldError,
     Grant,
     Scenario,
     ScenarioError,
+    check_age_laws,
     json_schema,
     load_scenario,
     load_scenario_text,
@@ -130,12 +133,18 @@ def _subset(draw: Draw, items: tuple[str, ...] | list[str], min_size: int = 1) -
 
 
 def _age(draw: Draw) -> dict[str, float]:
-    """Any age law the schema allows (mean and min 18-70)."""
-    return {
+    """Any age law the schema allows (mean and min 18-70). A law with almost no weight on the
+    working ages is refused (sim.scenario.check_age_laws): its SD is then widened to 30."""
+    law = {
         "mean": draw(st.floats(18.0, 70.0)),
         "sd": draw(st.floats(1e-3, 30.0)),
         "min": draw(st.floats(18.0, 70.0)),
     }
+    try:
+        check_age_laws((("age", AgeDist.model_validate(law)),), None, 30.0)
+    except FieldError:
+        law["sd"] = 30.0
+    return law
 
 
 def _qualifications(draw: Draw) -> dict[str, float]:

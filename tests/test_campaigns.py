@@ -184,7 +184,7 @@ def refusal(text: str) -> str:
         # Crashed the run: round(inf) (OverflowError).
         ("pool_per_l2_deputy: 2.0", "pool_per_l2_deputy: .inf", "structure.pool_per_l2_deputy"),
         # Infinite ages: people with a retirement date of -9e18 months, invariants broken.
-        ("age: {mean: 48, sd: 6, min: 40}", "age: {mean: 48, sd: .inf, min: 40}", "sd"),
+        ("age: {mean: 45, sd: 4.5, min: 40}", "age: {mean: 45, sd: .inf, min: 40}", "sd"),
         # An infinite gamma shape: the run never ended.
         ("selection_delay_shape: 2 ", "selection_delay_shape: .inf ", "selection_delay_shape"),
         ("evaluation_bias: 0.0", "evaluation_bias: .nan", "policy.evaluation_bias"),

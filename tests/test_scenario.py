@@ -86,7 +86,8 @@ def test_every_variant_applies(qb: Scenario, name: str) -> None:
 
 def test_bau_variant_values(qb: Scenario) -> None:
     bau = qb.variant("bau")
-    assert bau.policy.appointment_share.women == pytest.approx(0.107)
+    # Merit only: the observed 2016-2020 shares are predictions, not quotas.
+    assert bau.policy.appointment_share.reading == "none"
     assert bau.policy.vacancy_reservation.enabled is False
     assert qb.policy.vacancy_reservation.enabled is True
 

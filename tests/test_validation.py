@@ -59,3 +59,37 @@ def test_the_published_page_is_generated_and_complete() -> None:
     ):
         assert f"## {n}. {title}" in text, title
     assert "--quick" not in text.split("\n", 5)[4]  # not a smoke run
+
+
+def test_backcast_section_separates_fitted_and_held_out_facts(tmp_path: Path) -> None:
+    """Section 3 at tiny size: it names what was fitted (with values and intervals from the
+    calibration record) apart from the held-out shares, and says whether each is met."""
+    out = tmp_path / "VALIDATION.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "validate.py"),
+            "--quick",
+            "--workers",
+            "1",
+            "--sections",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    fitted = text.split("### 3.1")[1].split("### 3.2")[0]
+    held = text.split("### 3.3")[1].split("## 4.")[0]
+    assert "`dynamics.exit_hazard.l1`" in fitted and "95% interval" in fitted
+    for fact in ("245", "45 of the 338", "8 of the 338"):
+        assert fact in fitted
+    # The held-out shares appear only as predictions, each with a verdict.
+    assert "10.7%" in held and "8.2%" in held
+    assert held.count("inside") + held.count("**missed**") >= 2
+    assert "10.7%" not in fitted and "8.2%" not in fitted
+    assert "## 4. The 2020 provincial congress" in text
