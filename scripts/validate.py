@@ -1237,7 +1237,7 @@ def section_congress(args: argparse.Namespace, runner: Runner) -> str:
         "committee also seats the province's centrally managed leaders, who stay. The "
         "calibration inherits the back-cast's known fault (section 3): its end-2020 under-40 "
         "stock is above the real 2.4%, so a real province needed, if anything, a higher "
-        "compliance for the same 6.8%; and it depends on the assumed vote noise (7.1).\n",
+        "compliance for the same 6.8%; and it depends on the assumed vote noise (8.1).\n",
         f"### 8.3 The 2025 and 2030 committee targets ({args.compare_reps} replications, "
         f"seed {args.compare_seed})\n",
         "P(met) with its 95% Wilson interval and the median share, as bundled (the congress "
