@@ -446,6 +446,29 @@ def _interval_text(f: dict[str, Any], digits: int, unit: str = "") -> str:
     return f"95% interval {lo:.{digits}f} to {hi:.{digits}f}{unit}, the fact taken as one draw"
 
 
+def _widen_ranges(text: str, values: dict[str, float]) -> str:
+    """Widen the plausible range of each fitted setting in the file's ``assumptions:`` list
+    so that it holds the newly fitted value (the loader refuses a value outside its range)."""
+    for setting, value in values.items():
+        pattern = re.compile(
+            r"^(  - \{path: " + re.escape(setting) + r", range: \[)([^,\]]+), ([^\]]+)(\].*)$",
+            re.M,
+        )
+        m = pattern.search(text)
+        if m is None:
+            continue
+        a, b = float(m.group(2)), float(m.group(3))
+        lo, hi = min(a, b, value), max(a, b, value)
+        if (lo, hi) != (min(a, b), max(a, b)):
+            ends = (lo, hi) if a <= b else (hi, lo)
+            text = (
+                text[: m.start()]
+                + f"{m.group(1)}{ends[0]:g}, {ends[1]:g}{m.group(4)}"
+                + text[m.end() :]
+            )
+    return text
+
+
 def write_scenario(cal: Calibration, path: Path = SCENARIO) -> None:
     """Write the fitted values, with their facts and intervals, into the scenario file
     (only the lines of the fitted values change)."""
@@ -511,6 +534,19 @@ def write_scenario(cal: Calibration, path: Path = SCENARIO) -> None:
         r"(^  l2:\n(?:    .*\n)*?    age:\n      men: .*\n      women: .*\n)    young_age: .*$",
         f"    young_age: {{mean: {y['value']:g}, sd: {YOUNG_SD:g}}}          # as L1 (fitted by "
         "scripts/calibrate.py)",
+    )
+    text = _widen_ranges(
+        text,
+        {
+            "dynamics.exit_hazard.l1": hz.l1,
+            "population.l1.age_heads.women.mean": law_for(sc.population.l1.age_heads, True).mean,
+            "population.l1.age_deputies.women.mean": law_for(
+                sc.population.l1.age_deputies, True
+            ).mean,
+            "population.l2.age.women.mean": law_for(sc.population.l2.age, True).mean,
+            "population.l1.young_age.mean": y["value"],
+            "population.l2.young_age.mean": y["value"],
+        },
     )
     path.write_text(text, encoding="utf-8")
     # The file must still load and hold the fitted values.
