@@ -111,10 +111,10 @@ def _share_from_plan(sc: Scenario) -> float:
         seen: list[tuple[int, bool]] = []
         original = model._appoint
 
-        def spy(i: int, p: int, _orig=original, _m=model, _seen=seen) -> None:
+        def spy(i: int, p: int, *quota, _orig=original, _m=model, _seen=seen) -> None:  # type: ignore[no-untyped-def]
             if _m.post_rank_l[p] >= RANK_CODE["l1_deputy"]:
                 _seen.append((p, i in _m.succession.planned_for(p)))
-            _orig(i, p)
+            _orig(i, p, *quota)
 
         model._appoint = spy  # type: ignore[method-assign]
         model.run()
