@@ -306,9 +306,10 @@ def _target_notes(targets: Any) -> list[str]:
     return notes
 
 
-def _print_targets(summary, console: Console, robust=None) -> None:  # type: ignore[no-untyped-def]
+def _print_targets(summary, console: Console, robust=None, robust_note=None) -> None:  # type: ignore[no-untyped-def]
     """The targets table; ``robust`` (target id -> (robust, assumption that moves it most))
-    adds a column saying whether each answer is robust to the scenario's assumptions."""
+    adds a column saying whether each answer is robust to the scenario's assumptions, and
+    ``robust_note`` says where that column comes from (or why it is absent)."""
     if summary.targets.empty:
         console.print(
             "This scenario has no targets: nothing to estimate. Flows, stocks and costs are in "
@@ -355,6 +356,8 @@ def _print_targets(summary, console: Console, robust=None) -> None:  # type: ign
     console.print(table)
     for note in _target_notes(summary.targets):
         console.print(escape(note), highlight=False, soft_wrap=True)
+    if robust_note is not None:
+        console.print(robust_note, highlight=False, markup=False, soft_wrap=True)
     joint = Table(title="All targets of a deadline met together", title_justify="left")
     for col in ("by", "targets", "P(all met)", "95% interval"):
         joint.add_column(col)
@@ -545,16 +548,16 @@ def run(
             f"{summary.n_reps} replications)",
             highlight=False,
         )
-    robust = None
+    robust, robust_note = None, None
     if people is not None:
-        err_console.print(
-            "robustness: not shown with --roster (the assumptions vary a synthetic population)",
-            highlight=False,
-            markup=False,
+        robust_note = (
+            "robustness: not shown with --roster (the assumptions vary a synthetic population)"
         )
     elif not interrupted:
-        robust = _run_robustness(sc, seed, reps, workers, dask, quiet, robustness)
-    _print_targets(summary, out_console, robust.verdicts() if robust is not None else None)
+        robust, robust_note = _run_robustness(sc, seed, reps, workers, dask, quiet, robustness)
+    _print_targets(
+        summary, out_console, robust.verdicts() if robust is not None else None, robust_note
+    )
     if out is not None:
         # A run stopped by --precision before --reps is finished too; only an interrupted one
         # is not (and a new run into this folder will ask for --resume).
@@ -616,46 +619,37 @@ def _write_table(out: Path, name: str, frame: Any) -> None:
 
 def _run_robustness(
     sc: Scenario, seed: int, reps: int, workers: int, dask: str | None, quiet: bool, live: bool
-) -> rb.Robustness | None:
+) -> tuple[rb.Robustness | None, str]:
     """The robustness of a run's answers: computed (``live``), else the precomputed table of
-    exactly this scenario if there is one; says on stderr where it comes from, or how to get
-    it."""
+    exactly this scenario if there is one; with the line that says where it comes from, or
+    how to get it (printed under the targets table)."""
     if not sc.assumptions:
-        err_console.print(
-            "robustness: this scenario declares no assumptions (no 'assumptions:' list)",
-            highlight=False,
-            markup=False,
-        )
-        return None
+        return None, "robustness: this scenario declares no assumptions (no 'assumptions:' list)"
     if not live:
         found = rb.stored(sc)
         if found is None:
-            err_console.print(
+            return None, (
                 "robustness: no precomputed table for these settings; add --robustness to "
-                f"compute it ({2 * len(rb.moves(sc))} extra studies of {reps} replications)",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
+                f"compute it ({2 * len(rb.moves(sc))} extra studies of {reps} replications)"
             )
-        else:
-            err_console.print(
-                f"robustness: precomputed table ({found.reps} replications a point, seed "
-                f"{found.seed}; see {rb.STORED_DIR})",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
-        return found
+        return found, (
+            f"robustness: precomputed table ({found.reps} replications a point, seed "
+            f"{found.seed}; see {rb.STORED_DIR})"
+        )
     try:
         with _progress_bar(quiet) as bar, _runner(workers, reps, dask) as runner:
             task = bar.add_task("robustness", total=None)
-            return rb.run(
+            found = rb.run(
                 sc,
                 seed,
                 reps,
                 runner=runner,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        return found, (
+            f"robustness: computed for this run ({found.reps} replications a point, seed "
+            f"{found.seed})"
+        )
     except DesignError as exc:
         raise _fail(f"cannot vary the assumptions\n{exc}") from None
     except BackendError as exc:

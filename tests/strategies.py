@@ -51,11 +51,13 @@ from sim.scenario import (
     RANKS,
     YOUNG_MIN_AGE_MAX,
     AgeDist,
+    Assumption,
     FieldError,
     Grant,
     Scenario,
     ScenarioError,
     check_age_laws,
+    get_setting,
     json_schema,
     load_scenario,
     load_scenario_text,
@@ -485,9 +487,28 @@ def valid_scenario_dicts(draw: Draw) -> tuple[str, dict[str, Any]]:
     _vary_policy(draw, d, blocks)
     congress_years = _vary_congress(draw, d)
     _repair_targets(draw, d, blocks, congress_years)
+    _repair_assumptions(d)
     if draw(st.booleans()):
         d.pop("variants", None)
     return name, d
+
+
+def _repair_assumptions(d: dict[str, Any]) -> None:
+    """Drop the assumptions whose setting the variations moved out of its plausible range or
+    removed, as a user who changes an assumed number in the file must (the loader refuses a
+    value outside its own range)."""
+    kept = []
+    for a in d.get("assumptions") or []:
+        try:
+            fits = Assumption.model_validate(a).problem_with(get_setting(d, a["path"])) is None
+        except KeyError:
+            fits = False
+        if fits:
+            kept.append(a)
+    if kept:
+        d["assumptions"] = kept
+    else:
+        d.pop("assumptions", None)
 
 
 @dataclass

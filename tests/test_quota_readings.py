@@ -193,21 +193,27 @@ def test_the_floor_holds_every_year_it_can(women_staff_rule: bool) -> None:
 
 @pytest.mark.slow
 def test_no_post_waits_for_a_young_woman() -> None:
-    """Under the floor with vacancy reservation, every year has L1 appointments, and a post is
-    held only for a group with nobody eligible: with the shares alone, that never lasts the
-    whole holding time (12 months) in Quảng Bình, where L2 has women and under-40s."""
+    """Under the floor with vacancy reservation, every year has L1 appointments, and a post
+    goes outside the groups it owes only when none of them has anyone eligible: never held
+    for a combination of groups each of which has someone (a young woman)."""
     sc = (
         load_scenario(resolve_scenario_path("quang_binh"))
         .variant("floor")
         .with_overrides({"policy.women_staff_rule.enabled": False})
     )
-    held_full_term = years_without = 0
+    held = years_without = 0
     for log in _floor_logs(sc, 8):
+        owed = log["owed"].astype(int)
+        in_owed = ((owed & 1) > 0) & log["female"] | ((owed & 2) > 0) & log["young"]
+        outside = log[(owed > 0) & ~in_owed]
+        assert not (outside["owed"].astype(int) & ~outside["short"].astype(int)).any(), outside
         waited = np.where(log["reserved_from"] >= 0, log["t"] - log["reserved_from"], -1.0)
-        held_full_term += int(np.sum(waited >= 12 - 1e-9))
+        held += int(np.sum(waited >= 12 - 1e-9))
         years_without += 10 - len(np.unique((log["t"] // 12).astype(int)))
     assert years_without == 0
-    assert held_full_term == 0
+    # Posts are held the whole 12 months in Quảng Bình (in some years no under-40 is
+    # eligible for L1): the check above covers holds, not only quick appointments.
+    assert held > 0
 
 
 # ------------------------------------------------------------------------ the expected

@@ -451,7 +451,7 @@ def test_robustness_command_bad_assumption_exits_2_with_its_line(
 def test_run_shows_the_precomputed_robustness() -> None:
     result = invoke(["run", "quang_binh", "--reps", "2", "--workers", "1", "-q"])
     assert result.exit_code == 0, result.stderr
-    assert "robust?" in result.stdout and "precomputed table" in result.stderr
+    assert "robust?" in result.stdout and "precomputed table" in result.stdout
     verdicts = rb.stored(load_scenario(BUNDLED)).verdicts()  # type: ignore[union-attr]
     for target, (robust, _) in verdicts.items():
         line = next(ln for ln in result.stdout.splitlines() if f" {target} " in ln)
@@ -463,7 +463,7 @@ def test_run_computes_robustness_for_changed_settings() -> None:
     args = ["run", "quang_binh", "--reps", "1", "--workers", "1", "-q", *SHORT_SET]
     plain = invoke(args)
     assert plain.exit_code == 0 and "robust?" not in plain.stdout
-    assert "add --robustness to compute it" in plain.stderr
+    assert "add --robustness to compute it" in plain.stdout
     live = invoke([*args, "--robustness"])
     assert live.exit_code == 0, live.stderr
     assert "robust?" in live.stdout
