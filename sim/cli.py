@@ -617,6 +617,14 @@ def _write_table(out: Path, name: str, frame: Any) -> None:
     atomic_write(out / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working folder when it is under it, else as it is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _run_robustness(
     sc: Scenario, seed: int, reps: int, workers: int, dask: str | None, quiet: bool, live: bool
 ) -> tuple[rb.Robustness | None, str]:
@@ -634,7 +642,7 @@ def _run_robustness(
             )
         return found, (
             f"robustness: precomputed table ({found.reps} replications a point, seed "
-            f"{found.seed}; see {rb.STORED_DIR})"
+            f"{found.seed}; see {_shown_path(rb.STORED_DIR)})"
         )
     try:
         with _progress_bar(quiet) as bar, _runner(workers, reps, dask) as runner:
