@@ -21,6 +21,7 @@ import streamlit as st
 import yaml
 
 from sim import __version__, api
+from sim import robustness as rb
 from sim.population import build_layout
 from sim.results import NOT_APPLICABLE, Collector
 from sim.roster import RosterError, load_roster
@@ -37,6 +38,8 @@ from sim.sweep import DesignError
 # --------------------------------------------------------------------------- text
 
 TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
+    "left": ("Ra khỏi đội ngũ", "Left"),
+    "moved": ("luân chuyển", "rotated"),
     "title": ("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý", "Succession planning simulator"),
     "subtitle": (
         "Ước tính khả năng đạt các chỉ tiêu về cán bộ nữ, cán bộ trẻ, đào tạo, luân chuyển",
@@ -428,6 +431,37 @@ def bound_label(fmt: Callable[[Any, int], str]) -> Callable[[Any], str]:
     return lambda value: fmt(value, current)
 
 
+def select_kept(
+    box: Any,
+    name: str,
+    label: str,
+    options: list[Any],
+    fmt: Callable[[Any, int], str],
+    default: int = 0,
+    **kw: Any,
+) -> Any:
+    """A selectbox whose choice is kept in ``st.session_state[name]`` across languages.
+
+    Its widget key carries the language (``name@vi``, ``name@en``): Streamlit keeps showing a
+    keyed selectbox's old option label when only its ``format_func`` changes
+    (streamlit/streamlit#13788), so a switch of language would leave the choices in the
+    other language. A new widget per language, started at the kept choice, shows the right
+    labels and loses nothing.
+    """
+    kept = st.session_state.get(name)
+    index = options.index(kept) if kept in options else default
+    value = box.selectbox(
+        label,
+        options,
+        index=index,
+        key=f"{name}@{('vi', 'en')[lang()]}",
+        format_func=bound_label(fmt),
+        **kw,
+    )
+    st.session_state[name] = value
+    return value
+
+
 def pct(x: Any) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -558,12 +592,13 @@ def sidebar(base: Scenario | None) -> Scenario | None:
             elif lv.kind == "bool":
                 new[lv.name] = st.toggle(T(lv.name), bool(v), key=wkey, help=HELP[lv.name][lang()])
             elif lv.kind == "choice":
-                new[lv.name] = st.selectbox(
+                new[lv.name] = select_kept(
+                    st,
+                    wkey,
                     T(lv.name),
-                    lv.choices,
-                    index=lv.choices.index(v),
-                    key=wkey,
-                    format_func=bound_label(lambda c, k: TEXT[f"reading_{c}"][k]),
+                    list(lv.choices),
+                    lambda c, k: TEXT[f"reading_{c}"][k],
+                    default=lv.choices.index(v),
                     help=HELP[lv.name][lang()],
                 )
             else:
@@ -774,7 +809,29 @@ def robust_text(verdict: tuple[bool, str] | None) -> str:
     if verdict is None:
         return T("robust_unknown")
     robust, most = verdict
-    return T("robust_yes") if robust else T("robust_no", name=most)
+    return T("robust_yes") if robust else T("robust_no", name=assumption_name(most))
+
+
+def assumption_name(label: str) -> str:
+    """An assumption's (or group's) name in the page's language: Vietnamese with the English
+    in brackets where the bundled scenarios' names have a translation."""
+    return rb.label_vi(label) if lang() == 0 else label
+
+
+def top_assumptions(top: str) -> str:
+    """The 'moves it most' cell (``name (low -5 pp, high +3 pp); ...``) in the page's
+    language."""
+    if lang() == 1 or not top:
+        return top
+    items = []
+    for item in top.split("; "):
+        name, sep, ends = item.rpartition(" (")
+        if not sep:
+            items.append(item)
+            continue
+        ends = ends.replace("low", "mức thấp").replace("high", "mức cao")
+        items.append(f"{rb.LABEL_VI.get(name, name)} ({ends}")
+    return "; ".join(items)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -814,6 +871,7 @@ def robustness_expander(
             shown = result.summary[["target", "p_met", "p_lowest", "p_highest", "top"]].copy()
             for col in ("p_met", "p_lowest", "p_highest"):
                 shown[col] = shown[col].map(pct)
+            shown["top"] = shown["top"].map(top_assumptions)
             st.dataframe(translated(shown), hide_index=True, width="stretch")
             return
         n = min(reps, ROBUST_REPS)
@@ -882,8 +940,13 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
     }
 
     def label(n: str) -> str:
+        if n.startswith("left: "):  # an exit, by its cause
+            cause = n.removeprefix("left: ")
+            words = COLUMNS.get(f"exits_{cause}", (cause, cause))[lang()]
+            return f"{T('left')}: {words}"
         base, _, rest = n.partition(" ")
-        return names.get(base, (n, n))[lang()] + (f" {rest}" if rest else "")
+        moved = f" ({T('moved')})" if rest == "(moved)" else (f" {rest}" if rest else "")
+        return names.get(base, (base, base))[lang()] + moved
 
     fig = go.Figure(
         go.Sankey(
@@ -1041,21 +1104,21 @@ def main() -> None:
         format_func=lambda c: "Tiếng Việt" if c == "vi" else "English",
     )
     names = bundled_names()
-    sb.selectbox(
+    select_kept(
+        sb,
+        "scenario",
         T("scenario"),
         names,
-        index=names.index("quang_binh"),
-        key="scenario",
-        format_func=bound_label(
-            lambda n, k: (bundled_scenario(n).name.vi, bundled_scenario(n).name.en)[k].split(":")[0]
-        ),
+        lambda n, k: (bundled_scenario(n).name.vi, bundled_scenario(n).name.en)[k].split(":")[0],
+        default=names.index("quang_binh"),
     )
     base_variants = ["", *sorted(bundled_scenario(st.session_state["scenario"]).variants)]
-    sb.selectbox(
+    select_kept(
+        sb,
+        "variant",
         T("variant"),
         base_variants,
-        key="variant",
-        format_func=bound_label(lambda v, k: v or TEXT["as_planned"][k]),
+        lambda v, k: v or TEXT["as_planned"][k],
     )
     sb.file_uploader(T("upload_yaml"), type=["yaml", "yml"], key="upload_yaml")
     sb.file_uploader(T("upload_roster"), type=["csv", "xlsx"], key="upload_roster")

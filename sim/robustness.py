@@ -49,6 +49,56 @@ COLUMNS = (
 )
 
 
+#: Vietnamese names of the bundled scenarios' assumptions and groups (the app shows them next
+#: to the English name); a label not listed is shown as written.
+LABEL_VI: dict[str, str] = {
+    "L1 women and young at the start": "cán bộ nữ, trẻ diện Ban Thường vụ lúc bắt đầu",
+    "ages at the start": "tuổi của đội ngũ lúc bắt đầu",
+    "appointment shares (Quảng Bình's flows)": "tỷ lệ bổ nhiệm (theo số liệu Quảng Bình)",
+    "candidate scoring": "cách chấm điểm ứng viên",
+    "congress": "đại hội",
+    "congress vote": "bỏ phiếu tại đại hội",
+    "congress.compliance": "mức tuân thủ tỷ lệ khi lập danh sách đại hội",
+    "course lengths": "thời gian các khóa đào tạo",
+    "degrees held": "trình độ chuyên môn đang có",
+    "deputies per unit": "số cấp phó mỗi đơn vị",
+    "divisions per unit": "số phòng mỗi đơn vị",
+    "dynamics.knowledge_update_months": "thời gian bồi dưỡng cập nhật kiến thức",
+    "dynamics.reappointment_probability": "khả năng được bổ nhiệm lại",
+    "ethnic-minority shares": "tỷ lệ cán bộ người dân tộc thiểu số",
+    "exits": "tỷ lệ nghỉ, chuyển công tác",
+    "international experience": "kinh nghiệm quốc tế",
+    "knowledge updates held": "bồi dưỡng cập nhật kiến thức đã có",
+    "languages and IT skills held": "ngoại ngữ, tin học đang có",
+    "layout of the 56 unitemised posts": "bố trí 56 chức danh chưa rõ đơn vị",
+    "local origin": "tỷ lệ cán bộ người địa phương",
+    "number of units": "số cơ quan, đơn vị",
+    "policy.removal_multiplier": "mức độ thay thế cán bộ yếu kém",
+    "policy.rotation.share_per_year": "tỷ lệ luân chuyển mỗi năm",
+    "policy.standards.train_within_months": "thời hạn đào tạo cho đạt chuẩn",
+    "policy.vacancy_reservation.max_hold_months": "thời gian giữ chỗ tối đa",
+    "political theory held": "trình độ lý luận chính trị đang có",
+    "removal of weak leaders": "thay thế cán bộ yếu kém",
+    "restructuring": "sắp xếp bộ máy",
+    "selection delay": "thời gian tuyển chọn",
+    "specialist pool": "nguồn chuyên viên",
+    "timing of yearly plans": "thời điểm các kế hoạch hằng năm",
+    "training capacity": "chỉ tiêu đào tạo",
+    "under-40s' ages": "tuổi của cán bộ dưới 40",
+    "women below L1": "cán bộ nữ ở các cấp dưới",
+    "women leaders' ages": "tuổi của cán bộ nữ lãnh đạo",
+    "women-staff shares of units": "tỷ lệ nữ trong biên chế từng đơn vị",
+    "young below L1": "cán bộ trẻ ở các cấp dưới",
+    "youngest ages": "tuổi của cán bộ trẻ nhất",
+}
+
+
+def label_vi(label: str) -> str:
+    """``label`` in Vietnamese, with the English in brackets, when :data:`LABEL_VI` has it."""
+    vi = LABEL_VI.get(label)
+    return f"{vi} ({label})" if vi else label
+
+
 @dataclass(frozen=True)
 class Move:
     """One assumption or group as it is varied: its name and its members."""

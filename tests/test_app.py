@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -33,9 +34,15 @@ def app() -> AppTest:
     return at
 
 
+def box(app: AppTest, name: str):  # type: ignore[no-untyped-def]
+    """The selectbox of ``name`` in the page's language (its key carries the language)."""
+    language = app.session_state["lang"] if "lang" in app.session_state else "vi"  # noqa: SIM401
+    return app.selectbox(key=f"{name}@{language}")
+
+
 def test_page_loads_in_vietnamese_with_the_default_scenario(app: AppTest) -> None:
     assert app.title[0].value == "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
-    assert app.selectbox(key="scenario").value == "quang_binh"
+    assert box(app, "scenario").value == "quang_binh"
     assert not app.error
     assert any("Chưa có kết quả" in i.value for i in app.info)
 
@@ -66,13 +73,30 @@ def test_language_switch(app: AppTest) -> None:
     assert app.button(key="run").label == "Chạy mô phỏng"
 
 
+def test_a_language_switch_keeps_the_choices_and_relabels_them(app: AppTest) -> None:
+    """Choices made in one language stay in the other, shown in its words."""
+    box(app, "variant").set_value("floor")
+    app.run()
+    reading = next(s for s in app.selectbox if s.key.startswith("lv_reading_"))
+    reading.set_value("none")
+    app.run()
+    app.radio(key="lang").set_value("en")
+    app.run()
+    assert not app.exception
+    assert box(app, "variant").value == "floor"
+    reading = next(s for s in app.selectbox if s.key.startswith("lv_reading_"))
+    assert reading.key.endswith("@en") and reading.value == "none"
+    assert all(not re.search("[ăâđêôơư]", o) for o in reading.options), reading.options
+    assert "as planned" in box(app, "variant").options[0]
+
+
 def test_every_bundled_scenario_and_variant_opens(app: AppTest) -> None:
-    for name in app.selectbox(key="scenario").options:
-        app.selectbox(key="scenario").set_value(name)
+    for name in box(app, "scenario").options:
+        box(app, "scenario").set_value(name)
         app.run()
         assert not app.exception and not app.error, name
-    app.selectbox(key="scenario").set_value("quang_binh")
-    app.selectbox(key="variant").set_value("restructuring_2025")
+    box(app, "scenario").set_value("quang_binh")
+    box(app, "variant").set_value("restructuring_2025")
     app.run()
     assert not app.exception and not app.error
 
@@ -178,7 +202,7 @@ def test_downloaded_scenario_reproduces_the_run(tmp_path) -> None:  # type: igno
 
 def test_required_share_where_the_scenario_has_no_quota(app: AppTest) -> None:
     """Hà Giang has no quota (reading 'none'): the page says the search switches it on."""
-    app.selectbox(key="scenario").set_value("ha_giang")
+    box(app, "scenario").set_value("ha_giang")
     app.run()
     app.number_input(key="reps").set_value(4)
     app.selectbox(key="share_target").set_value("HG-W1-25")
@@ -222,7 +246,8 @@ def test_results_table_says_whether_each_answer_is_robust(app: AppTest) -> None:
     assert verdicts is not None
     for target, (robust, most) in verdicts.verdicts().items():
         cell = table.loc[target, "Độ vững"]
-        assert cell == ("Vững" if robust else f"Phụ thuộc giả định: {most}")
+        assert cell == ("Vững" if robust else f"Phụ thuộc giả định: {rb.label_vi(most)}")
+        assert robust or rb.LABEL_VI[most] in cell  # named in Vietnamese
     assert any("Độ vững" in e.label for e in app.expander)
     assert any("Bảng tính sẵn" in c.value for c in app.caption)
     app.radio(key="lang").set_value("en")
@@ -273,3 +298,13 @@ def test_all_comply_and_empty_years_are_shown_in_both_languages(app: AppTest) ->
     assert "% of units comply (" in table.loc["QB-30W", "Share that complies (median, 5–95%)"]
     captions = [c.value for c in app.caption]
     assert any("chance that ALL comply" in c for c in captions), captions
+
+
+def test_flow_chart_names_ranks_and_exits_in_the_page_language() -> None:
+    """The flow chart's nodes: ranks, rotations and exits by cause in words, never a code."""
+    mod = load_app_module()
+    sc = mod.bundled_scenario("quang_binh").with_overrides({"policy.rotation.enabled": True})
+    labels = list(mod.moves_chart(sc, 1).data[0].node.label)
+    assert any(label.startswith("Ra khỏi đội ngũ: Nghỉ hưu") for label in labels), labels
+    for label in labels:
+        assert "_" not in label and "left:" not in label, labels

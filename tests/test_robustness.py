@@ -477,3 +477,19 @@ def test_robustness_is_the_same_on_one_or_two_workers(qb) -> None:  # type: igno
     two = api.robustness(sc, seed=7, reps=4, only=[WOMEN_STAFF], workers=2)
     pd.testing.assert_frame_equal(one.table, two.table)
     pd.testing.assert_frame_equal(one.base, two.base)
+
+
+def test_every_bundled_assumption_has_a_vietnamese_name() -> None:
+    """The app names the assumption an answer rests on in Vietnamese: a new group or path in a
+    bundled scenario needs its entry in LABEL_VI."""
+    from sim.scenario import bundled_scenarios_dir
+
+    missing = {
+        a.label
+        for path in sorted(bundled_scenarios_dir().glob("*.yaml"))
+        for a in load_scenario(path).assumptions
+        if a.label not in rb.LABEL_VI
+    }
+    assert not missing, sorted(missing)
+    assert rb.label_vi("exits") == "tỷ lệ nghỉ, chuyển công tác (exits)"
+    assert rb.label_vi("something new") == "something new"
