@@ -300,8 +300,9 @@ class ExpectedModel:
             (removal if r > 0 else 0.0) / self.rate[r] if self.rate[r] else 0.0 for r in range(5)
         ]
         self.p_reappoint = dyn.reappointment_probability
+        sources_of = {str(rank): ranks for rank, ranks in dyn.promotion_sources.items()}
         self.sources = [
-            tuple(RANK_CODE[s] for s in dyn.promotion_sources.get(name, []))
+            tuple(RANK_CODE[s] for s in sources_of.get(name, []))
             for name in ("pool", "l2_deputy", "l2_head", "l1_deputy", "l1_head")
         ]
         self.posts = np.bincount(self.layout.post_rank, minlength=5).astype(float)
@@ -658,10 +659,10 @@ class ExpectedModel:
         # Per kind of contest (open / reserved, for women and young; long service): appointed
         # and of them in the group.
         tally = np.zeros((3, 2, 2))
-        for f, mask, tag in plan:
+        for f, within, tag in plan:
             if f <= TINY:
                 continue
-            removed = self._take(n, top, sources, elig, mask, f)
+            removed = self._take(n, top, sources, elig, within, f)
             took = np.zeros((2, self.na))
             for s, m in zip(sources, removed, strict=True):
                 took += m.sum(axis=2)
@@ -681,9 +682,10 @@ class ExpectedModel:
             if acc is not None:
                 for k in (0, 1):
                     _record(acc, bool(k), tally[g, k, 1], tally[g, k, 0])
-        if longs is not None and self.acc_long[r] is not None:
+        acc_long = self.acc_long[r]
+        if longs is not None and acc_long is not None:
             for k in (0, 1):
-                _record(self.acc_long[r], bool(k), tally[2, k, 1], tally[2, k, 0])
+                _record(acc_long, bool(k), tally[2, k, 1], tally[2, k, 0])
         appts[TIER[r], 0] += got
         appts[TIER[r], 1] += by_sex_age[1].sum()
         appts[TIER[r], 2] += by_sex_age[:, self.ages < rules.YOUNG_AGE_MONTHS].sum()

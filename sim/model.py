@@ -178,6 +178,41 @@ class Model:
     RESTRUCTURED = RESTRUCTURED
     MOVE_REASSIGN = REASSIGN
 
+    # The people, one slot each (structure of arrays, grown by :meth:`_alloc`; a slot is
+    # never reused). Declared here, the one place the person state is listed.
+    female: np.ndarray  # bool
+    birth: np.ndarray  # month of birth (model time)
+    retire: np.ndarray  # month of statutory retirement
+    rank: np.ndarray  # int8 rank code, GONE once out
+    max_rank: np.ndarray  # int8 highest rank held
+    unit: np.ndarray  # int32 unit, -1 for none
+    elig_from: np.ndarray  # eligible for promotion from this month
+    elig_until: np.ndarray  # ... until this month (age limits)
+    hz_t: np.ndarray  # when the exit hazard was last consumed
+    gone_t: np.ndarray  # month of leaving (inf while present)
+    score: np.ndarray  # evaluation score (merit, bias, noise)
+    merit: np.ndarray  # standard normal, drawn once
+    rm: np.ndarray  # yearly removal rate
+    # Per-person uniforms and exponentials, drawn with the slot (common random numbers).
+    hz_left: np.ndarray
+    cause_u: np.ndarray
+    term_u: np.ndarray
+    female_u: np.ndarray
+    young_u: np.ndarray
+    age_u: np.ndarray
+    unit_u: np.ndarray
+    attr_u: np.ndarray
+    # Scalar state read event by event: Python lists (faster than numpy scalars).
+    term_end: list[float]
+    terms_done: list[int]
+    decisions: list[int]
+    token: list[int]
+    next_kind: list[int]
+    post: list[int]
+    rot_last: list[float]
+    rot_count: list[int]
+    rm_l: list[float]
+
     def __init__(
         self,
         scenario: Scenario,
@@ -257,8 +292,9 @@ class Model:
         for r, sources in dyn.promotion_sources.items():
             for s in sources:
                 self.src_lut[RANK_CODE[r], RANK_CODE[s] + 1] = True
-        self.src_list = [np.flatnonzero(self.src_lut[r])[:] - 1 for r in range(5)]
-        self.src_list = [tuple(int(x) for x in s) for s in self.src_list]
+        self.src_list: list[tuple[int, ...]] = [
+            tuple(int(x) - 1 for x in np.flatnonzero(self.src_lut[r])) for r in range(5)
+        ]
         self.same_unit_bonus = float(dyn.same_unit_bonus)
         share = pol.appointment_share
         self.share_reading = share.reading
@@ -458,7 +494,8 @@ class Model:
         for name, values in draws.items():
             old = getattr(self, name, None)
             setattr(self, name, values if old is None else np.concatenate([old, values]))
-        if self.cap == 0:
+        first = self.cap == 0
+        if first:
             self.qual = QualArrays.empty(new_cap)
         else:
             self.qual.grow(new_cap)
@@ -469,8 +506,8 @@ class Model:
             self.removal.merit_slope,
             self.removal_multiplier,
         )
-        if not hasattr(self, "rm_l"):
-            self.rm_l: list[float] = []
+        if first:
+            self.rm_l = []
             self.rm = rm
         else:
             self.rm = np.concatenate([self.rm, rm])
@@ -534,7 +571,7 @@ class Model:
         ev._ok = True
         ev._value = None
         ev.callbacks.append(callback)
-        self.env.schedule(ev, URGENT if urgent else 1, max(0.0, t - self.env.now))
+        self.env.schedule(ev, URGENT if urgent else NORMAL, max(0.0, t - self.env.now))
 
     def _refresh_scores(self, year: int) -> None:
         """The yearly evaluation: latent merit plus noise, minus the evaluation bias for women.
@@ -1191,7 +1228,7 @@ class Model:
             first
         )
         if self.long_reading is Reading.FLOOR:
-            return base < 1.0  # always prefer the group when the floor reading is chosen
+            return bool(base < 1.0)  # always prefer the group when the floor reading is chosen
         self.long_stats[r] = rules.new_accounts(base)  # the prior: this contest's candidates
         return self._long_service_required(v, candidates, r, t)
 
@@ -1764,7 +1801,7 @@ class Model:
             met_upper[k] = _compare(value[k], target.op, upper)
             if self.empty_years[k] and getattr(target, "empty_year", "") == "fail":
                 met[k] = met_upper[k] = False  # a year without appointments is not met
-        log = None
+        log: dict[str, np.ndarray] | None = None
         if self.keep_log:
             log = {
                 "appointments": appts,
@@ -1780,7 +1817,9 @@ class Model:
                         ("after", np.int64),
                     ],
                 ),
-                "initial_holder": self.initial_holder,
+                "initial_holder": (
+                    self.initial_holder if self.initial_holder is not None else np.zeros(0)
+                ),
                 "t_end": np.array([self.t_end]),
                 "retire": self.retire[: self.n].copy(),
                 "birth": self.birth[: self.n].copy(),
@@ -1825,7 +1864,9 @@ class Model:
     def _flow_metric(
         self, k: int, target: FlowTarget, appts: np.ndarray, years: np.ndarray
     ) -> float:
-        mask = self.target_post_mask[k][appts["post"]] if len(appts) else np.zeros(0, bool)
+        posts = self.target_post_mask[k]
+        assert posts is not None  # a flow target always has its posts
+        mask = posts[appts["post"]] if len(appts) else np.zeros(0, bool)
         mask &= (years >= target.from_year) & (years <= target.by)
         mask &= appts["move"] == APPOINTMENT
         if target.first_time_only:

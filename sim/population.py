@@ -54,7 +54,10 @@ SIDES = ("party", "government", "front", "council", "district")
 
 def build_layout(scenario: Scenario) -> Layout:
     """Lay out units and posts: heads go to the first units of a block, deputies round-robin."""
-    unit_block, unit_district, unit_share, unit_side = [], [], [], []
+    unit_block: list[int] = []
+    unit_district: list[int] = []
+    unit_share: list[float] = []
+    unit_side: list[int] = []
     post_rank, post_unit = [], []
     for b_idx, block in enumerate(scenario.structure.blocks):
         first_unit = len(unit_block)

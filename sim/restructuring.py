@@ -72,10 +72,10 @@ class RestructuringDesk:
                     self.surplus.append(p)
         # Early retirement, surplus or not.
         if self.bands:
-            u = m.rng["restructuring"].random(m.cap)
+            draw = m.rng["restructuring"].random(m.cap)
             holders = m.post_holder[m.post_holder >= 0].tolist()
             for i in holders:
-                if u[i] < rules.early_retirement_uptake(m.retire_l[i] - t, self.bands):
+                if draw[i] < rules.early_retirement_uptake(m.retire_l[i] - t, self.bands):
                     m._exit(i, m.RESTRUCTURED)
                     self.early += 1
         self._absorb(t, final=self.cfg.surplus == "reassign_or_retire")

@@ -143,17 +143,17 @@ def load_roster(path: str | Path, scenario: Scenario, layout: Layout) -> Roster:
         raise RosterError(str(path), ["a roster is a .csv or .xlsx file"])
     try:
         table = read_table(path)
-    except FileNotFoundError as err:
-        raise RosterError(str(path), ["no such file"]) from err
-    except IsADirectoryError as err:
-        raise RosterError(str(path), ["is a folder, not a file"]) from err
-    except UnicodeDecodeError as err:
-        raise RosterError(str(path), ["not a UTF-8 text file (save the CSV as UTF-8)"]) from err
-    except OSError as err:
-        raise RosterError(str(path), [f"cannot read the file: {err.strerror or err}"]) from err
-    except Exception as err:  # a corrupt spreadsheet or CSV: report it, never a traceback
+    except FileNotFoundError as exc:
+        raise RosterError(str(path), ["no such file"]) from exc
+    except IsADirectoryError as exc:
+        raise RosterError(str(path), ["is a folder, not a file"]) from exc
+    except UnicodeDecodeError as exc:
+        raise RosterError(str(path), ["not a UTF-8 text file (save the CSV as UTF-8)"]) from exc
+    except OSError as exc:
+        raise RosterError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    except Exception as exc:  # a corrupt spreadsheet or CSV: report it, never a traceback
         kind = "Excel" if path.suffix.lower().startswith(".xls") else "CSV"
-        raise RosterError(str(path), [f"not a readable {kind} file ({err})"]) from err
+        raise RosterError(str(path), [f"not a readable {kind} file ({exc})"]) from exc
     table.columns = [str(c).strip().lower() for c in table.columns]
     problems: list[str] = []
     names = list(table.columns)

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -256,7 +256,7 @@ def run_many(
     runner: Runner | None = None,
     progress: Callable[[int], None] | None = None,
     roster: Roster | None = None,
-) -> Iterator[RepResult]:
+) -> Generator[RepResult, None, None]:
     """Yield the results of replications ``0 .. reps - 1`` as they finish."""
     runner = runner or SequentialRunner()
     for res in runner.results(scenario, seed, range(reps), roster=roster):

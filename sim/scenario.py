@@ -553,12 +553,14 @@ class Dynamics(_Frozen):
         0.5, description="Noise of the yearly evaluation around a person's latent merit (SD units)."
     )
     promotion_sources: dict[LeaderRank, Annotated[list[Rank], Field(min_length=1)]] = Field(
-        default_factory=lambda: {
-            "l2_deputy": ["pool"],
-            "l2_head": ["l2_deputy"],
-            "l1_deputy": ["l2_head"],
-            "l1_head": ["l1_deputy"],
-        },
+        default_factory=lambda: dict[LeaderRank, list[Rank]](
+            {
+                "l2_deputy": ["pool"],
+                "l2_head": ["l2_deputy"],
+                "l1_deputy": ["l2_head"],
+                "l1_head": ["l1_deputy"],
+            }
+        ),
         description="For each rank, the ranks its candidates come from.",
     )
     pool_min_months: Annotated[float, Field(ge=0.0, le=240.0)] = Field(
@@ -618,7 +620,7 @@ class AppointmentShare(_Frozen):
         "behind and owes the other at the next appointment.",
     )
     tiers: Annotated[list[Literal["l1", "l2"]], Field(min_length=1)] = Field(
-        default_factory=lambda: ["l1"],
+        default_factory=lambda: list[Literal["l1", "l2"]](["l1"]),
         description="Tiers whose appointments the shares apply to.",
     )
 
@@ -644,7 +646,9 @@ class WomenStaffRule(_Frozen):
 
     enabled: bool = True
     threshold: Share = 0.30
-    tiers: list[Literal["l1", "l2"]] = Field(default_factory=lambda: ["l1", "l2"])
+    tiers: list[Literal["l1", "l2"]] = Field(
+        default_factory=lambda: list[Literal["l1", "l2"]](["l1", "l2"])
+    )
 
 
 class LongService(_Frozen):
@@ -669,7 +673,6 @@ Grant = Literal[
 ]
 #: Qualifications a post's standard can require (Grant, without the degree-only items).
 Requirement = Grant
-Tier = Literal["pool", "l2", "l1"]
 
 
 class Course(_Frozen):
@@ -688,7 +691,7 @@ class Course(_Frozen):
         description="People nominated at each yearly training plan."
     )
     tiers: Annotated[list[Tier], Field(min_length=1)] = Field(
-        default_factory=lambda: ["pool", "l2", "l1"], description="Who may be sent."
+        default_factory=lambda: list[Tier](["pool", "l2", "l1"]), description="Who may be sent."
     )
     priority: Literal["standard_first", "merit_first", "youngest_first"] | None = Field(
         None, description="Who is sent first to this course (default: the plan's priority)."
@@ -740,7 +743,8 @@ class SuccessionPool(_Frozen):
 
     enabled: bool = False
     ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
-        default_factory=lambda: ["l1_head", "l1_deputy"], description="Posts that are planned."
+        default_factory=lambda: list[LeaderRank](["l1_head", "l1_deputy"]),
+        description="Posts that are planned.",
     )
     per_post: Annotated[int, Field(ge=1, le=3)] = Field(3, description="At most 3 a post.")
     posts_per_person: Annotated[int, Field(ge=1, le=3)] = Field(
@@ -775,7 +779,8 @@ class Rotation(_Frozen):
     enabled: bool = False
     month: Annotated[int, Field(ge=1, le=12)] = Field(3, description="Month of the yearly plan.")
     ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
-        default_factory=lambda: ["l1_deputy", "l2_head"], description="Ranks that are rotated."
+        default_factory=lambda: list[LeaderRank](["l1_deputy", "l2_head"]),
+        description="Ranks that are rotated.",
     )
     share_per_year: Share = Field(
         0.1, description="Share of the leaders in rotation age rotated each year."
@@ -895,7 +900,7 @@ class Congress(_Frozen):
     dates: list[dt.date] = Field(description="Dates of the provincial congresses in the horizon.")
     size: Annotated[int, Field(ge=1, le=200)]
     candidate_ranks: Annotated[list[LeaderRank], Field(min_length=1)] = Field(
-        default_factory=lambda: ["l1_head", "l1_deputy"]
+        default_factory=lambda: list[LeaderRank](["l1_head", "l1_deputy"])
     )
     women_floor: Share = Field(0.15, description="Chỉ thị 35-CT/TW: women at least 15%.")
     young_floor: Share = Field(0.10, description="Chỉ thị 35-CT/TW: under-40s about 10%.")

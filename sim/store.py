@@ -518,11 +518,11 @@ def _decode(
         return
     table = table.take(pa.array(keep))
     arrays = _columns_as_arrays(table, [*TARGET_FIELDS, *meta["tables"]], meta)
-    reps = table.column("rep").to_numpy()
+    rep_of = table.column("rep").to_numpy()
     n_events = table.column("n_events").to_numpy()
     for i in range(table.num_rows):
         yield RepResult(
-            rep=int(reps[i]),
+            rep=int(rep_of[i]),
             n_events=int(n_events[i]),
             **{name: arrays[name][i].copy() for name in (*TARGET_FIELDS, *TABLE_FIELDS)},
         )

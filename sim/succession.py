@@ -210,7 +210,7 @@ class SuccessionPlan:
     def at_standard(self, people: np.ndarray, t: float) -> np.ndarray:
         """Whether each member meets the standard of the highest post they are planned for."""
         m = self.m
-        top = {}
+        top: dict[int, int] = {}
         for p in self.posts:  # higher ranks come first
             for i in self.members[p]:
                 top.setdefault(i, m.post_rank_l[p])

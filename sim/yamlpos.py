@@ -340,12 +340,14 @@ class _Walker:
 def _convert_yaml_error(exc: yaml.YAMLError, text: str, file: str) -> YamlSyntaxError:
     if isinstance(exc, yaml.reader.ReaderError):
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        line, column = _index_to_position(text, exc.position)
+        at = _index_to_position(text, exc.position)
         return YamlSyntaxError(
-            file, line, column, f"unacceptable character #x{code:04x}: {exc.reason}"
+            file, at[0], at[1], f"unacceptable character #x{code:04x}: {exc.reason}"
         )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
+        line: int | None
+        column: int | None
         line, column = _position(mark) if mark is not None else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
         context = None

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 APP = Path(__file__).resolve().parents[1] / "app.py"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
