@@ -11,6 +11,34 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "quang_binh.yaml"
 
+#: The test modules of the fast subset (``./dev test --fast``, about 2 minutes on 2 cores):
+#: the rules, the scenario and roster loaders, and the mechanisms' unit and functional tests,
+#: without their slow (Monte Carlo) tests. Everything else (validation, the store and its
+#: faults, the CLI, the app, the soak over every bundled scenario) runs in the whole suite.
+FAST_MODULES = frozenset(
+    {
+        "test_rules",
+        "test_scenario",
+        "test_yamlpos",
+        "test_roster",
+        "test_qualifications",
+        "test_targets",
+        "test_expected",
+        "test_restructuring",
+        "test_rotation",
+        "test_training",
+        "test_succession",
+        "test_docs",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the fast subset: the tests of :data:`FAST_MODULES` that are not slow."""
+    for item in items:
+        if item.path.stem in FAST_MODULES and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.fast)
+
 
 @dataclass(frozen=True)
 class Edited:
