@@ -1803,6 +1803,7 @@ class Model:
                 met[k] = met_upper[k] = False  # a year without appointments is not met
         log: dict[str, np.ndarray] | None = None
         if self.keep_log:
+            assert self.initial_holder is not None  # kept whenever the log is
             log = {
                 "appointments": appts,
                 # ``after`` = how many appointments preceded the exit (its place in the sequence).
@@ -1817,9 +1818,7 @@ class Model:
                         ("after", np.int64),
                     ],
                 ),
-                "initial_holder": (
-                    self.initial_holder if self.initial_holder is not None else np.zeros(0)
-                ),
+                "initial_holder": self.initial_holder,
                 "t_end": np.array([self.t_end]),
                 "retire": self.retire[: self.n].copy(),
                 "birth": self.birth[: self.n].copy(),
