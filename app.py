@@ -829,7 +829,7 @@ def top_assumptions(top: str) -> str:
         if not sep:
             items.append(item)
             continue
-        ends = ends.replace("low", "mức thấp").replace("high", "mức cao")
+        ends = ends.replace("low", "mức thấp").replace("high", "mức cao").replace(" pp", " điểm %")
         items.append(f"{rb.LABEL_VI.get(name, name)} ({ends}")
     return "; ".join(items)
 
