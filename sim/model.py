@@ -573,6 +573,14 @@ class Model:
         ev.callbacks.append(callback)
         self.env.schedule(ev, URGENT if urgent else NORMAL, max(0.0, t - self.env.now))
 
+    def schedule_in(self, delay: float, callback: Any, urgent: bool = False) -> None:
+        """Call ``callback(event)`` ``delay`` months from now (as a SimPy timeout would)."""
+        ev = Event(self.env)
+        ev._ok = True
+        ev._value = None
+        ev.callbacks.append(callback)
+        self.env.schedule(ev, URGENT if urgent else NORMAL, delay)
+
     def _refresh_scores(self, year: int) -> None:
         """The yearly evaluation: latent merit plus noise, minus the evaluation bias for women.
 

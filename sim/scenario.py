@@ -676,7 +676,7 @@ Requirement = Grant
 
 
 class Course(_Frozen):
-    """A training course: its seats are a SimPy resource, so nominees queue for them."""
+    """A training course: nominees queue for its seats, first come first served."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: Text

@@ -1,25 +1,23 @@
-"""Training: yearly training plans send people to courses whose seats are SimPy resources.
+"""Training: yearly training plans send people to courses with a limited number of seats.
 
-Each course is a :class:`simpy.Resource` with one place per seat. At the yearly plan, the
-policy ranks the people who lack the course's qualification and nominates the first
-``intake_per_year``; each nominee is a SimPy process that queues for a place, studies for the
-course's duration and then holds the qualification. Nominees ask for places in the order of
-the plan's list, and plans come once a year, so the first-come-first-served queue serves
-earlier plans first and, within a plan, the policy's order (a priority queue would give the
-same order at a higher cost). Someone who leaves while queueing gives up the place; someone
-who leaves during the course keeps the place until it ends (the seat is spent) and graduates
-nowhere.
+At the yearly plan, the policy ranks the people who lack the course's qualification and
+nominates the first ``intake_per_year``; nominees queue for a seat, study for the course's
+duration and then hold the qualification. Nominees ask for places in the order of the plan's
+list, and plans come once a year, so the first-come-first-served queue serves earlier plans
+first and, within a plan, the policy's order. People who start together form a cohort, which
+costs two SimPy events (its start and its end) whatever its size. Someone who leaves while
+queueing gives up the place; someone who leaves during the course keeps the place until it
+ends (the seat is spent) and graduates nowhere.
 
 Selection is deterministic given the state, so training draws no random numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from sim.scenario import Course, Training
 
@@ -38,7 +36,8 @@ class TrainingDesk:
         self.m = model
         self.cfg = cfg
         self.courses: list[Course] = list(cfg.courses)
-        self.seats = [simpy.Resource(model.env, capacity=c.seats) for c in self.courses]
+        self.free = [c.seats for c in self.courses]  # seats not taken
+        self.queue: list[deque[int]] = [deque() for _ in self.courses]  # waiting, in order
         self.enrolled: list[set[int]] = [set() for _ in self.courses]
         self.table = np.zeros((model.n_years, len(self.courses), 3), dtype=np.int64)
 
@@ -50,10 +49,12 @@ class TrainingDesk:
         yi = m._year_index(t)
         for c_idx, course in enumerate(self.courses):
             nominees = self.nominees(c_idx, course, t)
-            for i in nominees.tolist():
-                self.enrolled[c_idx].add(i)
-                self.table[yi, c_idx, NOMINATED] += 1
-                m.env.process(self.attend(i, c_idx, course))
+            people = nominees.tolist()
+            if not people:
+                continue
+            self.enrolled[c_idx].update(people)
+            self.table[yi, c_idx, NOMINATED] += len(people)
+            m.schedule_in(0.0, lambda _ev, c=c_idx, who=people: self._join(c, who), urgent=True)
         m._at(t + 12, self.plan)
 
     def nominees(self, c_idx: int, course: Course, t: float) -> np.ndarray:
@@ -102,23 +103,75 @@ class TrainingDesk:
         return ~q.flags(g, who, t, self.m.update_months)
 
     # --------------------------------------------------------------- courses
-    def attend(
-        self, i: int, c_idx: int, course: Course
-    ) -> Generator[simpy.events.Event, Any, None]:
-        """One nominee: wait for a place, study, graduate (SimPy process)."""
+    # A course is a first-come-first-served queue in front of its seats. People who start
+    # together study together and finish together, so a cohort costs one event to start and
+    # one to finish, whatever its size.
+    #
+    # The events mirror, one for one, the order in which a SimPy ``Resource`` with one
+    # process per nominee would act (request, grant, study, release, grant the next), so the
+    # results are those of that model to the last bit:
+    # - joining the queue (the nominees' first step, urgent) tries once per nominee to give
+    #   the head of the queue a free seat;
+    # - a grant is acted on in a later event at the same time: the grantee starts, or, if
+    #   they have left meanwhile, gives the seat back at once;
+    # - at the end of a course the cohort's seats are freed and its members who are still
+    #   present graduate; each freed seat then tries once, in a later event at the same
+    #   time, to give the head of the queue a place.
+    def _join(self, c_idx: int, people: list[int]) -> None:
+        """The plan's nominees join the queue of course ``c_idx`` (one try each for a seat)."""
+        self.queue[c_idx].extend(people)
+        self._offer(c_idx, len(people))
+
+    def _offer(self, c_idx: int, tries: int) -> None:
+        """Up to ``tries`` times, give the head of the queue a free seat; the people granted
+        act on it in one event at the same time."""
+        queue = self.queue[c_idx]
+        granted = []
+        for _ in range(tries):
+            if not queue or self.free[c_idx] == 0:
+                break
+            self.free[c_idx] -= 1
+            granted.append(queue.popleft())
+        if granted:
+            self.m.schedule_in(0.0, lambda _ev: self._start(c_idx, granted))
+
+    def _start(self, c_idx: int, granted: list[int]) -> None:
+        """The people granted a seat start the course; those who have left give it back."""
         m = self.m
-        try:
-            with self.seats[c_idx].request() as req:
-                yield req
-                if not m._present(i, m.env.now):
-                    return  # left while waiting: the place goes to the next in line
-                self.table[m._year_index(m.env.now), c_idx, STARTED] += 1
-                yield m.env.timeout(course.months)
-            if m._present(i, m.env.now):
-                self.grant(i, course.grants, m.env.now)
-                self.table[m._year_index(m.env.now), c_idx, COMPLETED] += 1
-        finally:
+        t = m.env.now
+        course = self.courses[c_idx]
+        cohort = []
+        returned = 0
+        for i in granted:
+            if m._present(i, t):
+                cohort.append(i)
+            else:  # left while waiting: the place goes to the next in line
+                self.enrolled[c_idx].discard(i)
+                self.free[c_idx] += 1
+                returned += 1
+        if cohort:
+            self.table[m._year_index(t), c_idx, STARTED] += len(cohort)
+            m.schedule_in(course.months, lambda _ev: self._finish(c_idx, cohort))
+        if returned:
+            m.schedule_in(0.0, lambda _ev: self._offer(c_idx, returned))
+
+    def _finish(self, c_idx: int, cohort: list[int]) -> None:
+        """The course ends for a cohort: its seats are freed and those present graduate.
+
+        Someone who left during the course kept the place until it ended (the seat is spent)
+        and graduates nowhere.
+        """
+        m = self.m
+        t = m.env.now
+        course = self.courses[c_idx]
+        yi = m._year_index(t)
+        for i in cohort:
+            self.free[c_idx] += 1
+            if m._present(i, t):
+                self.grant(i, course.grants, t)
+                self.table[yi, c_idx, COMPLETED] += 1
             self.enrolled[c_idx].discard(i)
+        m.schedule_in(0.0, lambda _ev: self._offer(c_idx, len(cohort)))
 
     def grant(self, i: int, what: str, t: float) -> None:
         q = self.m.qual
