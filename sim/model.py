@@ -32,7 +32,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
-from sim import congress, rules
+from sim import congress, kernels, rules
 from sim.population import (
     L1_DEPUTY,
     L1_HEAD,
@@ -277,6 +277,7 @@ class Model:
         ]
         self.std_mode = std.enforcement
         self.std_block = [self.std_mode == "block" and bool(req) for req in self.std_req]
+        self.std_code = [kernels.standard_code(req) for req in self.std_req]
         self.train_within = std.train_within_months
         self.max_terms_of_rank: list[int | None] = [None] * 5
         for r, m in dyn.max_consecutive_terms.items():
@@ -914,26 +915,35 @@ class Model:
 
         ``relax`` waives the 24-months-in-post rule (used once a reservation has run out).
         """
-        n = self.n
-        sources = self.src_list[self.post_rank[p]]
-        if len(sources) == 1:
-            mask = self.rank[:n] == sources[0]
-        else:
-            mask = self.src_lut[self.post_rank[p]][self.rank[:n] + 1]
-        mask &= self.elig_until[:n] > t
-        if not relax:
-            mask &= self.elig_from[:n] <= t
-        cand = np.flatnonzero(mask)
         r = self.post_rank_l[p]
-        if self.std_block[r]:
-            cand = cand[self._meets_std(cand, np.full(len(cand), r), t)]
-        return cand
+        q = self.qual
+        return kernels.eligible(
+            self.n,
+            self.rank,
+            self.elig_from,
+            self.elig_until,
+            self.src_lut[r],
+            t,
+            relax,
+            self.std_code[r] if self.std_block[r] else 0,
+            q.theory,
+            q.it,
+            q.language_b1,
+            q.degree,
+            q.update_t,
+            self.update_months,
+            q.ethnic_minority,
+            q.international,
+            q.local,
+        )
 
-    def _scores(self, cand: np.ndarray, p: int) -> np.ndarray:
-        score = self.score[cand]
-        if self.same_unit_bonus:
-            score[self.unit[cand] == self.post_unit[p]] += self.same_unit_bonus
-        return score
+    def _on_merit(self, cand: np.ndarray, p: int) -> int:
+        """The best of ``cand`` on merit for post ``p`` (with the same-unit bonus)."""
+        return int(
+            kernels.best_on_merit(
+                cand, self.score, self.unit, self.post_unit_l[p], self.same_unit_bonus
+            )
+        )
 
     def _attempt(self, ev: _Due) -> None:
         """Try to fill a vacant post: merit within the groups the policies say it owes.
@@ -997,7 +1007,7 @@ class Model:
             self._retry(v, reserved=False)
             return
         if not (hard or soft or use_plan or nonlocal_first):
-            self._fill(int(cand[np.argmax(self._scores(cand, p))]), p, v, hard, 0)
+            self._fill(self._on_merit(cand, p), p, v, hard, 0)
             return
         best, short = self._best_owed(cand, p, r, t, hard, soft, planned if use_plan else [])
         if best >= 0:
@@ -1013,7 +1023,7 @@ class Model:
                 if best >= 0:
                     self._fill(best, p, v, hard, short)
                     return
-        self._fill(int(cand[np.argmax(self._scores(cand, p))]), p, v, hard, short)
+        self._fill(self._on_merit(cand, p), p, v, hard, short)
 
     def _best_owed(
         self,
@@ -1035,38 +1045,26 @@ class Model:
         some group is owed and no candidate is in any (``groups_only``: also when nobody is
         owed).
         """
-        score = self._scores(cand, p)
-        flags = [self._group_flags(g, cand, r, t) for g in hard]
-        short = 0
-        for g, f in zip(hard, flags, strict=True):
-            if not f.any():
-                short |= 1 << g
-        levels: list[np.ndarray] = []
-        if hard:
-            levels.append(np.logical_and.reduce(flags))
-            if len(hard) > 1:
-                levels.extend(flags)
-        elif not groups_only:
-            levels.append(np.ones(len(cand), dtype=bool))
-        in_soft = self._in_all(soft, cand, r, t) if soft else None
-        in_plan = None
-        if planned:
-            in_plan = cand == planned[0]  # at most three people: cheaper than isin
-            for other in planned[1:]:
-                in_plan |= cand == other
-        outside = ~self.qual.local[cand] if self.nonlocal_post[p] else None
-        for level in levels:
-            if not level.any():
-                continue
-            prefs = [level & in_soft, level] if in_soft is not None else [level]
-            if in_plan is not None:
-                prefs = [ok & in_plan for ok in prefs] + prefs
-            if outside is not None:
-                prefs = [ok & outside for ok in prefs] + prefs
-            for ok in prefs:
-                if ok.any():
-                    return int(cand[np.flatnonzero(ok)[np.argmax(score[ok])]]), short
-        return -1, short
+        best, short = kernels.best_owed(
+            cand,
+            self.score,
+            self.unit,
+            self.post_unit_l[p],
+            self.same_unit_bonus,
+            np.array(hard, dtype=np.int64),
+            groups_only,
+            bool(soft),
+            float(self.long_months[r]),
+            np.array(planned, dtype=np.int64),
+            bool(self.nonlocal_post[p]),
+            self.qual.local,
+            self.female,
+            self.birth,
+            self.retire,
+            t,
+            float(rules.YOUNG_AGE_MONTHS),
+        )
+        return int(best), int(short)
 
     def _in_all(self, groups: tuple[int, ...], cand: np.ndarray, r: int, t: float) -> np.ndarray:
         ok = np.ones(len(cand), dtype=bool)

@@ -45,3 +45,37 @@ def test_results_equal_the_golden_ones(name: str, variant: str | None) -> None:
         got = golden.record(run_model(sc, golden.SEED, rep))
         for field in golden.FIELDS:
             assert got[field] == expected[field], f"{name} {variant} rep {rep}: {field} moved"
+
+
+INTERPRETED = """
+import json, sys
+sys.path.insert(0, {scripts!r})
+import golden
+from sim import kernels
+from sim.model import run_model
+from sim.scenario import bundled_scenarios_dir, load_scenario
+assert not hasattr(kernels.eligible, "py_func"), "the kernels are compiled"
+sc = load_scenario(bundled_scenarios_dir() / "{name}.yaml")
+sc = sc.variant({variant!r}) if {variant!r} else sc
+print(json.dumps(golden.record(run_model(sc, golden.SEED, 0))))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "variant"), [("quang_binh", "floor"), ("cao_bang", None)], ids=str
+)
+def test_kernels_give_the_same_results_interpreted(name: str, variant: str | None) -> None:
+    """With ``NUMBA_DISABLE_JIT=1`` the kernels run as Python: the same golden numbers."""
+    import os
+    import subprocess
+
+    code = INTERPRETED.format(scripts=str(ROOT / "scripts"), name=name, variant=variant)
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    got = json.loads(out.stdout)
+    want = json.loads((golden.GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    for field in golden.FIELDS:
+        assert got[field] == want[variant or "default"][0][field], field
