@@ -24,7 +24,7 @@ import bisect
 import functools
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,20 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
-from sim import congress, kernels, rules
+from sim import congress, kernels, mechanisms, rules
+from sim.codes import (
+    APPOINTMENT,
+    BELOW_STANDARD,
+    CAUSES,
+    DEATH_ILLNESS,
+    NOT_REAPPOINTED,
+    OTHER_EXIT,
+    REASSIGN,
+    REMOVED,
+    RETIREMENT,
+    date_time,
+)
+from sim.plugin import Mechanism
 from sim.population import (
     L1_DEPUTY,
     L1_HEAD,
@@ -46,9 +59,8 @@ from sim.population import (
 )
 from sim.qualifications import DRAWS as QUAL_DRAWS
 from sim.qualifications import QUAL_GROUPS, QualArrays
-from sim.restructuring import RestructuringDesk
 from sim.roster import Roster
-from sim.rotation import APPOINTMENT, REASSIGN, ROTATION_COLUMNS, RotationDesk
+from sim.rotation import ROTATION_COLUMNS
 from sim.scenario import (
     RANK_CODE,
     AfterHold,
@@ -61,7 +73,6 @@ from sim.scenario import (
     UnitRuleTarget,
 )
 from sim.succession import POOL_STATS, SuccessionPlan
-from sim.training import TrainingDesk
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
 CHUNK = 1024
@@ -82,24 +93,6 @@ STREAMS = (
 
 GONE = -1
 # Exit causes (columns of the exits table).
-CAUSES = (
-    "retirement",
-    "other_exit",
-    "death_illness",
-    "not_reappointed",
-    "removed",
-    "below_standard",
-    "restructured",
-)
-(
-    RETIREMENT,
-    OTHER_EXIT,
-    DEATH_ILLNESS,
-    NOT_REAPPOINTED,
-    REMOVED,
-    BELOW_STANDARD,
-    RESTRUCTURED,
-) = range(7)
 # What a person's next scheduled event is.
 NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
 # Tiers as codes: 0 pool, 1 l2, 2 l1.
@@ -175,9 +168,6 @@ class RepResult:
 class Model:
     """One replication of a scenario."""
 
-    RESTRUCTURED = RESTRUCTURED
-    MOVE_REASSIGN = REASSIGN
-
     # The people, one slot each (structure of arrays, grown by :meth:`_alloc`; a slot is
     # never reused). Declared here, the one place the person state is listed.
     female: np.ndarray  # bool
@@ -237,22 +227,38 @@ class Model:
         self.t_end = scenario.end_month
         self.year0 = scenario.start.year
         self.n_years = scenario.end.year - scenario.start.year + 1
-        self.t_levers = max(float(self.t0), _date_time(scenario.levers_start))
+        self.t_levers = max(float(self.t0), date_time(scenario.levers_start))
         self._init_parameters()
         self._init_posts()
         self._init_people()
         self._init_records()
         self._init_targets()
-        tr = scenario.policy.training
-        self.training = TrainingDesk(self, tr) if tr.enabled and tr.courses else None
-        sp = scenario.policy.succession_pool
-        self.succession = SuccessionPlan(self, sp) if sp.enabled else None
-        ro = scenario.policy.rotation
-        self.rotation = RotationDesk(self, ro) if ro.enabled else None
-        rs = scenario.policy.restructuring
-        self.restructuring = RestructuringDesk(self, rs) if rs.enabled else None
+        # The levers besides selection, as plug-ins (sim/mechanisms.py lists them).
+        self.mechanisms: list[Mechanism] = mechanisms.build(self, scenario)
         # Vacancy attempts can go stale only when posts are filled or removed outside selection.
-        self.guard_vacancies = self.rotation is not None or self.restructuring is not None
+        self.guard_vacancies = any(m.moves_posts for m in self.mechanisms)
+        self._wire()
+
+    def mechanism(self, name: str) -> Mechanism | None:
+        """The mechanism called ``name`` if the scenario switches it on."""
+        for m in self.mechanisms:
+            if m.name == name:
+                return m
+        return None
+
+    def _wire(self) -> None:
+        """Collect the hooks the mechanisms implement (once, before the run)."""
+
+        def overrides(m: Mechanism, hook: str) -> bool:
+            return getattr(type(m), hook) is not getattr(Mechanism, hook)
+
+        self._on_appointed = [m.appointed for m in self.mechanisms if overrides(m, "appointed")]
+        self._on_year_end = [m.year_end for m in self.mechanisms if overrides(m, "year_end")]
+        providers = [m.successors for m in self.mechanisms if overrides(m, "successors")]
+        assert len(providers) <= 1, "one mechanism at most names planned successors"
+        self._successors = providers[0] if providers else (lambda p: ())
+        pool = self.mechanism(SuccessionPlan.name)
+        self.pool = pool if isinstance(pool, SuccessionPlan) else None
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -563,10 +569,10 @@ class Model:
         self.committee_year_value: dict[int, tuple[float, float]] = {}
 
     # --------------------------------------------------------------- helpers
-    def _year_index(self, t: float) -> int:
+    def year_index(self, t: float) -> int:
         return min(int(t // 12) - self.year0, self.n_years - 1)
 
-    def _at(self, t: float, callback: Any, urgent: bool = False) -> None:
+    def schedule_at(self, t: float, callback: Any, urgent: bool = False) -> None:
         """Call ``callback(event)`` at absolute time ``t``."""
         ev = Event(self.env)
         ev._ok = True
@@ -728,7 +734,7 @@ class Model:
                 return i if score[i] + bonus > best_score else best
         return best
 
-    def _meets_std(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
+    def meets_standard(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
         """Whether each person of ``who`` meets the standard of the rank beside them."""
         ok = np.ones(len(who), dtype=bool)
         for r in range(1, 5):
@@ -742,12 +748,12 @@ class Model:
                 ok[sel] = rules.meets_standard(held, req, len(w))
         return ok
 
-    def _meets_std_one(self, i: int, r: int, t: float) -> bool:
-        """:meth:`_meets_std` for one person (the same rule, read item by item)."""
+    def meets_standard_one(self, i: int, r: int, t: float) -> bool:
+        """:meth:`meets_standard` for one person (the same rule, read item by item)."""
         has, months = self.qual.has, self.update_months
         return all(has(g, i, t, months) for g in self.std_req[r])
 
-    def _present(self, i: int, t: float) -> bool:
+    def present(self, i: int, t: float) -> bool:
         """Whether person ``i`` is still in the model at ``t`` (a holder, or a pool member who
         has not left)."""
         r = self.rank_l[i]
@@ -759,8 +765,8 @@ class Model:
         i = ev.arg
         if self.token[i] != ev.token or self.rank_l[i] <= 0:
             return  # moved or gone since the appointment
-        if not self._meets_std_one(i, self.rank_l[i], self.env.now):
-            self._exit(i, BELOW_STANDARD)
+        if not self.meets_standard_one(i, self.rank_l[i], self.env.now):
+            self.remove(i, BELOW_STANDARD)
 
     # ------------------------------------------------------ person life cycle
     def _consume_hazard(self, i: int, t: float) -> None:
@@ -833,7 +839,7 @@ class Model:
         t = self.env.now
         kind = self.next_kind[i]
         if kind == NEXT_RETIRE:
-            self._exit(i, RETIREMENT)
+            self.remove(i, RETIREMENT)
         elif kind == NEXT_EXIT:
             r = self.rank_l[i]
             removal = self.rm_on_rank[r] * self.rm_l[i]
@@ -841,11 +847,11 @@ class Model:
             u = self.cause_u.item(i)
             p_death = self.h_death / rate
             if u < p_death:
-                self._exit(i, DEATH_ILLNESS)
+                self.remove(i, DEATH_ILLNESS)
             elif u < p_death + removal / rate:
-                self._exit(i, REMOVED)
+                self.remove(i, REMOVED)
             else:
-                self._exit(i, OTHER_EXIT)
+                self.remove(i, OTHER_EXIT)
         else:
             outcome = rules.term_end_outcome(self.retire_l[i] - t)
             if outcome is rules.TermOutcome.EXTEND_TO_RETIREMENT:
@@ -866,12 +872,12 @@ class Model:
                 self._consume_hazard(i, t)
                 self._schedule_next(i)
             else:
-                self._exit(i, NOT_REAPPOINTED)
+                self.remove(i, NOT_REAPPOINTED)
 
-    def _exit(self, i: int, cause: int) -> None:
+    def remove(self, i: int, cause: int) -> None:
         t = self.env.now
         p = self.post[i]
-        self.exits[self._year_index(t), cause] += 1
+        self.exits[self.year_index(t), cause] += 1
         if self.keep_log:
             self.exit_log.append((t, i, p, int(self.rank[i]), cause, len(self.appt_log)))
         self.rank[i] = GONE
@@ -986,8 +992,8 @@ class Model:
             self._retry(v, reserved=False)
             return
         hard, soft = owed
-        planned = self.succession.planned_for(p) if self.succession is not None else []
-        use_plan = bool(planned) and self.sc.policy.succession_pool.appoint_from_pool
+        planned = self._successors(p)
+        use_plan = bool(planned)
         nonlocal_first = self.nonlocal_post[p]
         if (
             self.fast
@@ -1009,7 +1015,7 @@ class Model:
         if not (hard or soft or use_plan or nonlocal_first):
             self._fill(self._on_merit(cand, p), p, v, hard, 0)
             return
-        best, short = self._best_owed(cand, p, r, t, hard, soft, planned if use_plan else [])
+        best, short = self._best_owed(cand, p, r, t, hard, soft, planned)
         if best >= 0:
             self._fill(best, p, v, hard, short)
             return
@@ -1033,7 +1039,7 @@ class Model:
         t: float,
         hard: tuple[int, ...],
         soft: tuple[int, ...],
-        planned: list[int],
+        planned: Sequence[int],
         groups_only: bool = False,
     ) -> tuple[int, int]:
         """The best candidate for post ``p`` by the order of preference, and the owed groups
@@ -1317,15 +1323,16 @@ class Model:
             if old_post >= 0:
                 self.women_at[self.post_unit_l[old_post]][self.post_tier_l[old_post]] -= 1
         self._schedule_next(i)
-        if self.succession is not None:
-            self.succession.appointed(i, p)
-        if self.std_mode == "train_after" and self.std_req[r] and not self._meets_std_one(i, r, t):
+        for hook in self._on_appointed:
+            hook(i, p)
+        train_after = self.std_mode == "train_after" and self.std_req[r]
+        if train_after and not self.meets_standard_one(i, r, t):
             _Due(self.env, self.train_within, self._standard_deadline, i, self.token[i])
         if old_post >= 0:
             self.post_holder[old_post] = GONE
             self._open_vacancy(old_post)
 
-    def _move(self, i: int, q: int, kind: int) -> None:
+    def move(self, i: int, q: int, kind: int) -> None:
         """Move holder ``i`` to the vacant post ``q`` of the same rank (a rotation): no new
         term, no new eligibility window; the post they leave falls vacant."""
         t = self.env.now
@@ -1369,7 +1376,7 @@ class Model:
             self.rot_count[i] += 1
         self._open_vacancy(p)
 
-    def _longest_vacant(self, r: int) -> int:
+    def longest_vacant(self, r: int) -> int:
         """The vacant post of rank ``r`` that has waited longest, -1 if none."""
         best, since = -1, math.inf
         for q, opened in self.vacant_since.items():
@@ -1377,7 +1384,7 @@ class Model:
                 best, since = q, opened
         return best
 
-    def _abolish_post(self, p: int) -> None:
+    def abolish_post(self, p: int) -> None:
         """Post ``p`` goes: never filled again; a vacancy it had is closed now."""
         self.post_active[p] = False
         if p in self.vacant_since:
@@ -1385,7 +1392,7 @@ class Model:
             held = self.reserved_since.pop(p, -1.0)
             self.vac_closed.append((opened, self.env.now, self.post_tier_l[p], held))
 
-    def _set_post_unit(self, posts: np.ndarray, unit: int) -> None:
+    def set_post_unit(self, posts: np.ndarray, unit: int) -> None:
         """Posts ``posts`` now belong to ``unit`` (a merger), and so do their holders."""
         self.post_unit[posts] = unit
         for p in posts.tolist():
@@ -1395,7 +1402,7 @@ class Model:
                 self.unit[i] = unit
                 self.unit_l[i] = unit
 
-    def _refresh_unit_counts(self) -> None:
+    def refresh_unit_counts(self) -> None:
         """Recount women holders by unit and tier, and the units the women-staff metric
         looks at (those that still have posts), after a restructuring."""
         self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
@@ -1450,19 +1457,7 @@ class Model:
             # This year's evaluation for the recruits, from the same yearly draws as everyone.
             self.score[idx] = self._scores_for(year, idx)
             self._index_recruits(idx)
-        self._at(t + 12, self._recruit)
-
-    def _pool_review(self, _ev: Any = None) -> None:
-        """The succession pool's yearly review, or its full re-plan at the start of a term."""
-        t = self.env.now
-        year = int(t // 12)
-        sp = self.sc.policy.succession_pool
-        assert self.succession is not None
-        if year in sp.replan_years and year != self.sc.start.year:
-            self.succession.replan(t)
-        else:
-            self.succession.review(t)
-        self._at(t + 12, self._pool_review)
+        self.schedule_at(t + 12, self._recruit)
 
     def _log_pool_exits(self, idx: np.ndarray) -> None:
         """Pool members who left since the last intake (exits of non-holders are not counted
@@ -1496,8 +1491,8 @@ class Model:
             (pool & self.female[:n]).sum(),
             (pool & ((t - self.birth[:n]) < rules.YOUNG_AGE_MONTHS)).sum(),
         )
-        if self.succession is not None:
-            self.succession.snapshot(yi, t)
+        for hook in self._on_year_end:
+            hook(yi, t)
         for k, target in enumerate(self.targets):
             if isinstance(target, StockTarget):
                 self.trajectory[k, yi] = self._stock_metric(k, target, t)
@@ -1510,7 +1505,7 @@ class Model:
         self.year_young = [0, 0, 0]
         if t < self.t_end:
             self._refresh_scores(year + 1)
-            self._at(t + 12, self._year_end, urgent=True)
+            self.schedule_at(t + 12, self._year_end, urgent=True)
 
     def _stock_metric(self, k: int, target: StockTarget, t: float) -> float:
         posts = self.target_post_mask[k]
@@ -1539,14 +1534,14 @@ class Model:
 
     def _pool_metric(self, target: PoolTarget, t: float) -> float:
         """Share of the group among the pool members planned for posts of the target's ranks."""
-        if self.succession is None:
+        if self.pool is None:  # no pool in this scenario
             return math.nan
         blocks = (
             None
             if target.blocks is None
             else {self.layout.block_ids.index(b) for b in target.blocks}
         )
-        who = self.succession.members_of({RANK_CODE[r] for r in target.ranks}, blocks)
+        who = self.pool.members_of({RANK_CODE[r] for r in target.ranks}, blocks)
         if len(who) == 0:
             return math.nan
         return float(np.mean(self._target_flags(target, who, t)))
@@ -1560,9 +1555,9 @@ class Model:
             return self.qual.flags(group, h, t, self.update_months)
         if group == "at_standard":
             if planned:
-                assert self.succession is not None
-                return self.succession.at_standard(h, t)
-            return self._meets_std(h, self.rank[h], t)
+                assert self.pool is not None
+                return self.pool.at_standard(h, t)
+            return self.meets_standard(h, self.rank[h], t)
         if group == "rotated":
             return np.array([self.rot_count[i] > 0 for i in h.tolist()], dtype=bool)
         g = GROUP_CODE[group]
@@ -1596,19 +1591,19 @@ class Model:
         for k, target in enumerate(self.targets):
             base = getattr(target, "baseline", None)
             if base is not None:
-                tb = max(float(self.t0), _date_time(self.sc.baseline_date(base)))
+                tb = max(float(self.t0), date_time(self.sc.baseline_date(base)))
                 by_time.setdefault(tb, []).append(k)
         for tb, ks in sorted(by_time.items()):
             if tb <= self.t0:
                 self._record_baselines(ks)
             else:
-                self._at(tb, lambda _ev, ks=ks: self._record_baselines(ks), urgent=True)
+                self.schedule_at(tb, lambda _ev, ks=ks: self._record_baselines(ks), urgent=True)
         if self.t_levers > self.t0:
             self.share_reading = Reading.NONE
             self.reserve = False
             self.rule_tier_l = [False, False, False]
             self.long_on = False
-            self._at(self.t_levers, self._levers_on, urgent=True)
+            self.schedule_at(self.t_levers, self._levers_on, urgent=True)
 
     def _levers_on(self, _ev: Any = None) -> None:
         """``policy.levers_from``: the plan's levers start (values as in
@@ -1700,31 +1695,16 @@ class Model:
         if self.sc.congress is not None:
             self._congress(initial=True)
             for tc in self.congress_times:
-                self._at(tc, self._congress)
+                self.schedule_at(tc, self._congress)
         rec_month = self.sc.dynamics.recruitment.month
         first_rec = 12 * start_year + rec_month - 1
         if first_rec < self.t0:
             first_rec += 12
-        self._at(first_rec, self._recruit)
-        if self.succession is not None:
-            self.succession.replan(self.t0)
-            first_review = 12 * start_year + self.sc.policy.succession_pool.review_month - 1
-            if first_review <= self.t0:
-                first_review += 12
-            self._at(first_review, self._pool_review)
-        if self.restructuring is not None:
-            self._at(self.restructuring.when, self.restructuring.apply)
-        if self.rotation is not None:
-            first_rot = 12 * start_year + self.sc.policy.rotation.month - 1
-            while first_rot < max(self.t0, self.t_levers):  # the first plan under the levers
-                first_rot += 12
-            self._at(first_rot, self.rotation.plan)
-        if self.training is not None:
-            first_plan = 12 * start_year + self.sc.policy.training.month - 1
-            if first_plan < self.t0:
-                first_plan += 12
-            self._at(first_plan, self.training.plan)
-        self._at(12 * (start_year + 1), self._year_end, urgent=True)
+        self.schedule_at(first_rec, self._recruit)
+        self._wire()
+        for mechanism in self.mechanisms:
+            mechanism.start()
+        self.schedule_at(12 * (start_year + 1), self._year_end, urgent=True)
         env.run(until=self.t_end + 1e-9)
         n_events = next(env._eid) - len(env._queue)
         return self._result(n_events)
@@ -1833,6 +1813,14 @@ class Model:
                 "rank": self.rank[: self.n].copy(),
                 "n_people": np.array([self.n]),
             }
+        # The mechanisms' tables, or empty ones for those switched off.
+        tables: dict[str, np.ndarray] = {
+            "rotations": np.zeros((self.n_years, len(ROTATION_COLUMNS)), dtype=np.int64),
+            "pool": np.full((self.n_years, len(POOL_STATS)), np.nan),
+            "training": np.zeros((self.n_years, 0, 3), dtype=np.int64),
+        }
+        for mechanism in self.mechanisms:
+            tables.update(mechanism.result())
         return RepResult(
             rep=self.rep,
             target_value=value,
@@ -1847,23 +1835,9 @@ class Model:
             headcount=self.headcount,
             committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
             n_events=int(n_events),
-            rotations=(
-                self.rotation.table
-                if self.rotation is not None
-                else np.zeros((self.n_years, len(ROTATION_COLUMNS)), dtype=np.int64)
-            ),
-            pool=(
-                self.succession.stats
-                if self.succession is not None
-                else np.full((self.n_years, len(POOL_STATS)), np.nan)
-            ),
-            training=(
-                self.training.table
-                if self.training is not None
-                else np.zeros((self.n_years, 0, 3), dtype=np.int64)
-            ),
             log=log,
             target_empty_years=self.empty_years,
+            **tables,
         )
 
     def _flow_metric(
@@ -1980,12 +1954,6 @@ def _thresholds(target: Any, b: float) -> tuple[float, float]:
             lower = b * (1.0 + lower)
             upper = None if upper is None else b * (1.0 + upper)
     return float(lower), math.nan if upper is None else float(upper)
-
-
-def _date_time(d: Any) -> float:
-    """A date as model time: its month index plus the elapsed part of the month (as the
-    congress dates)."""
-    return 12 * d.year + d.month - 1 + (d.day - 1) / 31.0
 
 
 def _compare(value: float, op: str, threshold: float) -> bool:

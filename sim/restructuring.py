@@ -21,30 +21,39 @@ On the date, in this order:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim import rules
+from sim.codes import REASSIGN, RESTRUCTURED
+from sim.plugin import Host, Mechanism
 from sim.population import L1_DEPUTY, L1_HEAD
-from sim.scenario import Restructuring
-
-if TYPE_CHECKING:
-    from sim.model import Model
+from sim.scenario import Scenario
 
 
-class RestructuringDesk:
+class RestructuringDesk(Mechanism):
     """The restructuring of one replication."""
 
-    def __init__(self, model: Model, cfg: Restructuring) -> None:
-        self.m = model
-        self.cfg = cfg
+    name = "restructuring"
+    moves_posts = True
+
+    def __init__(self, host: Host, scenario: Scenario) -> None:
+        super().__init__(host, scenario)
+        self.cfg = cfg = scenario.policy.restructuring
         d = cfg.date
         self.when = 12 * d.year + d.month - 1 + (d.day - 1) / 31.0
         self.bands = [(b.min_years, b.max_years, b.uptake) for b in cfg.early_retirement]
         self.surplus: list[int] = []  # posts that went while held
         self.gone_posts = 0
         self.early = 0
+
+    @classmethod
+    def enabled(cls, scenario: Scenario) -> bool:
+        return scenario.policy.restructuring.enabled
+
+    def start(self) -> None:
+        self.m.schedule_at(self.when, self.apply)
 
     def apply(self, _ev: Any = None) -> None:
         m = self.m
@@ -61,13 +70,13 @@ class RestructuringDesk:
                 target = keep[j % len(keep)]
                 posts = np.flatnonzero(m.post_unit == u)
                 cut[posts[m.post_rank[posts] == L1_HEAD]] = True
-                m._set_post_unit(posts, target)
+                m.set_post_unit(posts, target)
         if self.cfg.deputy_cap is not None:
             cut |= self._over_cap(cut, t)
         for p in np.flatnonzero(cut).tolist():
             if m.post_active[p]:
                 self.gone_posts += 1
-                m._abolish_post(p)
+                m.abolish_post(p)
                 if m.post_holder.item(p) >= 0:
                     self.surplus.append(p)
         # Early retirement, surplus or not.
@@ -76,12 +85,12 @@ class RestructuringDesk:
             holders = m.post_holder[m.post_holder >= 0].tolist()
             for i in holders:
                 if draw[i] < rules.early_retirement_uptake(m.retire_l[i] - t, self.bands):
-                    m._exit(i, m.RESTRUCTURED)
+                    m.remove(i, RESTRUCTURED)
                     self.early += 1
         self._absorb(t, final=self.cfg.surplus == "reassign_or_retire")
         if self.surplus:
-            m._at(t + self.cfg.grace_months, self._grace_end)
-        m._refresh_unit_counts()
+            m.schedule_at(t + self.cfg.grace_months, self._grace_end)
+        m.refresh_unit_counts()
 
     def _over_cap(self, cut: np.ndarray, t: float) -> np.ndarray:
         """Deputy posts beyond the cap of their unit: vacant ones first, then those whose
@@ -112,11 +121,11 @@ class RestructuringDesk:
                 continue  # left meanwhile: the post is simply gone
             if m.retire_l[i] <= t:
                 continue  # retires this very moment: their retirement is already scheduled
-            q = m._longest_vacant(m.post_rank_l[p])
+            q = m.longest_vacant(m.post_rank_l[p])
             if q >= 0:
-                m._move(i, q, m.MOVE_REASSIGN)
+                m.move(i, q, REASSIGN)
             elif final:
-                m._exit(i, m.RESTRUCTURED)
+                m.remove(i, RESTRUCTURED)
             else:
                 waiting.append(p)
         self.surplus = waiting

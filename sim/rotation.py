@@ -14,46 +14,63 @@ deterministic given the state, so rotation draws no random numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim import rules
+from sim.codes import ROTATION, TO_DISTRICT, date_time
+from sim.plugin import Host, Mechanism
 from sim.population import SIDES
-from sim.scenario import RANK_CODE, Rotation
+from sim.scenario import RANK_CODE, Scenario
+from sim.succession import SuccessionPlan
 
-if TYPE_CHECKING:
-    from sim.model import Model
-
-# Kinds of move in the appointment log, and columns of the yearly rotation table.
-APPOINTMENT, ROTATION, TO_DISTRICT, REASSIGN = 0, 1, 2, 3
+# Columns of the yearly rotation table.
 ROTATION_COLUMNS = ("rotations", "young_to_districts")
 DISTRICT_SIDE = SIDES.index("district")
 
 
-class RotationDesk:
+class RotationDesk(Mechanism):
     """The rotation plans of one replication."""
 
-    def __init__(self, model: Model, cfg: Rotation) -> None:
-        self.m = model
-        self.cfg = cfg
+    name = "rotation"
+    moves_posts = True
+
+    def __init__(self, host: Host, scenario: Scenario) -> None:
+        super().__init__(host, scenario)
+        self.cfg = cfg = scenario.policy.rotation
         self.ranks = [RANK_CODE[r] for r in cfg.ranks]
-        self.table = np.zeros((model.n_years, len(ROTATION_COLUMNS)), dtype=np.int64)
+        self.table = np.zeros((host.n_years, len(ROTATION_COLUMNS)), dtype=np.int64)
+        self.t_levers = max(float(host.t0), date_time(scenario.levers_start))
+
+    @classmethod
+    def enabled(cls, scenario: Scenario) -> bool:
+        return scenario.policy.rotation.enabled
+
+    def start(self) -> None:
+        """The first yearly plan under the levers."""
+        first_rot = 12 * self.sc.start.year + self.cfg.month - 1
+        while first_rot < max(self.m.t0, self.t_levers):
+            first_rot += 12
+        self.m.schedule_at(first_rot, self.plan)
+
+    def result(self) -> dict[str, np.ndarray]:
+        return {"rotations": self.table}
 
     def plan(self, _ev: Any = None) -> None:
         """The yearly rotation plan, then the young cadres sent to the districts."""
         m = self.m
         t = m.env.now
-        yi = m._year_index(t)
+        yi = m.year_index(t)
         for r in self.ranks:
             for i in self.chosen(r, t):
                 q = self.destination(i, r, t)
                 if q >= 0:
-                    m._move(i, q, ROTATION)
+                    m.move(i, q, ROTATION)
                     self.table[yi, 0] += 1
         if self.cfg.young_to_districts:
             self.table[yi, 1] += self.young_to_districts(t)
-        m._at(t + 12, self.plan)
+        m.schedule_at(t + 12, self.plan)
 
     def eligible(self, i: int, t: float) -> bool:
         m = self.m
@@ -63,8 +80,9 @@ class RotationDesk:
             self.cfg.min_service_months,
             self.cfg.min_stay_months,
         )
-        if ok and self.cfg.pool_members_only and m.succession is not None:
-            ok = i in m.succession.plans_of
+        pool = m.mechanism(SuccessionPlan.name)
+        if ok and self.cfg.pool_members_only and isinstance(pool, SuccessionPlan):
+            ok = i in pool.plans_of
         return ok
 
     def chosen(self, r: int, t: float) -> list[int]:
@@ -120,7 +138,7 @@ class RotationDesk:
                 for k, i in enumerate(young):
                     q = self._vacant_in(d, m.rank_l[i])
                     if q >= 0:
-                        m._move(i, q, TO_DISTRICT)
+                        m.move(i, q, TO_DISTRICT)
                         del young[k]
                         sent += 1
                         placed = True

@@ -18,26 +18,28 @@ Selection is deterministic given the state.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from sim import rules
-from sim.scenario import RANK_CODE, SuccessionPool
-
-if TYPE_CHECKING:
-    from sim.model import Model
+from sim.plugin import Host, Mechanism
+from sim.scenario import RANK_CODE, Scenario
 
 # Columns of the yearly pool statistics.
 POOL_STATS = ("members", "women", "young", "at_standard", "ready_per_post", "posts_covered")
 
 
-class SuccessionPlan:
+class SuccessionPlan(Mechanism):
     """The succession pool of one replication."""
 
-    def __init__(self, model: Model, cfg: SuccessionPool) -> None:
-        self.m = model
-        self.cfg = cfg
+    name = "succession"
+
+    def __init__(self, host: Host, scenario: Scenario) -> None:
+        super().__init__(host, scenario)
+        model = host
+        self.cfg = cfg = scenario.policy.succession_pool
         ranks = {RANK_CODE[r] for r in cfg.ranks}
         lay = model.layout
         # Planned posts, higher ranks first.
@@ -46,6 +48,38 @@ class SuccessionPlan:
         self.members: dict[int, list[int]] = {p: [] for p in self.posts}
         self.plans_of: dict[int, int] = {}  # person -> number of posts they are planned for
         self.stats = np.full((model.n_years, len(POOL_STATS)), np.nan)
+
+    @classmethod
+    def enabled(cls, scenario: Scenario) -> bool:
+        return scenario.policy.succession_pool.enabled
+
+    def start(self) -> None:
+        """Plan the pool at the start, then review it each year (re-plan in a new term)."""
+        self.replan(self.m.t0)
+        first_review = 12 * self.sc.start.year + self.cfg.review_month - 1
+        if first_review <= self.m.t0:
+            first_review += 12
+        self.m.schedule_at(first_review, self._yearly)
+
+    def _yearly(self, _ev: Any = None) -> None:
+        """The pool's yearly review, or its full re-plan at the start of a term."""
+        t = self.m.env.now
+        year = int(t // 12)
+        if year in self.cfg.replan_years and year != self.sc.start.year:
+            self.replan(t)
+        else:
+            self.review(t)
+        self.m.schedule_at(t + 12, self._yearly)
+
+    def successors(self, p: int) -> Sequence[int]:
+        """The post's planned successors, when the pool-first policy is on."""
+        return self.members.get(p, ()) if self.cfg.appoint_from_pool else ()
+
+    def year_end(self, yi: int, t: float) -> None:
+        self.snapshot(yi, t)
+
+    def result(self) -> dict[str, np.ndarray]:
+        return {"pool": self.stats}
 
     # ---------------------------------------------------------------- planning
     def replan(self, t: float) -> None:
@@ -70,7 +104,7 @@ class SuccessionPlan:
         """Whether person ``i`` may stay in (or join) the plan of post ``p`` at ``t``."""
         m = self.m
         r = m.rank_l[i]
-        if r < 0 or not m._present(i, t):
+        if r < 0 or not m.present(i, t):
             return False  # left, retired or removed
         if r not in m.src_list[m.post_rank_l[p]]:
             return False  # promoted past the sources of the post (or to it)
@@ -205,7 +239,7 @@ class SuccessionPlan:
             return False
         if not (m.ef_l[i] <= t < m.eu_l[i]):
             return False
-        return m._meets_std_one(i, m.post_rank_l[p], t)
+        return m.meets_standard_one(i, m.post_rank_l[p], t)
 
     def at_standard(self, people: np.ndarray, t: float) -> np.ndarray:
         """Whether each member meets the standard of the highest post they are planned for."""
@@ -215,7 +249,7 @@ class SuccessionPlan:
             for i in self.members[p]:
                 top.setdefault(i, m.post_rank_l[p])
         ranks = np.array([top[i] for i in people.tolist()], dtype=np.int64)
-        return m._meets_std(people, ranks, t)
+        return m.meets_standard(people, ranks, t)
 
     def members_of(self, ranks: set[int], blocks: set[int] | None = None) -> np.ndarray:
         """Unique members planned for posts of ``ranks`` (and of ``blocks``, if given)."""

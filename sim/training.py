@@ -14,39 +14,57 @@ Selection is deterministic given the state, so training draws no random numbers.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.scenario import Course, Training
-
-if TYPE_CHECKING:
-    from sim.model import Model
+from sim.plugin import Host, Mechanism
+from sim.scenario import Course, Scenario
+from sim.succession import SuccessionPlan
 
 TIER_CODE = {"pool": 0, "l2": 1, "l1": 2}
 # Columns of the training table: nominated, started, completed.
 NOMINATED, STARTED, COMPLETED = range(3)
 
 
-class TrainingDesk:
+class TrainingDesk(Mechanism):
     """The courses of one replication and the people on them."""
 
-    def __init__(self, model: Model, cfg: Training) -> None:
-        self.m = model
-        self.cfg = cfg
+    name = "training"
+
+    def __init__(self, host: Host, scenario: Scenario) -> None:
+        super().__init__(host, scenario)
+        model = host
+        self.cfg = cfg = scenario.policy.training
         self.courses: list[Course] = list(cfg.courses)
         self.free = [c.seats for c in self.courses]  # seats not taken
         self.queue: list[deque[int]] = [deque() for _ in self.courses]  # waiting, in order
         self.enrolled: list[set[int]] = [set() for _ in self.courses]
         self.table = np.zeros((model.n_years, len(self.courses), 3), dtype=np.int64)
 
+    @classmethod
+    def enabled(cls, scenario: Scenario) -> bool:
+        tr = scenario.policy.training
+        return tr.enabled and bool(tr.courses)
+
+    def start(self) -> None:
+        """The first yearly plan: the plan's month of the first year, or of the next."""
+        first_plan = 12 * self.sc.start.year + self.cfg.month - 1
+        if first_plan < self.m.t0:
+            first_plan += 12
+        self.m.schedule_at(first_plan, self.plan)
+
+    def result(self) -> dict[str, np.ndarray]:
+        return {"training": self.table}
+
     # ------------------------------------------------------------------ plans
     def plan(self, _ev: Any = None) -> None:
         """The yearly training plan: nominate, per course, the first people on the policy's list."""
         m = self.m
         t = m.env.now
-        yi = m._year_index(t)
+        yi = m.year_index(t)
         for c_idx, course in enumerate(self.courses):
             nominees = self.nominees(c_idx, course, t)
             people = nominees.tolist()
@@ -54,8 +72,8 @@ class TrainingDesk:
                 continue
             self.enrolled[c_idx].update(people)
             self.table[yi, c_idx, NOMINATED] += len(people)
-            m.schedule_in(0.0, lambda _ev, c=c_idx, who=people: self._join(c, who), urgent=True)
-        m._at(t + 12, self.plan)
+            m.schedule_in(0.0, functools.partial(self._join_event, c_idx, people), urgent=True)
+        m.schedule_at(t + 12, self.plan)
 
     def nominees(self, c_idx: int, course: Course, t: float) -> np.ndarray:
         """People to send to ``course`` now, in the policy's order (at most the intake)."""
@@ -84,12 +102,13 @@ class TrainingDesk:
             # for, then holders below the standard of their own post, then leaders before
             # specialists, then merit.
             planned = np.zeros(len(who), dtype=bool)
-            if m.succession is not None and m.succession.plans_of:
-                in_pool = np.array([i in m.succession.plans_of for i in who.tolist()])
+            pool = m.mechanism(SuccessionPlan.name)
+            if isinstance(pool, SuccessionPlan) and pool.plans_of:
+                in_pool = np.array([i in pool.plans_of for i in who.tolist()])
                 if in_pool.any():
                     members = who[in_pool]
-                    planned[in_pool] = ~m.succession.at_standard(members, t)
-            below = ~m._meets_std(who, rank[who], t) & (rank[who] > 0)
+                    planned[in_pool] = ~pool.at_standard(members, t)
+            below = ~m.meets_standard(who, rank[who], t) & (rank[who] > 0)
             order = np.lexsort((who, -m.score[who], -rank[who], ~below, ~planned))
         return who[order[: course.intake_per_year]]
 
@@ -117,6 +136,9 @@ class TrainingDesk:
     # - at the end of a course the cohort's seats are freed and its members who are still
     #   present graduate; each freed seat then tries once, in a later event at the same
     #   time, to give the head of the queue a place.
+    def _join_event(self, c_idx: int, people: list[int], _ev: Any) -> None:
+        self._join(c_idx, people)
+
     def _join(self, c_idx: int, people: list[int]) -> None:
         """The plan's nominees join the queue of course ``c_idx`` (one try each for a seat)."""
         self.queue[c_idx].extend(people)
@@ -143,14 +165,14 @@ class TrainingDesk:
         cohort = []
         returned = 0
         for i in granted:
-            if m._present(i, t):
+            if m.present(i, t):
                 cohort.append(i)
             else:  # left while waiting: the place goes to the next in line
                 self.enrolled[c_idx].discard(i)
                 self.free[c_idx] += 1
                 returned += 1
         if cohort:
-            self.table[m._year_index(t), c_idx, STARTED] += len(cohort)
+            self.table[m.year_index(t), c_idx, STARTED] += len(cohort)
             m.schedule_in(course.months, lambda _ev: self._finish(c_idx, cohort))
         if returned:
             m.schedule_in(0.0, lambda _ev: self._offer(c_idx, returned))
@@ -164,10 +186,10 @@ class TrainingDesk:
         m = self.m
         t = m.env.now
         course = self.courses[c_idx]
-        yi = m._year_index(t)
+        yi = m.year_index(t)
         for i in cohort:
             self.free[c_idx] += 1
-            if m._present(i, t):
+            if m.present(i, t):
                 self.grant(i, course.grants, t)
                 self.table[yi, c_idx, COMPLETED] += 1
             self.enrolled[c_idx].discard(i)

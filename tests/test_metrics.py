@@ -15,9 +15,9 @@ from conftest import BUNDLED
 from test_cli import invoke
 
 from sim import api, rules
+from sim.codes import APPOINTMENT
 from sim.model import Model
 from sim.results import TARGET_COLUMNS, Collector
-from sim.rotation import APPOINTMENT
 from sim.scenario import (
     RANK_CODE,
     ScenarioError,

@@ -407,3 +407,28 @@ def test_batches_cover_every_replication_once_in_order_and_start_small() -> None
         assert all(t.seed == 3 and t.reps for t in tasks)
         assert all(len(t.reps) <= 2 for t in tasks[:workers])  # first results come early
         assert max(len(t.reps) for t in tasks) <= 25
+
+
+def test_mechanisms_never_import_the_model() -> None:
+    """Mechanisms talk to the model only through sim.plugin.Host: none imports sim.model, and
+    the model names none of them (it builds what sim.mechanisms.REGISTRY lists)."""
+    import ast
+    from pathlib import Path
+
+    from sim.mechanisms import REGISTRY
+
+    sim_dir = Path(__file__).resolve().parent.parent / "sim"
+    for cls in REGISTRY:
+        path = sim_dir / f"{cls.__module__.split('.')[-1]}.py"
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom)
+        }
+        assert "sim.model" not in imported, path.name
+    model_src = (sim_dir / "model.py").read_text(encoding="utf-8")
+    for cls in REGISTRY:
+        if cls.__name__ != "SuccessionPlan":  # read by pool targets, through the registry
+            assert cls.__name__ not in model_src, cls.__name__
+    names = [cls.name for cls in REGISTRY]
+    assert len(set(names)) == len(names) and all(names)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import BUNDLED
 
+from sim.codes import REASSIGN, RESTRUCTURED
 from sim.invariants import check_invariants
-from sim.model import RESTRUCTURED, Model
+from sim.model import Model
 from sim.population import L1_DEPUTY, L1_HEAD
-from sim.rotation import REASSIGN
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 DATE = 12 * 2025 + 6  # 1 July 2025
@@ -82,7 +82,7 @@ def test_early_retirement_follows_the_uptake(qb: Scenario) -> None:
     expected = variance = 0.0
     for rep in range(6):
         model = Model(sc, seed=3, rep=rep, keep_log=True)
-        desk = model.restructuring
+        desk = model.mechanism("restructuring")
         apply = desk.apply
 
         def spy(ev: object = None, _m: Model = model, _apply=apply) -> None:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import BUNDLED
 
+from sim.codes import ROTATION, TO_DISTRICT
 from sim.invariants import check_invariants
 from sim.model import Model
 from sim.population import SIDES
-from sim.rotation import ROTATION, TO_DISTRICT
 from sim.scenario import RANK_CODE, Scenario, load_scenario, load_scenario_text
 
 ROTATED_TARGET = """  - id: ROT

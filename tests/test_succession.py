@@ -38,7 +38,7 @@ def scenario(from_pool: bool = True, **extra: object) -> Scenario:
 
 
 def check_plan(model: Model, t: float, fresh: bool) -> None:
-    plan = model.succession
+    plan = model.pool
     assert plan is not None
     counts = Counter(i for p in plan.posts for i in plan.members[p])
     assert counts == Counter(plan.plans_of)
@@ -57,10 +57,10 @@ def test_initial_plan_respects_limits_and_floors() -> None:
     sc = scenario()
     for rep in range(4):
         model = Model(sc, seed=3, rep=rep)
-        model.succession.replan(model.t0)
+        model.pool.replan(model.t0)
         check_plan(model, model.t0, fresh=True)
         t = model.t0
-        people = np.array(sorted(model.succession.plans_of))
+        people = np.array(sorted(model.pool.plans_of))
         assert len(people) > 100
         # The floors hold, or every qualifying candidate of the group is in the pool.
         n = model.n
@@ -73,9 +73,9 @@ def test_initial_plan_respects_limits_and_floors() -> None:
             share = flags[people].mean()
             assert share >= floor - 1e-9 or not np.any(qualifying & flags & ~in_pool), floor
         # Each post's plan has a woman whenever a woman of its sources has room for a plan.
-        plans_of = model.succession.plans_of
-        for p in model.succession.posts:
-            plan = model.succession.members[p]
+        plans_of = model.pool.plans_of
+        for p in model.pool.posts:
+            plan = model.pool.members[p]
             src = model.src_list[model.post_rank_l[p]]
             room = [
                 i
@@ -84,7 +84,7 @@ def test_initial_plan_respects_limits_and_floors() -> None:
             ]
             assert any(model.female_l[i] for i in plan) or not room
         # Every L1 post has a full plan (there are many more candidates than places).
-        assert all(len(model.succession.members[p]) == 3 for p in model.succession.posts)
+        assert all(len(model.pool.members[p]) == 3 for p in model.pool.posts)
 
 
 def test_plan_limits_hold_through_the_run_and_stats_are_reported() -> None:
@@ -113,7 +113,7 @@ def _share_from_plan(sc: Scenario) -> float:
 
         def spy(i: int, p: int, *quota, _orig=original, _m=model, _seen=seen) -> None:  # type: ignore[no-untyped-def]
             if _m.post_rank_l[p] >= RANK_CODE["l1_deputy"]:
-                _seen.append((p, i in _m.succession.planned_for(p)))
+                _seen.append((p, i in _m.pool.planned_for(p)))
             _orig(i, p, *quota)
 
         model._appoint = spy  # type: ignore[method-assign]
@@ -158,8 +158,8 @@ def test_pool_target_by_block() -> None:
     model = Model(sc, seed=3, rep=0)
     res = model.run()
     b = model.layout.block_ids.index("dept_economic")
-    who = model.succession.members_of({RANK_CODE["l1_head"], RANK_CODE["l1_deputy"]}, {b})
-    assert 0 < len(who) < len(model.succession.plans_of)
+    who = model.pool.members_of({RANK_CODE["l1_head"], RANK_CODE["l1_deputy"]}, {b})
+    assert 0 < len(who) < len(model.pool.plans_of)
     assert res.target_value[k] == pytest.approx(model.female[who].mean())
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text.replace("blocks: [dept_economic]", "blocks: [nosuch]"), "x.yaml")

@@ -83,7 +83,7 @@ def test_seats_queue_and_limit_graduates() -> None:
         assert table[:, STARTED].max() <= 5 + 5  # a year's starts: freed places, at most twice
         assert table[0, NOMINATED] == 20
         assert check_invariants(res, model.layout.post_rank) == []
-        assert len(model.training.queue[0]) > 0  # nominees still waiting at the end
+        assert len(model.mechanism("training").queue[0]) > 0  # nominees still waiting at the end
 
 
 def test_more_seats_never_leave_fewer_leaders_at_standard() -> None:
@@ -154,11 +154,11 @@ def test_pool_members_below_their_planned_standard_go_first() -> None:
     standard of their planned post before anyone else."""
     sc = scenario(seats=5).with_overrides({"policy.succession_pool.enabled": True})
     model = Model(sc, seed=8, rep=0)
-    model.succession.replan(model.t0)
-    desk = model.training
+    model.pool.replan(model.t0)
+    desk = model.mechanism("training")
     nominees = desk.nominees(0, desk.courses[0], model.t0)
-    members = np.array(sorted(model.succession.plans_of))
-    needy = set(members[~model.succession.at_standard(members, model.t0)].tolist())
+    members = np.array(sorted(model.pool.plans_of))
+    needy = set(members[~model.pool.at_standard(members, model.t0)].tolist())
     assert len(needy) >= len(nominees) > 0
     assert set(nominees.tolist()) <= needy
 
@@ -175,7 +175,7 @@ def test_a_course_can_set_its_own_priority_and_grant_international() -> None:
         {"policy.training.priority": "merit_first", "policy.training.courses": [course]}
     )
     model = Model(sc, seed=9, rep=0)
-    desk = model.training
+    desk = model.mechanism("training")
     nominees = desk.nominees(0, desk.courses[0], model.t0)
     assert len(nominees) == 30
     births = model.birth[nominees]
@@ -190,33 +190,33 @@ class ProcessPerNominee(TrainingDesk):
     """The first form of the courses, kept as a reference: one SimPy process a nominee,
     queueing on a :class:`simpy.Resource` with one place a seat."""
 
-    def __init__(self, model: Model, cfg) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(model, cfg)
+    def __init__(self, model: Model, scenario: Scenario) -> None:
+        super().__init__(model, scenario)
         self.seats = [simpy.Resource(model.env, capacity=c.seats) for c in self.courses]
 
     def plan(self, _ev=None) -> None:  # type: ignore[no-untyped-def]
         m = self.m
         t = m.env.now
-        yi = m._year_index(t)
+        yi = m.year_index(t)
         for c_idx, course in enumerate(self.courses):
             for i in self.nominees(c_idx, course, t).tolist():
                 self.enrolled[c_idx].add(i)
                 self.table[yi, c_idx, NOMINATED] += 1
                 m.env.process(self.attend(i, c_idx, course))
-        m._at(t + 12, self.plan)
+        m.schedule_at(t + 12, self.plan)
 
     def attend(self, i, c_idx, course):  # type: ignore[no-untyped-def]
         m = self.m
         try:
             with self.seats[c_idx].request() as req:
                 yield req
-                if not m._present(i, m.env.now):
+                if not m.present(i, m.env.now):
                     return
-                self.table[m._year_index(m.env.now), c_idx, STARTED] += 1
+                self.table[m.year_index(m.env.now), c_idx, STARTED] += 1
                 yield m.env.timeout(course.months)
-            if m._present(i, m.env.now):
+            if m.present(i, m.env.now):
                 self.grant(i, course.grants, m.env.now)
-                self.table[m._year_index(m.env.now), c_idx, COMPLETED] += 1
+                self.table[m.year_index(m.env.now), c_idx, COMPLETED] += 1
         finally:
             self.enrolled[c_idx].discard(i)
 
@@ -237,8 +237,8 @@ def test_cohorts_act_as_one_process_per_nominee(
         cohort = Model(sc, seed=8, rep=rep)
         a = cohort.run()
         reference = Model(sc, seed=8, rep=rep)
-        assert reference.training is not None
-        reference.training = ProcessPerNominee(reference, sc.policy.training)
+        k = [m.name for m in reference.mechanisms].index("training")
+        reference.mechanisms[k] = ProcessPerNominee(reference, sc)
         b = reference.run()
         assert np.array_equal(a.training, b.training)
         assert a.training[:, 0, COMPLETED].sum() > 0
