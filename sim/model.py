@@ -1,8 +1,11 @@
-"""The discrete-event model of one replication: people, posts, vacancies, selection and congresses.
+"""The discrete-event model of one replication: people, posts, their life cycle, congresses.
 
 Time is an absolute month index (``12 * year + month - 1``); a replication runs from the
-scenario's start to the end of its horizon. People live in flat numpy arrays (one slot a person)
-so that the selection of a candidate is a few vectorised operations; SimPy schedules the events.
+scenario's start to the end of its horizon. People live in flat numpy arrays (one slot a
+person, declared on :class:`Model`); SimPy schedules the events. Who fills a vacancy is
+:mod:`sim.selection`; what is measured is :mod:`sim.outcomes`; the levers besides selection
+are the plug-ins of :mod:`sim.mechanisms`. Their functions are bound to :class:`Model` as
+methods, so they read the same state.
 
 Common random numbers: every random quantity is tied to an entity and drawn from a named stream
 in a fixed order, so two policies run on the same seed see the same people, the same exit
@@ -20,31 +23,35 @@ times and the same draws for the same posts wherever their histories coincide:
 
 from __future__ import annotations
 
-import bisect
 import functools
 import heapq
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
-from sim import congress, kernels, mechanisms, rules
+from sim import congress, kernels, mechanisms, outcomes, rules, selection
 from sim.codes import (
     APPOINTMENT,
     BELOW_STANDARD,
     CAUSES,
     DEATH_ILLNESS,
+    NEXT_EXIT,
+    NEXT_RETIRE,
+    NEXT_TERM,
     NOT_REAPPOINTED,
     OTHER_EXIT,
     REASSIGN,
     REMOVED,
     RETIREMENT,
+    TIER_NAMES,
+    TIER_OF_RANK,
     date_time,
 )
+from sim.events import Due
+from sim.outcomes import RepResult
 from sim.plugin import Mechanism
 from sim.population import (
     L1_DEPUTY,
@@ -58,21 +65,15 @@ from sim.population import (
     young_age_ppf,
 )
 from sim.qualifications import DRAWS as QUAL_DRAWS
-from sim.qualifications import QUAL_GROUPS, QualArrays
+from sim.qualifications import QualArrays
 from sim.roster import Roster
-from sim.rotation import ROTATION_COLUMNS
 from sim.scenario import (
     RANK_CODE,
-    AfterHold,
-    CommitteeTarget,
-    FlowTarget,
-    PoolTarget,
     Reading,
     Scenario,
     StockTarget,
-    UnitRuleTarget,
 )
-from sim.succession import POOL_STATS, SuccessionPlan
+from sim.succession import SuccessionPlan
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
 CHUNK = 1024
@@ -93,18 +94,6 @@ STREAMS = (
 
 GONE = -1
 # Exit causes (columns of the exits table).
-# What a person's next scheduled event is.
-NEXT_EXIT, NEXT_RETIRE, NEXT_TERM = 0, 1, 2
-# Tiers as codes: 0 pool, 1 l2, 2 l1.
-TIER_OF_RANK = np.array([0, 1, 1, 2, 2], dtype=np.int8)
-TIER_NAMES = ("pool", "l2", "l1")
-# Groups.
-WOMEN, YOUNG, LONG = 0, 1, 2
-GROUP_CODE = {"women": WOMEN, "young": YOUNG, "long_service": LONG}
-# Columns of a post's per-vacancy quota draws.
-U_WOMEN, U_YOUNG, U_LONG = range(3)
-
-
 _LUT_FIRST_BIRTH = 12 * 1900  # births covered by the retirement look-up table
 _LUT_BIRTHS = 12 * 200
 
@@ -134,35 +123,6 @@ def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
         name: np.random.SeedSequence(entropy=seed, spawn_key=(rep, k))
         for k, name in enumerate(STREAMS)
     }
-
-
-@dataclass
-class RepResult:
-    """What one replication returns: small arrays, cheap to pickle and to aggregate."""
-
-    rep: int
-    target_value: np.ndarray  # (n_targets,) metric at the deadline, NaN if undefined
-    target_met: np.ndarray  # (n_targets,) bool
-    target_threshold: np.ndarray  # (n_targets,) the threshold met against (relative targets vary)
-    target_met_upper: np.ndarray  # (n_targets,) bool: the upper end of a range target met
-    trajectory: np.ndarray  # (n_targets, n_years) yearly metric
-    appointments: np.ndarray  # (n_years, 3 tiers, 4): all, women, young, young women
-    vacancy_months: np.ndarray  # (n_years, 3 tiers)
-    reserved_months: np.ndarray  # (n_years, 3 tiers): vacancy-months spent held for a group
-    exits: np.ndarray  # (n_years, len(CAUSES)) exits of post holders
-    headcount: np.ndarray  # (n_years, 3 tiers, 3): holders, women, young at year end
-    committee: np.ndarray  # (n_congresses, 4): size, women, young, new members
-    n_events: int
-    training: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), dtype=np.int64))
-    # (n_years, n_courses, 3): nominated, started, completed
-    pool: np.ndarray = field(default_factory=lambda: np.zeros((0, len(POOL_STATS))))
-    rotations: np.ndarray = field(
-        default_factory=lambda: np.zeros((0, len(ROTATION_COLUMNS)), dtype=np.int64)
-    )  # (n_years, 2): rotations, young cadres sent to districts
-    # (n_years, len(POOL_STATS)) succession-pool statistics at year end (NaN when off)
-    log: dict[str, np.ndarray] | None = field(default=None)
-    target_empty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # (n_targets,) years of an each-year flow target's window with no appointment (0 for others)
 
 
 class Model:
@@ -202,6 +162,15 @@ class Model:
     rot_last: list[float]
     rot_count: list[int]
     rm_l: list[float]
+    score_l: list[float]
+    # The candidate index (sim/selection.py): per rank, the ids of people past their
+    # eligibility start, by decreasing score, with the scores negated beside them, and a heap
+    # of (eligible from, id) of those still waiting for it.
+    order_ids: list[list[int]]
+    order_keys: list[list[float]]
+    waiting: list[list[tuple[float, int]]]
+    # Per target, the years the target's posts had nobody to measure (sim/outcomes.py).
+    empty_years: np.ndarray
 
     def __init__(
         self,
@@ -259,6 +228,39 @@ class Model:
         self._successors = providers[0] if providers else (lambda p: ())
         pool = self.mechanism(SuccessionPlan.name)
         self.pool = pool if isinstance(pool, SuccessionPlan) else None
+
+    # Selection (sim/selection.py) and measurement (sim/outcomes.py): functions of the model's
+    # state, bound here as its methods.
+    _rebuild_index = selection.rebuild_index
+    _index_recruits = selection.index_recruits
+    _index_move = selection.index_move
+    _insert_sorted = selection.insert_sorted
+    _scan_best = selection.scan_best
+    _open_vacancy = selection.open_vacancy
+    _quota_u = selection.quota_u
+    _candidates = selection.candidates
+    _on_merit = selection.on_merit
+    _attempt = selection.attempt
+    _best_owed = selection.best_owed
+    _in_all = selection.in_all
+    _owed_groups = selection.owed_groups
+    _share_token = selection.share_token
+    _fill = selection.fill
+    _women_rule_applies = selection.women_rule_applies
+    _long_service_required = selection.long_service_required
+    _group_flags = selection.group_flags
+    _retry = selection.retry
+    _year_end = outcomes.year_end
+    _stock_metric = outcomes.stock_metric
+    _target_flags = outcomes.target_flags
+    _pool_metric = outcomes.pool_metric
+    _holder_flags = outcomes.holder_flags
+    _women_staff_metric = outcomes.women_staff_metric
+    _appt_array = outcomes.appt_array
+    _tables = outcomes.tables
+    _result = outcomes.result
+    _flow_metric = outcomes.flow_metric
+    _committee_metric = outcomes.committee_metric
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
@@ -628,112 +630,6 @@ class Model:
         self.hz_left_l = self.hz_left[:n].tolist()
         self.hz_t_l = self.hz_t[:n].tolist()
 
-    def _rebuild_index(self) -> None:
-        """Per rank, the people sorted by decreasing score (rebuilt at each evaluation).
-
-        Each rank keeps a list of people, sorted by decreasing score, who are past their
-        ``elig_from`` time, and a heap of those still waiting for it. Entries go stale when
-        people move up, leave or age out of eligibility; scans drop them as they meet them.
-        """
-        n = self.n
-        t = self.env.now
-        self.score_l = self.score[:n].tolist()
-        live = np.flatnonzero((self.rank[:n] >= 0) & (self.elig_until[:n] > t))
-        live = live[np.argsort(-self.score[live], kind="stable")]
-        ready = self.elig_from[live] <= t
-        ranks = self.rank[live]
-        self.order_ids = []
-        self.order_keys = []
-        self.waiting: list[list[tuple[float, int]]] = []
-        for s in range(5):
-            ids = live[ready & (ranks == s)]
-            self.order_ids.append(ids.tolist())
-            self.order_keys.append((-self.score[ids]).tolist())
-            later = live[~ready & (ranks == s)]
-            heap = list(zip(self.elig_from[later].tolist(), later.tolist(), strict=True))
-            heapq.heapify(heap)
-            self.waiting.append(heap)
-
-    def _index_recruits(self, idx: np.ndarray) -> None:
-        """Append new pool members to the mirrors and to the pool's waiting heap."""
-        self.rank_l.extend(self.rank[idx].tolist())
-        self.retire_l.extend(self.retire[idx].tolist())
-        self.birth_l.extend(self.birth[idx].tolist())
-        self.female_l.extend(self.female[idx].tolist())
-        self.hz_left_l.extend(self.hz_left[idx].tolist())
-        self.hz_t_l.extend(self.hz_t[idx].tolist())
-        self.ef_l.extend(self.elig_from[idx].tolist())
-        self.eu_l.extend(self.elig_until[idx].tolist())
-        self.unit_l.extend(self.unit[idx].tolist())
-        self.score_l.extend(self.score[idx].tolist())
-        t = self.env.now
-        for ef, i in zip(self.elig_from[idx].tolist(), idx.tolist(), strict=True):
-            if ef > t:
-                heapq.heappush(self.waiting[POOL], (ef, i))
-            else:
-                self._insert_sorted(POOL, i)
-
-    def _index_move(
-        self, i: int, r: int, ef: float = math.inf, eu: float = -math.inf, unit: int = -1
-    ) -> None:
-        """Keep the mirrors and sorted lists current after person ``i`` moved to rank ``r``
-        (``GONE`` for a departure), with their new eligibility window and unit."""
-        self.rank_l[i] = r
-        self.ef_l[i] = ef
-        self.eu_l[i] = eu
-        self.unit_l[i] = unit
-        if r >= 0:
-            if ef > self.env.now:
-                heapq.heappush(self.waiting[r], (ef, i))
-            else:
-                self._insert_sorted(r, i)
-
-    def _insert_sorted(self, s: int, i: int) -> None:
-        key = -self.score_l[i]
-        pos = bisect.bisect_right(self.order_keys[s], key)
-        self.order_keys[s].insert(pos, key)
-        self.order_ids[s].insert(pos, i)
-
-    def _scan_best(self, s: int, t: float, unit: int) -> int:
-        """Best eligible person of rank ``s`` at ``t`` on merit (with the same-unit bonus).
-
-        The best overall is the first ready entry of the rank's list (stale entries met on
-        the way are dropped). With a same-unit bonus, someone of the post's own unit further
-        down wins if their score plus the bonus beats it: only the entries within the bonus
-        of the best (found by bisection) need a look. -1 if nobody is eligible. Gives the
-        same choice as the vectorised path (the tests check it).
-        """
-        waiting = self.waiting[s]
-        while waiting and waiting[0][0] <= t:
-            _, i = heapq.heappop(waiting)
-            if self.rank_l[i] == s and self.ef_l[i] <= t:
-                self._insert_sorted(s, i)
-        rank, ef, eu = self.rank_l, self.ef_l, self.eu_l
-        ids, keys = self.order_ids[s], self.order_keys[s]
-        j = 0
-        while j < len(ids):
-            i = ids[j]
-            if rank[i] != s or t >= eu[i]:  # moved or gone, or no longer eligible: for good
-                del ids[j], keys[j]
-            elif ef[i] > t:  # moved within the rank and not yet eligible again
-                j += 1
-            else:
-                break
-        else:
-            return -1
-        best = ids[j]
-        bonus = self.same_unit_bonus
-        units = self.unit_l
-        if not bonus or units[best] == unit:
-            return best
-        best_score = self.score_l[best]
-        stop = bisect.bisect_right(keys, bonus + keys[j], j + 1)
-        score = self.score_l
-        for i in ids[j + 1 : stop]:
-            if units[i] == unit and rank[i] == s and ef[i] <= t < eu[i]:
-                return i if score[i] + bonus > best_score else best
-        return best
-
     def meets_standard(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
         """Whether each person of ``who`` meets the standard of the rank beside them."""
         ok = np.ones(len(who), dtype=bool)
@@ -759,7 +655,7 @@ class Model:
         r = self.rank_l[i]
         return r > 0 or (r == POOL and self.gone_t.item(i) > t)
 
-    def _standard_deadline(self, ev: _Due) -> None:
+    def _standard_deadline(self, ev: Due) -> None:
         """Enforcement ``train_after``: a holder still below the post's standard when the
         deadline comes is relieved of the post."""
         i = ev.arg
@@ -808,7 +704,7 @@ class Model:
         if t >= self.t_end:
             return  # beyond the horizon: never processed, so never scheduled
         now = self.env.now
-        _Due(self.env, t - now if t > now else 0.0, self._on_person_event, i, token)
+        Due(self.env, t - now if t > now else 0.0, self._on_person_event, i, token)
 
     def _schedule_first(self, holders: np.ndarray) -> None:
         """:meth:`_schedule_next` for the starting post holders, vectorised."""
@@ -830,9 +726,9 @@ class Model:
             self.next_kind[i] = k
             token[i] += 1
             if t < self.t_end:
-                _Due(env, t - now if t > now else 0.0, callback, i, token[i])
+                Due(env, t - now if t > now else 0.0, callback, i, token[i])
 
-    def _on_person_event(self, ev: _Due) -> None:
+    def _on_person_event(self, ev: Due) -> None:
         i = ev.arg
         if self.token[i] != ev.token:
             return  # superseded by a move or an exit
@@ -893,369 +789,6 @@ class Model:
             self._open_vacancy(p)
 
     # -------------------------------------------------------------- vacancies
-    def _open_vacancy(self, p: int) -> None:
-        if not self.post_active[p]:
-            return  # the post was abolished: it goes with its holder
-        self.vacant_since[p] = self.env.now
-        k = self.post_nvac[p]
-        self.post_nvac[p] = k + 1
-        if k < self.k_max:
-            delay = self.post_delay.item(p, k)
-            draws = None  # read from the post's table when needed
-        else:
-            g = self.rng["overflow"]
-            sh = self.sc.dynamics.selection_delay_shape
-            mean = self.sc.dynamics.selection_delay_months
-            delay = float(g.gamma(sh, mean / sh)) if mean > 0 else 0.0
-            draws = g.random(3)
-        _Due(self.env, delay, self._attempt, _Vacancy(p, k, draws))
-
-    def _quota_u(self, v: _Vacancy, col: int) -> float:
-        """The vacancy's uniform draw for a quota decision (column ``col``)."""
-        if v.draws is None:
-            return self.post_u.item(v.post, v.k, col)
-        return float(v.draws[col])
-
-    def _candidates(self, p: int, t: float, relax: bool = False) -> np.ndarray:
-        """People eligible for post ``p`` at time ``t`` (see :mod:`sim.rules` for the rules).
-
-        ``relax`` waives the 24-months-in-post rule (used once a reservation has run out).
-        """
-        r = self.post_rank_l[p]
-        q = self.qual
-        return kernels.eligible(
-            self.n,
-            self.rank,
-            self.elig_from,
-            self.elig_until,
-            self.src_lut[r],
-            t,
-            relax,
-            self.std_code[r] if self.std_block[r] else 0,
-            q.theory,
-            q.it,
-            q.language_b1,
-            q.degree,
-            q.update_t,
-            self.update_months,
-            q.ethnic_minority,
-            q.international,
-            q.local,
-        )
-
-    def _on_merit(self, cand: np.ndarray, p: int) -> int:
-        """The best of ``cand`` on merit for post ``p`` (with the same-unit bonus)."""
-        return int(
-            kernels.best_on_merit(
-                cand, self.score, self.unit, self.post_unit_l[p], self.same_unit_bonus
-            )
-        )
-
-    def _attempt(self, ev: _Due) -> None:
-        """Try to fill a vacant post: merit within the groups the policies say it owes.
-
-        The groups an appointment owes (:meth:`_owed_groups`) are served on their own
-        accounts: the best candidate in every owed group first (a young woman serves both
-        shares), else the best in one of them, the group further behind first; the other
-        is owed again at the next appointment. Only when no candidate is in any owed group
-        and vacancy reservation is on is the post held, re-examined every
-        ``recheck_months`` until the holding time runs out; then it is filled on merit (or,
-        with ``after: relax``, from the owed groups with the 24-month rule waived). A post
-        is never held for a combination of groups.
-        """
-        v = ev.arg
-        t = self.env.now
-        p = v.post
-        if self.guard_vacancies and (
-            self.post_holder.item(p) >= 0 or v.k != self.post_nvac[p] - 1 or not self.post_active[p]
-        ):
-            return  # filled by a move or abolished meanwhile (and perhaps vacant again since)
-        if v.first_try is None:
-            v.first_try = t
-        if self.fast and self.post_plain[p]:  # no policy can apply: straight to merit
-            best = self._scan_best(self.post_source[p], t, self.post_unit_l[p])
-            if best < 0:
-                self._retry(v, reserved=False)
-            else:
-                self._appoint(best, p)
-            return
-        r = self.post_rank_l[p]
-        found: list[np.ndarray] = []
-
-        def candidates() -> np.ndarray:
-            if not found:
-                found.append(self._candidates(p, t))
-            return found[0]
-
-        owed = self._owed_groups(v, p, r, self.post_tier_l[p], candidates, t)
-        if owed is None:  # a draw needs candidates and nobody is eligible
-            self._retry(v, reserved=False)
-            return
-        hard, soft = owed
-        planned = self._successors(p)
-        use_plan = bool(planned)
-        nonlocal_first = self.nonlocal_post[p]
-        if (
-            self.fast
-            and not (hard or soft or use_plan or nonlocal_first or self.std_block[r])
-            and len(self.src_list[r]) == 1
-        ):
-            # (With a blocking standard the vectorised path below checks it for everyone at
-            # once: far cheaper than person by person when few meet it.)
-            best = self._scan_best(self.src_list[r][0], t, self.post_unit_l[p])
-            if best < 0:
-                self._retry(v, reserved=False)
-            else:
-                self._fill(best, p, v, hard, 0)
-            return
-        cand = candidates()
-        if len(cand) == 0:
-            self._retry(v, reserved=False)
-            return
-        if not (hard or soft or use_plan or nonlocal_first):
-            self._fill(self._on_merit(cand, p), p, v, hard, 0)
-            return
-        best, short = self._best_owed(cand, p, r, t, hard, soft, planned)
-        if best >= 0:
-            self._fill(best, p, v, hard, short)
-            return
-        if self.reserve:  # nobody in any owed group: hold the post for them
-            if t - v.first_try < self.max_hold - 1e-9:
-                self._retry(v, reserved=True)
-                return
-            if self.after_hold is AfterHold.RELAX:
-                wide = self._candidates(p, t, relax=True)
-                best, _ = self._best_owed(wide, p, r, t, hard, soft, [], groups_only=True)
-                if best >= 0:
-                    self._fill(best, p, v, hard, short)
-                    return
-        self._fill(self._on_merit(cand, p), p, v, hard, short)
-
-    def _best_owed(
-        self,
-        cand: np.ndarray,
-        p: int,
-        r: int,
-        t: float,
-        hard: tuple[int, ...],
-        soft: tuple[int, ...],
-        planned: Sequence[int],
-        groups_only: bool = False,
-    ) -> tuple[int, int]:
-        """The best candidate for post ``p`` by the order of preference, and the owed groups
-        with nobody eligible (a bit mask, bit ``g`` for group ``g``).
-
-        Preference: candidates in every owed group, else in one of them (in the order of
-        ``hard``); within that, the post's planned successors first, long-service members
-        (``soft``) first, and for a district secretary non-local candidates first. -1 when
-        some group is owed and no candidate is in any (``groups_only``: also when nobody is
-        owed).
-        """
-        best, short = kernels.best_owed(
-            cand,
-            self.score,
-            self.unit,
-            self.post_unit_l[p],
-            self.same_unit_bonus,
-            np.array(hard, dtype=np.int64),
-            groups_only,
-            bool(soft),
-            float(self.long_months[r]),
-            np.array(planned, dtype=np.int64),
-            bool(self.nonlocal_post[p]),
-            self.qual.local,
-            self.female,
-            self.birth,
-            self.retire,
-            t,
-            float(rules.YOUNG_AGE_MONTHS),
-        )
-        return int(best), int(short)
-
-    def _in_all(self, groups: tuple[int, ...], cand: np.ndarray, r: int, t: float) -> np.ndarray:
-        ok = np.ones(len(cand), dtype=bool)
-        for g in groups:
-            ok &= self._group_flags(g, cand, r, t)
-        return ok
-
-    def _owed_groups(
-        self,
-        v: _Vacancy,
-        p: int,
-        r: int,
-        tier: int,
-        candidates: Callable[[], np.ndarray],
-        t: float,
-    ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-        """The groups this appointment owes: hard (women, young), in the order to serve
-        them, and soft (long service).
-
-        A woman is owed first under the women-staff rule (a rule of the post's unit); then
-        the yearly shares in the scenario's reading, the group further behind its share
-        first (:func:`sim.rules.quota_priority`): under ``floor`` every group the year's
-        count says is due (:func:`sim.rules.floor_requires_group`); under ``expected`` each
-        group this vacancy holds a reservation for (:meth:`_share_token`). Only hard groups
-        can hold a post vacant; the long-service preference is soft. ``None`` means a draw
-        needed candidates and nobody is eligible yet.
-        """
-        v.rule = self._women_rule_applies(p)
-        hard: list[int] = [WOMEN] if v.rule else []
-        if self.share_tiers[tier] and self.share_reading is not Reading.NONE:
-            n = self.year_count[tier] + 1
-            so_far = (self.year_women[tier], self.year_young[tier])
-            due: list[int] = []
-            for g in (WOMEN, YOUNG):
-                q = self.share_q[g]
-                if q <= 0:
-                    continue
-                if self.share_reading is Reading.FLOOR:
-                    need = rules.floor_requires_group(q, n, so_far[g])
-                else:
-                    if v.drawn[g] is None:  # drawn once per vacancy, on its first attempt
-                        token = self._share_token(v, g, tier, r, candidates, t)
-                        if token is None:
-                            return None
-                        v.drawn[g] = token
-                    need = bool(v.drawn[g])
-                if need:
-                    due.append(g)
-            if len(due) > 1:
-                order = rules.quota_priority(self.share_q, n, so_far)
-                due.sort(key=order.index)
-            v.due = sum(1 << g for g in due)
-            hard.extend(g for g in due if g not in hard)
-        soft: tuple[int, ...] = ()
-        if self.long_on and self.long_months[r] > 0:
-            if v.drawn[LONG] is None:
-                drawn = self._long_service_required(v, candidates, r, t)
-                if drawn is None:
-                    return None
-                v.drawn[LONG] = drawn
-            if v.drawn[LONG]:
-                soft = (LONG,)
-        return tuple(hard), soft
-
-    def _share_token(
-        self,
-        v: _Vacancy,
-        g: int,
-        tier: int,
-        r: int,
-        candidates: Callable[[], np.ndarray],
-        t: float,
-    ) -> bool | None:
-        """The ``expected`` reading: is this vacancy reserved for group ``g``?
-
-        It is when its uniform falls below the reservation probability that makes the
-        expected share equal the target (:func:`sim.rules.expected_share_probability`, on
-        the rates realised so far in the tier: :func:`sim.rules.realised_rate`), or when an
-        earlier appointment owed the group and served the other one instead (a reservation
-        carried over). ``None``: the prior needs candidates and nobody is eligible.
-        """
-        accounts = self.share_stats[tier][g]
-        if accounts is None:  # the prior: the group's share of the first contest's candidates
-            cand = candidates()
-            if len(cand) == 0:
-                return None
-            base = np.count_nonzero(self._group_flags(g, cand, r, t)) / len(cand)
-            accounts = self.share_stats[tier][g] = rules.new_accounts(base)
-        u = self._quota_u(v, U_WOMEN if g == WOMEN else U_YOUNG)
-        aim = rules.share_to_aim(self.share_q[g], accounts)
-        pi = rules.expected_share_probability(aim, *rules.contest_rates(accounts))
-        if u < pi:
-            return True
-        debt = self.share_debt[tier]
-        if debt[g] > 0:
-            debt[g] -= 1
-            return True
-        return False
-
-    def _fill(self, i: int, p: int, v: _Vacancy, hard: tuple[int, ...], short: int) -> None:
-        """Appoint ``i`` to ``p`` and settle the quota accounts of the vacancy ``v``.
-
-        Under the ``expected`` reading the tier's realised rates are updated: a reserved
-        vacancy that went to its group counts as a success; one that served another owed
-        group instead passes its reservation on to the next vacancy of the tier; one that
-        went to nobody owed counts as a miss; an unreserved one is an open contest. The
-        long-service preference is counted likewise over first-time appointments.
-        """
-        t = self.env.now
-        r = self.post_rank_l[p]
-        tier = self.post_tier_l[p]
-        inside = (self.female_l[i], (t - self.birth_l[i]) < rules.YOUNG_AGE_MONTHS)
-        if self.share_reading is Reading.EXPECTED and self.share_tiers[tier]:
-            served_any = any(inside[g] for g in hard)
-            for g in (WOMEN, YOUNG):
-                if self.share_q[g] <= 0:
-                    continue
-                accounts = self.share_stats[tier][g]
-                if accounts is None or v.drawn[g] is None:
-                    continue
-                if v.drawn[g] and served_any and not inside[g]:
-                    self.share_debt[tier][g] += 1  # served the other owed group: owed again
-                else:
-                    rules.record_contest(accounts, bool(v.drawn[g]), inside[g])
-        if (
-            self.long_on
-            and self.long_reading is Reading.EXPECTED
-            and self.long_months[r] > 0
-            and self.max_rank.item(i) < r
-            and v.drawn[LONG] is not None
-            and (accounts := self.long_stats[r]) is not None
-        ):
-            long = self.retire_l[i] - t >= self.long_months[r]
-            rules.record_contest(accounts, bool(v.drawn[LONG]), long)
-        self._appoint(i, p, (v.due, v.rule, short))
-
-    def _women_rule_applies(self, p: int) -> bool:
-        """The >30%-women-staff rule: the post's unit has no woman at this tier (seed 001)."""
-        tier = self.post_tier_l[p]
-        u = self.post_unit_l[p]
-        return self.rule_tier_l[tier] and self.flagged_l[u] and self.women_at[u][tier] == 0
-
-    def _long_service_required(
-        self, v: _Vacancy, candidates: Callable[[], np.ndarray], r: int, t: float
-    ) -> bool | None:
-        """The 65% preference: first-time appointees with 2 (heads) or 3 (deputies) terms left.
-
-        Under ``expected`` the vacancy prefers the group with the probability that makes the
-        expected share of first-time appointees equal the target, on the rates realised so
-        far at the rank (as :meth:`_share_token`); under ``floor`` it always prefers the
-        group. ``None`` when the draw needs candidates and nobody is eligible yet.
-        """
-        if self.long_reading is Reading.NONE:
-            return False
-        accounts = self.long_stats[r]
-        if self.long_reading is Reading.EXPECTED and accounts is not None:
-            u = self._quota_u(v, U_LONG)
-            aim = rules.share_to_aim(self.long_share, accounts)
-            return u < rules.expected_share_probability(aim, *rules.contest_rates(accounts))
-        cand = candidates()
-        if len(cand) == 0:
-            return None
-        first = self.max_rank[cand] < r
-        if not first.any():
-            return False
-        base = np.count_nonzero(self._group_flags(LONG, cand[first], r, t)) / np.count_nonzero(
-            first
-        )
-        if self.long_reading is Reading.FLOOR:
-            return bool(base < 1.0)  # always prefer the group when the floor reading is chosen
-        self.long_stats[r] = rules.new_accounts(base)  # the prior: this contest's candidates
-        return self._long_service_required(v, candidates, r, t)
-
-    def _group_flags(self, g: int, cand: np.ndarray, r: int, t: float) -> np.ndarray:
-        if g == WOMEN:
-            return self.female[cand]
-        if g == YOUNG:
-            return (t - self.birth[cand]) < rules.YOUNG_AGE_MONTHS
-        return (self.retire[cand] - t) >= self.long_months[r]
-
-    def _retry(self, v: _Vacancy, reserved: bool) -> None:
-        if reserved and v.post not in self.reserved_since:
-            self.reserved_since[v.post] = self.env.now
-        _Due(self.env, self.recheck, self._attempt, v)
-
     def _appoint(self, i: int, p: int, quota: tuple[int, bool, int] = (0, False, 0)) -> None:
         """Appoint person ``i`` to post ``p``; the post they leave falls vacant in turn.
 
@@ -1327,7 +860,7 @@ class Model:
             hook(i, p)
         train_after = self.std_mode == "train_after" and self.std_req[r]
         if train_after and not self.meets_standard_one(i, r, t):
-            _Due(self.env, self.train_within, self._standard_deadline, i, self.token[i])
+            Due(self.env, self.train_within, self._standard_deadline, i, self.token[i])
         if old_post >= 0:
             self.post_holder[old_post] = GONE
             self._open_vacancy(old_post)
@@ -1470,111 +1003,6 @@ class Model:
         self.rank[idx] = GONE
         self.elig_until[idx] = -np.inf
 
-    def _year_end(self, _ev: Any = None) -> None:
-        """31 December: snapshot, target metrics; then open the next year."""
-        t = self.env.now
-        year = int(t // 12) - 1
-        yi = year - self.year0
-        holders = self.post_holder
-        filled = holders >= 0
-        h = holders[filled]
-        tiers = self.post_tier[filled]
-        female = self.female[h]
-        young = (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
-        for tier in (1, 2):
-            sel = tiers == tier
-            self.headcount[yi, tier] = (sel.sum(), (female & sel).sum(), (young & sel).sum())
-        n = self.n
-        pool = (self.rank[:n] == POOL) & (self.gone_t[:n] > t)
-        self.headcount[yi, 0] = (
-            pool.sum(),
-            (pool & self.female[:n]).sum(),
-            (pool & ((t - self.birth[:n]) < rules.YOUNG_AGE_MONTHS)).sum(),
-        )
-        for hook in self._on_year_end:
-            hook(yi, t)
-        for k, target in enumerate(self.targets):
-            if isinstance(target, StockTarget):
-                self.trajectory[k, yi] = self._stock_metric(k, target, t)
-            elif isinstance(target, PoolTarget):
-                self.trajectory[k, yi] = self._pool_metric(target, t)
-            elif isinstance(target, UnitRuleTarget):
-                self.trajectory[k, yi] = self._women_staff_metric()
-        self.year_count = [0, 0, 0]
-        self.year_women = [0, 0, 0]
-        self.year_young = [0, 0, 0]
-        if t < self.t_end:
-            self._refresh_scores(year + 1)
-            self.schedule_at(t + 12, self._year_end, urgent=True)
-
-    def _stock_metric(self, k: int, target: StockTarget, t: float) -> float:
-        posts = self.target_post_mask[k]
-        h = self.post_holder[posts]
-        h = h[h >= 0]
-        if target.who.service_left_at_start_months is not None:
-            h = h[self.retire[h] - self.t0 >= target.who.service_left_at_start_months]
-        limit = target.who.under_age
-        if limit is not None:
-            age = t - self.birth[h]
-            h = h[age < np.where(self.female[h], 12.0 * limit.women, 12.0 * limit.men)]
-        if len(h) == 0:
-            return math.nan
-        return float(np.mean(self._target_flags(target, h, t)))
-
-    def _target_flags(
-        self, target: StockTarget | PoolTarget, h: np.ndarray, t: float
-    ) -> np.ndarray:
-        """The target's group flags for people ``h``: one group, or several combined."""
-        planned = isinstance(target, PoolTarget)
-        if not isinstance(target.group, list):
-            return self._holder_flags(target.group, h, t, planned)
-        flags = [self._holder_flags(g, h, t, planned) for g in target.group]
-        combine = np.logical_and if target.match == "all" else np.logical_or
-        return combine.reduce(flags)
-
-    def _pool_metric(self, target: PoolTarget, t: float) -> float:
-        """Share of the group among the pool members planned for posts of the target's ranks."""
-        if self.pool is None:  # no pool in this scenario
-            return math.nan
-        blocks = (
-            None
-            if target.blocks is None
-            else {self.layout.block_ids.index(b) for b in target.blocks}
-        )
-        who = self.pool.members_of({RANK_CODE[r] for r in target.ranks}, blocks)
-        if len(who) == 0:
-            return math.nan
-        return float(np.mean(self._target_flags(target, who, t)))
-
-    def _holder_flags(
-        self, group: str, h: np.ndarray, t: float, planned: bool = False
-    ) -> np.ndarray:
-        """Whether each person of ``h`` belongs to ``group`` at time ``t`` (``planned``: they
-        are succession-pool members, measured against the post they are planned for)."""
-        if group in QUAL_GROUPS:
-            return self.qual.flags(group, h, t, self.update_months)
-        if group == "at_standard":
-            if planned:
-                assert self.pool is not None
-                return self.pool.at_standard(h, t)
-            return self.meets_standard(h, self.rank[h], t)
-        if group == "rotated":
-            return np.array([self.rot_count[i] > 0 for i in h.tolist()], dtype=bool)
-        g = GROUP_CODE[group]
-        if g == LONG:
-            return (self.retire[h] - t) >= self.long_months[self.rank[h]]
-        if g == WOMEN:
-            return self.female[h]
-        return (t - self.birth[h]) < rules.YOUNG_AGE_MONTHS
-
-    def _women_staff_metric(self) -> float:
-        """Share of flagged units whose leaders include a woman at every rule tier."""
-        if not self.metric_units:
-            return math.nan
-        women_at = self.women_at
-        ok = sum(all(women_at[u][tier] > 0 for tier in tiers) for u, tiers in self.metric_units)
-        return ok / len(self.metric_units)
-
     # ------------------------------------------- levers_from and baselines
     def _start_policy_clock(self) -> None:
         """Before the run: switch the levers off until ``policy.levers_from`` (business as
@@ -1708,265 +1136,6 @@ class Model:
         env.run(until=self.t_end + 1e-9)
         n_events = next(env._eid) - len(env._queue)
         return self._result(n_events)
-
-    def _appt_array(self) -> np.ndarray:
-        cols = [
-            ("t", float),
-            ("post", np.int64),
-            ("person", np.int64),
-            ("rank", np.int8),
-            ("from_rank", np.int8),
-            ("female", bool),
-            ("young", bool),
-            ("first", bool),
-            ("service_left", float),
-            ("opened", float),
-            ("reserved_from", float),
-            ("move", np.int8),  # 0 appointment, 1 rotation, 2 young cadre sent to a district
-            ("owed", np.int8),  # groups the yearly shares owed it: bit 0 women, bit 1 young
-            ("unit_rule", bool),  # the women-staff rule owed it a woman
-            ("short", np.int8),  # owed groups with no eligible candidate (same bits)
-        ]
-        return np.array(self.appt_log, dtype=cols)
-
-    def _tables(self, appts: np.ndarray) -> None:
-        """Appointments and vacancy-months by year and tier, from the appointment log."""
-        years = np.minimum((appts["t"] // 12).astype(np.int64) - self.year0, self.n_years - 1)
-        tier = self.post_tier[appts["post"]]
-        f, y = appts["female"], appts["young"]
-        moved = appts["move"] != APPOINTMENT  # rotations fill vacancies but are no appointments
-        for col, w in enumerate((~moved, f & ~moved, y & ~moved, f & y & ~moved)):
-            np.add.at(self.appointments[:, :, col], (years, tier), w)
-        # Vacancies still open at the horizon count up to its end; vacancies of posts that
-        # were abolished count up to the abolition.
-        open_posts = np.fromiter(self.vacant_since.keys(), dtype=np.int64)
-        gone = np.array(self.vac_closed, dtype=float).reshape(-1, 4)
-        opened = np.concatenate(
-            [appts["opened"], np.fromiter(self.vacant_since.values(), dtype=float), gone[:, 0]]
-        )
-        closed = np.concatenate(
-            [appts["t"], np.full(len(open_posts), float(self.t_end)), gone[:, 1]]
-        )
-        tiers = np.concatenate([tier, self.post_tier[open_posts], gone[:, 2].astype(np.int64)])
-        held = np.concatenate(
-            [
-                appts["reserved_from"],
-                np.array([self.reserved_since.get(int(p), -1.0) for p in open_posts], dtype=float),
-                gone[:, 3],
-            ]
-        )
-        is_held = held >= 0
-        for j in range(self.n_years):
-            y0 = 12.0 * (self.year0 + j)
-            y1 = y0 + 12.0
-            overlap = np.clip(np.minimum(closed, y1) - np.maximum(opened, y0), 0.0, None)
-            np.add.at(self.vac_months[j], tiers, overlap)
-            h = np.clip(np.minimum(closed, y1) - np.maximum(held, y0), 0.0, None) * is_held
-            np.add.at(self.res_months[j], tiers, h)
-
-    def _result(self, n_events: int) -> RepResult:
-        appts = self._appt_array()
-        self._tables(appts)
-        nt = len(self.targets)
-        value = np.full(nt, np.nan)
-        met = np.zeros(nt, dtype=bool)
-        threshold = np.full(nt, np.nan)
-        met_upper = np.zeros(nt, dtype=bool)
-        self.empty_years = np.zeros(nt, dtype=np.int64)
-        years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
-        for k, target in enumerate(self.targets):
-            if isinstance(target, (StockTarget, UnitRuleTarget, PoolTarget)):
-                value[k] = self.trajectory[k, target.by - self.year0]
-            elif isinstance(target, FlowTarget):
-                value[k] = self._flow_metric(k, target, appts, years)
-            elif isinstance(target, CommitteeTarget):
-                value[k] = self._committee_metric(k, target)
-            lower, upper = _thresholds(target, self.baseline_value[k])
-            threshold[k] = lower
-            met[k] = _compare(value[k], target.op, lower)
-            met_upper[k] = _compare(value[k], target.op, upper)
-            if self.empty_years[k] and getattr(target, "empty_year", "") == "fail":
-                met[k] = met_upper[k] = False  # a year without appointments is not met
-        log: dict[str, np.ndarray] | None = None
-        if self.keep_log:
-            assert self.initial_holder is not None  # kept whenever the log is
-            log = {
-                "appointments": appts,
-                # ``after`` = how many appointments preceded the exit (its place in the sequence).
-                "exits": np.array(
-                    self.exit_log,
-                    dtype=[
-                        ("t", float),
-                        ("person", np.int64),
-                        ("post", np.int64),
-                        ("rank", np.int8),
-                        ("cause", np.int8),
-                        ("after", np.int64),
-                    ],
-                ),
-                "initial_holder": self.initial_holder,
-                "t_end": np.array([self.t_end]),
-                "retire": self.retire[: self.n].copy(),
-                "birth": self.birth[: self.n].copy(),
-                "female": self.female[: self.n].copy(),
-                "post_holder": self.post_holder.copy(),
-                "rank": self.rank[: self.n].copy(),
-                "n_people": np.array([self.n]),
-            }
-        # The mechanisms' tables, or empty ones for those switched off.
-        tables: dict[str, np.ndarray] = {
-            "rotations": np.zeros((self.n_years, len(ROTATION_COLUMNS)), dtype=np.int64),
-            "pool": np.full((self.n_years, len(POOL_STATS)), np.nan),
-            "training": np.zeros((self.n_years, 0, 3), dtype=np.int64),
-        }
-        for mechanism in self.mechanisms:
-            tables.update(mechanism.result())
-        return RepResult(
-            rep=self.rep,
-            target_value=value,
-            target_met=met,
-            target_threshold=threshold,
-            target_met_upper=met_upper,
-            trajectory=self.trajectory,
-            appointments=self.appointments,
-            vacancy_months=self.vac_months,
-            reserved_months=self.res_months,
-            exits=self.exits,
-            headcount=self.headcount,
-            committee=np.array(self.committee_rows, dtype=np.int64).reshape(-1, 4),
-            n_events=int(n_events),
-            log=log,
-            target_empty_years=self.empty_years,
-            **tables,
-        )
-
-    def _flow_metric(
-        self, k: int, target: FlowTarget, appts: np.ndarray, years: np.ndarray
-    ) -> float:
-        posts = self.target_post_mask[k]
-        assert posts is not None  # a flow target always has its posts
-        mask = posts[appts["post"]] if len(appts) else np.zeros(0, bool)
-        mask &= (years >= target.from_year) & (years <= target.by)
-        mask &= appts["move"] == APPOINTMENT
-        if target.first_time_only:
-            mask &= appts["first"]
-        g = GROUP_CODE[target.group]
-        if g == WOMEN:
-            flags = appts["female"]
-        elif g == YOUNG:
-            flags = appts["young"]
-        else:
-            flags = appts["service_left"] >= self.long_months[appts["rank"]]
-        # Yearly shares for the trajectory; a year without appointments has none, and is
-        # counted for an each-year target (``_result`` fails the target on it unless the
-        # target says ``empty_year: skip``). The each-year metric is the lowest yearly share.
-        shares = []
-        empty = 0
-        for y in range(target.from_year, target.by + 1):
-            sel = mask & (years == y)
-            if sel.any():
-                s = float(np.mean(flags[sel]))
-                self.trajectory[k, y - self.year0] = s
-                shares.append(s)
-            else:
-                empty += 1
-        if target.aggregate == "each_year":
-            self.empty_years[k] = empty
-        if not mask.any():
-            return math.nan
-        if target.aggregate == "pooled":
-            return float(np.mean(flags[mask]))
-        return float(min(shares))
-
-    def _committee_metric(self, k: int, target: CommitteeTarget) -> float:
-        assert self.sc.congress is not None
-        years = [d.year for d in self.sc.congress.dates]
-        for j, y in enumerate(years):
-            if j < len(self.committee_rows):
-                size, women, young, _new = self.committee_rows[j]
-                share = (women if target.group == "women" else young) / size if size else math.nan
-                self.trajectory[k, y - self.year0] = share
-        j = years.index(target.by)
-        if j >= len(self.committee_rows):
-            return math.nan
-        size, women, young, _new = self.committee_rows[j]
-        if size == 0:
-            return math.nan
-        return (women if target.group == "women" else young) / size
-
-
-class _Due(Event):
-    """A callback due after ``delay``: the least an event costs SimPy (no process behind it).
-
-    The callback receives the event, which carries ``arg`` and ``token`` for it.
-    """
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        delay: float,
-        callback: Callable[[Any], None],
-        arg: Any = None,
-        token: int = 0,
-    ) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
-        self.arg = arg
-        self.token = token
-        env.schedule(self, NORMAL, delay)
-
-
-class _Vacancy:
-    """The state of one vacancy while it waits to be filled."""
-
-    __slots__ = ("drawn", "draws", "due", "first_try", "k", "post", "rule")
-
-    def __init__(self, post: int, k: int, draws: np.ndarray | None) -> None:
-        self.post = post
-        self.k = k  # the post's k-th vacancy: row k of its draw tables
-        self.draws = draws  # overflow draws, when k is past the tables
-        # Per group (women, young, long service): whether the vacancy is reserved for it
-        # under the expected reading, decided on its first attempt.
-        self.drawn: list[bool | None] = [None, None, None]
-        self.due = 0  # groups the yearly shares owe it at its latest attempt (bit mask)
-        self.rule = False  # the women-staff rule owes it a woman (latest attempt)
-        self.first_try: float | None = None
-
-
-def _thresholds(target: Any, b: float) -> tuple[float, float]:
-    """The lower and upper thresholds of a target in this replication.
-
-    Absolute targets use their values. A target with a baseline ("+5% vs 2021") is measured
-    against ``b``, the replication's own value at the baseline date
-    (:meth:`sim.scenario.Scenario.baseline_date`: 31 December of the baseline year or the
-    levers' start, whichever is first; recorded by :meth:`Model._record_baselines`), in points
-    or relative terms. A target without an upper end has NaN there (never met).
-    """
-    lower, upper = target.value, target.upper
-    base = getattr(target, "baseline", None)
-    if base is not None:
-        if base.reading == "points":
-            lower = b + lower
-            upper = None if upper is None else b + upper
-        else:
-            lower = b * (1.0 + lower)
-            upper = None if upper is None else b * (1.0 + upper)
-    return float(lower), math.nan if upper is None else float(upper)
-
-
-def _compare(value: float, op: str, threshold: float) -> bool:
-    if math.isnan(value) or math.isnan(threshold):
-        return False
-    eps = 1e-12
-    if op == ">=":
-        return value >= threshold - eps
-    if op == ">":
-        return value > threshold + eps
-    if op == "<=":
-        return value <= threshold + eps
-    return value < threshold - eps
 
 
 def run_model(scenario: Scenario, seed: int, rep: int, keep_log: bool = False) -> RepResult:
