@@ -464,46 +464,53 @@ class Model:
             "age_u": g.random(size=extra),
             "unit_u": g.random(size=extra),
         }
-        specs: dict[str, tuple[Any, Any]] = {
-            "female": (bool, False),
-            "birth": (float, 0.0),
-            "retire": (float, np.inf),
-            "rank": (np.int8, GONE),
-            "max_rank": (np.int8, GONE),
-            "unit": (np.int32, -1),
-            "elig_from": (float, np.inf),
-            "elig_until": (float, -np.inf),
-            "hz_t": (float, 0.0),
-            "gone_t": (float, np.inf),
-            "score": (float, 0.0),
-        }
-        for name, (dtype, fill) in specs.items():
-            old = getattr(self, name, None)
-            arr = np.full(new_cap, fill, dtype=dtype)
-            if old is not None:
-                arr[: self.cap] = old
-            setattr(self, name, arr)
-        # Scalar-only state lives in Python lists (faster per event than numpy scalars).
-        for name, fill in (
-            ("term_end", math.inf),
-            ("terms_done", 0),
-            ("decisions", 0),
-            ("token", 0),
-            ("next_kind", 0),
-            ("post", GONE),
-            ("rot_last", -math.inf),
-            ("rot_count", 0),
-        ):
-            lst = getattr(self, name, None)
-            if lst is None:
-                lst = []
-                setattr(self, name, lst)
-            lst.extend([fill] * extra)
-        draws["attr_u"] = self.rng["attributes"].random(size=(extra, len(QUAL_DRAWS)))
-        for name, values in draws.items():
-            old = getattr(self, name, None)
-            setattr(self, name, values if old is None else np.concatenate([old, values]))
         first = self.cap == 0
+        cap = self.cap
+
+        def grown(name: str, fill: Any, dtype: Any) -> np.ndarray:
+            arr = np.full(new_cap, fill, dtype=dtype)
+            if not first:
+                arr[:cap] = self.__dict__[name]
+            return arr
+
+        def extended(name: str, values: np.ndarray) -> np.ndarray:
+            return values if first else np.concatenate([self.__dict__[name], values])
+
+        def longer(name: str, fill: Any) -> list[Any]:
+            lst: list[Any] = [] if first else self.__dict__[name]
+            lst.extend([fill] * extra)
+            return lst
+
+        self.female = grown("female", False, bool)
+        self.birth = grown("birth", 0.0, float)
+        self.retire = grown("retire", np.inf, float)
+        self.rank = grown("rank", GONE, np.int8)
+        self.max_rank = grown("max_rank", GONE, np.int8)
+        self.unit = grown("unit", -1, np.int32)
+        self.elig_from = grown("elig_from", np.inf, float)
+        self.elig_until = grown("elig_until", -np.inf, float)
+        self.hz_t = grown("hz_t", 0.0, float)
+        self.gone_t = grown("gone_t", np.inf, float)
+        self.score = grown("score", 0.0, float)
+        # Scalar-only state lives in Python lists (faster per event than numpy scalars).
+        self.term_end = longer("term_end", math.inf)
+        self.terms_done = longer("terms_done", 0)
+        self.decisions = longer("decisions", 0)
+        self.token = longer("token", 0)
+        self.next_kind = longer("next_kind", 0)
+        self.post = longer("post", GONE)
+        self.rot_last = longer("rot_last", -math.inf)
+        self.rot_count = longer("rot_count", 0)
+        draws["attr_u"] = self.rng["attributes"].random(size=(extra, len(QUAL_DRAWS)))
+        self.hz_left = extended("hz_left", draws["hz_left"])
+        self.cause_u = extended("cause_u", draws["cause_u"])
+        self.term_u = extended("term_u", draws["term_u"])
+        self.merit = extended("merit", draws["merit"])
+        self.female_u = extended("female_u", draws["female_u"])
+        self.young_u = extended("young_u", draws["young_u"])
+        self.age_u = extended("age_u", draws["age_u"])
+        self.unit_u = extended("unit_u", draws["unit_u"])
+        self.attr_u = extended("attr_u", draws["attr_u"])
         if first:
             self.qual = QualArrays.empty(new_cap)
         else:
