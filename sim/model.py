@@ -32,7 +32,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
-from sim import congress, kernels, mechanisms, outcomes, rules, selection
+from sim import congress, mechanisms, outcomes, rules, selection
 from sim.codes import (
     APPOINTMENT,
     BELOW_STANDARD,
@@ -52,13 +52,12 @@ from sim.codes import (
 )
 from sim.events import Due
 from sim.outcomes import RepResult
+from sim.params import Params, compile_params
 from sim.plugin import Mechanism
 from sim.population import (
-    L1_DEPUTY,
     L1_HEAD,
     POOL,
     Layout,
-    build_layout,
     build_people,
     old_age_ppf,
     pool_size,
@@ -180,23 +179,27 @@ class Model:
         *,
         keep_log: bool = False,
         layout: Layout | None = None,
+        params: Params | None = None,
         fast: bool = True,
         roster: Roster | None = None,
     ) -> None:
+        if params is None or params.scenario is not scenario:
+            params = compile_params(scenario, layout)
+        self.params = params
         self.sc = scenario
         self.roster = roster  # start from a real roster instead of a synthetic population
         self.fast = fast  # use the sorted-scan selection where it applies (same results)
         self.rep = rep
         self.keep_log = keep_log
-        self.layout = layout if layout is not None else build_layout(scenario)
+        self.layout = params.layout
         self.seeds = stream_seeds(seed, rep)
         self.rng = {n: np.random.Generator(np.random.PCG64(s)) for n, s in self.seeds.items()}
         self.env = simpy.Environment(initial_time=scenario.start_month)
-        self.t0 = scenario.start_month
-        self.t_end = scenario.end_month
-        self.year0 = scenario.start.year
-        self.n_years = scenario.end.year - scenario.start.year + 1
-        self.t_levers = max(float(self.t0), date_time(scenario.levers_start))
+        self.t0 = params.t0
+        self.t_end = params.t_end
+        self.year0 = params.year0
+        self.n_years = params.n_years
+        self.t_levers = params.t_levers
         self._init_parameters()
         self._init_posts()
         self._init_people()
@@ -264,71 +267,40 @@ class Model:
 
     # ------------------------------------------------------------------ setup
     def _init_parameters(self) -> None:
-        sc = self.sc
-        dyn = sc.dynamics
-        pol = sc.policy
-        # Monthly hazard rates by tier code.
-        h = dyn.exit_hazard
-        self.h_other = np.array(
-            [-math.log1p(-min(p, 0.999999)) / 12.0 for p in (h.pool, h.l2, h.l1)]
-        )
-        self.h_death = -math.log1p(-min(dyn.death_illness_hazard, 0.999999)) / 12.0
-        self.p_reappoint = dyn.reappointment_probability
-        self.update_months = dyn.knowledge_update_months
-        std = pol.standards
-        self.std_req: list[tuple[str, ...]] = [
-            (),
-            tuple(std.l2_deputy),
-            tuple(std.l2_head),
-            tuple(std.l1_deputy),
-            tuple(std.l1_head),
-        ]
-        self.std_mode = std.enforcement
-        self.std_block = [self.std_mode == "block" and bool(req) for req in self.std_req]
-        self.std_code = [kernels.standard_code(req) for req in self.std_req]
-        self.train_within = std.train_within_months
-        self.max_terms_of_rank: list[int | None] = [None] * 5
-        for r, m in dyn.max_consecutive_terms.items():
-            self.max_terms_of_rank[RANK_CODE[r]] = m
-        self.rate_of_rank = [float(self.h_other[TIER_OF_RANK[r]] + self.h_death) for r in range(5)]
-        # Removal before term end: a person's own hazard (merit-linked), for post holders only.
-        # A holder's exit rate is rate_of_rank[r] + rm_on_rank[r] * rm_l[i].
-        self.rm_on_rank = [0.0 if TIER_OF_RANK[r] == 0 else 1.0 for r in range(5)]
-        self.removal = dyn.removal
-        self.removal_multiplier = pol.removal_multiplier
-        # Source lookup: src_lut[r][rank + 1] is True if rank feeds rank r.
-        self.src_lut = np.zeros((5, 6), dtype=bool)
-        for r, sources in dyn.promotion_sources.items():
-            for s in sources:
-                self.src_lut[RANK_CODE[r], RANK_CODE[s] + 1] = True
-        self.src_list: list[tuple[int, ...]] = [
-            tuple(int(x) - 1 for x in np.flatnonzero(self.src_lut[r])) for r in range(5)
-        ]
-        self.same_unit_bonus = float(dyn.same_unit_bonus)
-        share = pol.appointment_share
-        self.share_reading = share.reading
-        self.share_q = (share.women, share.young)
-        self.share_tiers = np.zeros(3, dtype=bool)
-        for tier in share.tiers:
-            self.share_tiers[TIER_NAMES.index(tier)] = True
-        self.bias = pol.evaluation_bias
-        res = pol.vacancy_reservation
-        self.reserve = res.enabled
-        self.max_hold = res.max_hold_months
-        self.recheck = res.recheck_months
-        self.after_hold = res.after
-        wsr = pol.women_staff_rule
-        self.wsr_tiers = np.zeros(3, dtype=bool)
-        if wsr.enabled:
-            for tier in wsr.tiers:
-                self.wsr_tiers[TIER_NAMES.index(tier)] = True
-        ls = pol.long_service
-        self.long_on = ls.enabled
-        self.long_share = ls.share
-        self.long_reading = ls.reading
-        self.long_months = np.zeros(5)
-        self.long_months[L1_HEAD] = ls.head_months
-        self.long_months[L1_DEPUTY] = ls.deputy_months
+        """Read the parameter bundle (:mod:`sim.params`): the model's copies of what it reads
+        event by event, and its own state for what the levers' clock switches."""
+        prm = self.params
+        self.h_other = prm.h_other
+        self.h_death = prm.h_death
+        self.rate_of_rank = prm.rate_of_rank
+        self.rm_on_rank = prm.rm_on_rank
+        self.removal = prm.removal
+        self.removal_multiplier = prm.removal_multiplier
+        self.p_reappoint = prm.p_reappoint
+        self.max_terms_of_rank = prm.max_terms_of_rank
+        self.update_months = prm.update_months
+        self.std_req = prm.std_req
+        self.std_mode = prm.std_mode
+        self.std_block = prm.std_block
+        self.std_code = prm.std_code
+        self.train_within = prm.train_within
+        self.src_lut = prm.src_lut
+        self.src_list = prm.src_list
+        self.same_unit_bonus = prm.same_unit_bonus
+        self.bias = prm.bias
+        self.share_q = prm.share_q
+        self.share_tiers = prm.share_tiers
+        self.max_hold = prm.max_hold
+        self.recheck = prm.recheck
+        self.after_hold = prm.after_hold
+        self.wsr_tiers = prm.wsr_tiers
+        self.long_share = prm.long_share
+        self.long_reading = prm.long_reading
+        self.long_months = prm.long_months
+        # Switched by the levers' clock (:meth:`_start_policy_clock`).
+        self.share_reading = prm.share_reading
+        self.reserve = prm.reserve
+        self.long_on = prm.long_on
         # The current year's evaluation noise (see :meth:`_scores_for`).
         self._noise_year = -1
         self._noise = np.zeros(0)
@@ -340,7 +312,7 @@ class Model:
         self.post_unit = lay.post_unit.copy()  # a restructuring may merge units
         self.post_active: list[bool] = [True] * n
         self.vac_closed: list[tuple[float, float, int, float]] = []  # vacancies of posts that went
-        self.post_tier = TIER_OF_RANK[lay.post_rank]
+        self.post_tier = self.params.post_tier
         self.post_holder = np.full(n, GONE, dtype=np.int64)
         self.post_nvac = [0] * n
         self.post_rank_l = lay.post_rank.tolist()
@@ -359,38 +331,16 @@ class Model:
             else (np.zeros((n, self.k_max)))
         )
         self.post_u = g.random(size=(n, self.k_max, 3))
-        # Units and the women-staff rule: posts of each unit by tier.
-        flagged = lay.unit_staff_share > self.sc.policy.women_staff_rule.threshold
-        self.unit_flagged = flagged & bool(self.wsr_tiers.any())
+        # Units and the women-staff rule; the fast path; the units the women-staff metric
+        # looks at (a restructuring changes them).
+        prm = self.params
+        self.unit_flagged = prm.unit_flagged
         self.flagged_l = self.unit_flagged.tolist()
-        self.rule_tier_l = self.wsr_tiers.tolist()
-        # Posts no policy can ever constrain, with a single source rank: the fast path.
-        share_on = self.share_reading is not Reading.NONE and max(self.share_q) > 0
-        sp = self.sc.policy.succession_pool
-        planned = np.isin(lay.post_rank, [RANK_CODE[r] for r in sp.ranks])
-        ro = self.sc.policy.rotation
-        nonlocal_posts = (
-            ro.enabled & ro.nonlocal_district_heads & (lay.post_rank == L1_HEAD) & lay.post_district
-        )
-        self.nonlocal_post: list[bool] = nonlocal_posts.tolist()
-        constrained = (
-            nonlocal_posts
-            | (sp.enabled & sp.appoint_from_pool & planned)
-            | np.array(self.std_block)[lay.post_rank]
-            | (self.wsr_tiers[self.post_tier] & flagged[lay.post_unit])
-            | (share_on & self.share_tiers[self.post_tier])
-            | (self.long_on & (self.long_months[lay.post_rank] > 0))
-        )
-        single = np.array([len(src) == 1 for src in self.src_list])[lay.post_rank]
-        self.post_plain: list[bool] = (single & ~constrained).tolist()
-        first_source = np.array([src[0] if len(src) == 1 else -1 for src in self.src_list])
-        self.post_source: list[int] = first_source[lay.post_rank].tolist()
-        # For the women-staff metric: each flagged unit with the rule tiers it has posts at.
-        rule_tiers = [tier for tier in (1, 2) if self.wsr_tiers[tier]] or [2]
-        self.metric_units: list[tuple[int, list[int]]] = []
-        for u in np.flatnonzero(flagged).tolist():
-            at = set(self.post_tier[lay.post_unit == u].tolist())
-            self.metric_units.append((u, [tier for tier in rule_tiers if tier in at]))
+        self.rule_tier_l = self.wsr_tiers.tolist()  # switched by the levers' clock
+        self.nonlocal_post = prm.nonlocal_post
+        self.post_plain = prm.post_plain
+        self.post_source = prm.post_source
+        self.metric_units = [(u, list(tiers)) for u, tiers in prm.metric_units]
 
     def _init_people(self) -> None:
         if self.roster is not None:
@@ -556,25 +506,10 @@ class Model:
         self.committee_members: list[np.ndarray] = []
 
     def _init_targets(self) -> None:
-        lay = self.layout
         self.targets = list(self.sc.targets)
-        self.target_post_mask: list[np.ndarray | None] = []
-        for t in self.targets:
-            who = getattr(t, "who", None)
-            if who is None:
-                self.target_post_mask.append(None)
-                continue
-            mask = np.isin(lay.post_rank, [RANK_CODE[r] for r in who.ranks])
-            if who.blocks is not None:
-                blocks = [lay.block_ids.index(b) for b in who.blocks]
-                mask &= np.isin(lay.post_block, blocks)
-            self.target_post_mask.append(mask)
+        self.target_post_mask = self.params.target_post_mask
         self.trajectory = np.full((len(self.targets), self.n_years), np.nan)
-        self.congress_times = []
-        if self.sc.congress is not None:
-            self.congress_times = [
-                12 * d.year + d.month - 1 + (d.day - 1) / 31.0 for d in self.sc.congress.dates
-            ]
+        self.congress_times = self.params.congress_times
         self.committee_year_value: dict[int, tuple[float, float]] = {}
 
     # --------------------------------------------------------------- helpers
@@ -1043,11 +978,11 @@ class Model:
     def _levers_on(self, _ev: Any = None) -> None:
         """``policy.levers_from``: the plan's levers start (values as in
         :meth:`_init_parameters`); the floor reading counts the year's appointments from now."""
-        pol = self.sc.policy
-        self.share_reading = pol.appointment_share.reading
-        self.reserve = pol.vacancy_reservation.enabled
+        prm = self.params
+        self.share_reading = prm.share_reading
+        self.reserve = prm.reserve
         self.rule_tier_l = self.wsr_tiers.tolist()
-        self.long_on = pol.long_service.enabled
+        self.long_on = prm.long_on
         self.year_count = [0, 0, 0]
         self.year_women = [0, 0, 0]
         self.year_young = [0, 0, 0]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sim.model import Model, RepResult
-from sim.population import Layout, build_layout
+from sim.params import Params, compile_params
+from sim.population import Layout
 from sim.roster import Roster
 from sim.scenario import Scenario
 
@@ -35,9 +36,28 @@ def run_replication(
     layout: Layout | None = None,
     keep_log: bool = False,
     roster: Roster | None = None,
+    params: Params | None = None,
 ) -> RepResult:
-    """Run one replication: a pure function of (scenario, roster, seed, rep)."""
-    return Model(scenario, seed, rep, keep_log=keep_log, layout=layout, roster=roster).run()
+    """Run one replication: a pure function of (scenario, roster, seed, rep).
+
+    ``params`` (or ``layout``) compiled once for the scenario saves compiling them again.
+    """
+    model = Model(
+        scenario, seed, rep, keep_log=keep_log, layout=layout, params=params, roster=roster
+    )
+    return model.run()
+
+
+_COMPILED: tuple[Scenario, Params] | None = None
+
+
+def params_for(scenario: Scenario) -> Params:
+    """The scenario's parameter bundle, compiled once and kept while the same scenario object
+    comes back (a worker gets its scenario once and runs many batches of it)."""
+    global _COMPILED
+    if _COMPILED is None or _COMPILED[0] is not scenario:
+        _COMPILED = (scenario, compile_params(scenario))
+    return _COMPILED[1]
 
 
 def batches(seed: int, reps: list[int], workers: int, size: int | None = None) -> list[RepTask]:
@@ -59,8 +79,10 @@ def batches(seed: int, reps: list[int], workers: int, size: int | None = None) -
 
 def run_batch(scenario: Scenario, task: RepTask, roster: Roster | None = None) -> list[RepResult]:
     """Run a batch of replications of one scenario (the worker's unit of work)."""
-    layout = build_layout(scenario)
-    return [run_replication(scenario, task.seed, r, layout, roster=roster) for r in task.reps]
+    params = params_for(scenario)
+    return [
+        run_replication(scenario, task.seed, r, roster=roster, params=params) for r in task.reps
+    ]
 
 
 class Runner(Protocol):
@@ -99,9 +121,9 @@ class SequentialRunner(_Reusable):
     def results(
         self, scenario: Scenario, seed: int, reps: Iterable[int], roster: Roster | None = None
     ) -> Iterator[RepResult]:
-        layout = build_layout(scenario)
+        params = params_for(scenario)
         for r in reps:
-            yield run_replication(scenario, seed, r, layout, roster=roster)
+            yield run_replication(scenario, seed, r, roster=roster, params=params)
 
 
 # Worker-side state: the scenario is sent once per worker, not once per batch.

@@ -432,3 +432,22 @@ def test_mechanisms_never_import_the_model() -> None:
             assert cls.__name__ not in model_src, cls.__name__
     names = [cls.name for cls in REGISTRY]
     assert len(set(names)) == len(names) and all(names)
+
+
+def test_a_shared_parameter_bundle_is_read_only_and_changes_nothing() -> None:
+    """The scenario is compiled once (sim.params) and shared by replications: its arrays are
+    read only, and a replication gives the same result with a shared bundle or its own."""
+    from sim.params import compile_params
+    from sim.scenario import bundled_scenarios_dir, load_scenario
+
+    sc = load_scenario(bundled_scenarios_dir() / "quang_binh.yaml").variant("floor")
+    prm = compile_params(sc)
+    with pytest.raises(ValueError):
+        prm.long_months[3] = 1.0
+    with pytest.raises(ValueError):
+        prm.src_lut[0, 0] = True
+    shared = [Model(sc, 5, rep, params=prm).run() for rep in range(2)]
+    own = [Model(sc, 5, rep).run() for rep in range(2)]
+    for a, b in zip(shared, own, strict=True):
+        assert np.array_equal(a.target_value, b.target_value, equal_nan=True)
+        assert np.array_equal(a.appointments, b.appointments)
