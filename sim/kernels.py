@@ -3,8 +3,8 @@
 Each kernel is a plain loop over numpy arrays compiled by numba (``cache=True``: compiled
 once per machine, then loaded from ``__pycache__``). They compute exactly what the array
 expressions they replace computed, to the last bit: the same comparisons, the same float
-additions in the same order, the same tie-breaking (the first of equal scores in the order of
-the candidates, as ``numpy.argmax``).
+additions in the same order, the same tie-breaking (of equal scores, the lowest id: the first
+in increasing order, as ``numpy.argmax`` over the candidates in order gave).
 
 With ``NUMBA_DISABLE_JIT=1`` in the environment the same source runs as ordinary Python
 (slowly); the tests run both and require the same results.
@@ -102,8 +102,8 @@ def meets_code(
 
 @jit
 def eligible(
-    n: int,
-    rank: np.ndarray,
+    members: np.ndarray,
+    size: np.ndarray,
     elig_from: np.ndarray,
     elig_until: np.ndarray,
     sources: np.ndarray,
@@ -120,36 +120,45 @@ def eligible(
     international: np.ndarray,
     local: np.ndarray,
 ) -> np.ndarray:
-    """People eligible for a post at ``t``, in increasing order.
+    """People eligible for a post at ``t``, in no particular order.
 
-    ``sources[rank + 1]`` says whether a rank feeds the post; a candidate's promotion window
-    holds (``elig_from <= t`` unless ``relax``, and ``t < elig_until``) and, when ``code`` is
-    not zero, they meet the post's standard.
+    ``members[r, :size[r]]`` are the people of rank ``r``; ``sources[r + 1]`` says whether
+    rank ``r`` feeds the post. A candidate's promotion window holds (``elig_from <= t`` unless
+    ``relax``, and ``t < elig_until``) and, when ``code`` is not zero, they meet the post's
+    standard.
     """
-    out = np.empty(n, dtype=np.int64)
+    total = 0
+    for r in range(len(size)):
+        if sources[r + 1]:
+            total += size[r]
+    out = np.empty(total, dtype=np.int64)
     k = 0
-    for i in range(n):
-        if not sources[rank[i] + 1] or not elig_until[i] > t:
+    for r in range(len(size)):
+        if not sources[r + 1]:
             continue
-        if not relax and not elig_from[i] <= t:
-            continue
-        if code and not meets_code(
-            i,
-            code,
-            t,
-            theory,
-            it,
-            language_b1,
-            degree,
-            update_t,
-            update_months,
-            ethnic_minority,
-            international,
-            local,
-        ):
-            continue
-        out[k] = i
-        k += 1
+        for j in range(size[r]):
+            i = members[r, j]
+            if not elig_until[i] > t:
+                continue
+            if not relax and not elig_from[i] <= t:
+                continue
+            if code and not meets_code(
+                i,
+                code,
+                t,
+                theory,
+                it,
+                language_b1,
+                degree,
+                update_t,
+                update_months,
+                ethnic_minority,
+                international,
+                local,
+            ):
+                continue
+            out[k] = i
+            k += 1
     return out[:k]
 
 
@@ -181,7 +190,7 @@ def best_owed(
     ``groups_only``). Within the first level that has anyone, non-local candidates first
     (``nonlocal_first``), then planned successors (``planned``), then long service
     (``soft``), then merit: score plus ``bonus`` for the post's own unit, the first of equal
-    scores winning.
+    scores winning (the lowest id).
     """
     n_hard = len(hard)
     short = 0
@@ -233,7 +242,11 @@ def best_owed(
         s = score[c]
         if bonus and unit[c] == post_unit:
             s += bonus
-        if level < best_level or sub < best_sub or (sub == best_sub and s > best_score):
+        if (
+            level < best_level
+            or sub < best_sub
+            or (sub == best_sub and (s > best_score or (s == best_score and c < best)))
+        ):
             best, best_level, best_sub, best_score = c, level, sub, s
     for k in range(n_hard):
         if not any_in[hard[k]]:
@@ -245,8 +258,8 @@ def best_owed(
 def best_on_merit(
     cand: np.ndarray, score: np.ndarray, unit: np.ndarray, post_unit: int, bonus: float
 ) -> int:
-    """The candidate with the highest score (plus ``bonus`` for the post's own unit), the
-    first of equal scores winning; -1 if there is none."""
+    """The candidate with the highest score (plus ``bonus`` for the post's own unit), of equal
+    scores the lowest id; -1 if there is none."""
     best = -1
     best_score = 0.0
     for j in range(len(cand)):
@@ -254,6 +267,6 @@ def best_on_merit(
         s = score[c]
         if bonus and unit[c] == post_unit:
             s += bonus
-        if best < 0 or s > best_score:
+        if best < 0 or s > best_score or (s == best_score and c < best):
             best, best_score = c, s
     return best

@@ -72,6 +72,7 @@ from sim.scenario import (
     Scenario,
     StockTarget,
 )
+from sim.selection import RankMembers
 from sim.succession import SuccessionPlan
 
 #: People whose per-person uniforms are drawn at once (fixed so draws align across scenarios).
@@ -165,6 +166,7 @@ class Model:
     # The candidate index (sim/selection.py): per rank, the ids of people past their
     # eligibility start, by decreasing score, with the scores negated beside them, and a heap
     # of (eligible from, id) of those still waiting for it.
+    members: RankMembers  # per rank, who holds it (the candidate scans read it)
     order_ids: list[list[int]]
     order_keys: list[list[float]]
     waiting: list[list[tuple[float, int]]]
@@ -356,6 +358,7 @@ class Model:
         self.female[idx] = people.female
         self.birth[idx] = people.birth
         self.rank[idx] = people.rank
+        self.members.add(idx, self.rank[idx])
         self.unit[idx] = people.unit
         self.post[:n0] = people.post.tolist()
         self.max_rank[idx] = people.rank
@@ -462,8 +465,10 @@ class Model:
         self.unit_u = extended("unit_u", draws["unit_u"])
         self.attr_u = extended("attr_u", draws["attr_u"])
         if first:
+            self.members = RankMembers(new_cap)
             self.qual = QualArrays.empty(new_cap)
         else:
+            self.members.grow(new_cap)
             self.qual.grow(new_cap)
         self.cap = new_cap
         rm = rules.removal_rate(
@@ -718,6 +723,7 @@ class Model:
         self.exits[self.year_index(t), cause] += 1
         if self.keep_log:
             self.exit_log.append((t, i, p, int(self.rank[i]), cause, len(self.appt_log)))
+        self.members.move(i, self.rank.item(i), GONE)
         self.rank[i] = GONE
         self.post[i] = GONE
         self.gone_t[i] = t
@@ -775,6 +781,9 @@ class Model:
         self.hz_t_l[i] = t
         unit = self.post_unit_l[p]
         ef, eu = rules.promotion_bounds(retire, t)
+        rank_now = self.rank.item(i)
+        if rank_now != r:
+            self.members.move(i, rank_now, r)
         self.rank[i] = r
         self.post[i] = p
         self.unit[i] = unit
@@ -922,6 +931,7 @@ class Model:
             self.birth[idx] = np.floor(t - ages * 12.0)
             self.retire[idx] = _retirement_months(female, self.birth[idx].astype(np.int64))
             self.rank[idx] = POOL
+            self.members.add(idx, np.full(len(idx), POOL))
             self.max_rank[idx] = POOL
             self.unit[idx] = (self.unit_u[idx] * self.layout.n_units).astype(np.int32)
             self.elig_from[idx] = t + rec_pool_min
@@ -942,6 +952,7 @@ class Model:
                 t_gone = float(self.gone_t[i])
                 cause = RETIREMENT if t_gone >= self.retire[i] else OTHER_EXIT
                 self.exit_log.append((t_gone, int(i), -1, POOL, cause, -1))
+        self.members.drop(idx, self.rank[idx])
         self.rank[idx] = GONE
         self.elig_until[idx] = -np.inf
 

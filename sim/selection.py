@@ -34,6 +34,53 @@ if TYPE_CHECKING:
     from sim.model import Model
 
 
+class RankMembers:
+    """Per rank, the people who hold it (in no order), kept current on each change of rank,
+    so that a scan for candidates reads only the ranks that feed a post."""
+
+    def __init__(self, cap: int) -> None:
+        self.ids = np.full((5, cap), -1, dtype=np.int64)  # ids[r, :size[r]]: rank r's people
+        self.size = np.zeros(5, dtype=np.int64)
+        self.slot = np.full(cap, -1, dtype=np.int64)  # where each person is in their row
+
+    def grow(self, cap: int) -> None:
+        old = self.ids.shape[1]
+        ids = np.full((5, cap), -1, dtype=np.int64)
+        ids[:, :old] = self.ids
+        self.ids = ids
+        self.slot = np.concatenate([self.slot, np.full(cap - old, -1, dtype=np.int64)])
+
+    def move(self, i: int, old: int, new: int) -> None:
+        """Person ``i`` goes from rank ``old`` to rank ``new`` (either may be GONE, -1)."""
+        ids, size, slot = self.ids, self.size, self.slot
+        if old >= 0:
+            k = slot[i]
+            last = size[old] - 1
+            j = ids[old, last]
+            ids[old, k] = j
+            slot[j] = k
+            size[old] = last
+        if new >= 0:
+            k = size[new]
+            ids[new, k] = i
+            slot[i] = k
+            size[new] = k + 1
+        else:
+            slot[i] = -1
+
+    def add(self, idx: np.ndarray, ranks: np.ndarray) -> None:
+        """New people ``idx`` (in no rank yet) take ``ranks``."""
+        for i, r in zip(idx.tolist(), np.broadcast_to(ranks, idx.shape).tolist(), strict=True):
+            if r >= 0:
+                self.move(i, -1, r)
+
+    def drop(self, idx: np.ndarray, ranks: np.ndarray) -> None:
+        """People ``idx`` leave their ``ranks``."""
+        for i, r in zip(idx.tolist(), np.broadcast_to(ranks, idx.shape).tolist(), strict=True):
+            if r >= 0:
+                self.move(i, r, -1)
+
+
 def rebuild_index(self: Model) -> None:
     """Per rank, the people sorted by decreasing score (rebuilt at each evaluation).
 
@@ -178,8 +225,8 @@ def candidates(self: Model, p: int, t: float, relax: bool = False) -> np.ndarray
     r = self.post_rank_l[p]
     q = self.qual
     return kernels.eligible(
-        self.n,
-        self.rank,
+        self.members.ids,
+        self.members.size,
         self.elig_from,
         self.elig_until,
         self.src_lut[r],

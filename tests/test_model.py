@@ -451,3 +451,34 @@ def test_a_shared_parameter_bundle_is_read_only_and_changes_nothing() -> None:
     for a, b in zip(shared, own, strict=True):
         assert np.array_equal(a.target_value, b.target_value, equal_nan=True)
         assert np.array_equal(a.appointments, b.appointments)
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [("quang_binh", None), ("quang_binh", "restructuring_2025"), ("cao_bang", None)],
+)
+def test_the_rank_index_holds_exactly_the_people_of_each_rank(
+    name: str, variant: str | None
+) -> None:
+    """The candidate scans read per-rank member lists kept on each move: at every year end
+    they hold exactly the people whose rank it is."""
+    from sim.scenario import bundled_scenarios_dir, load_scenario
+
+    sc = load_scenario(bundled_scenarios_dir() / f"{name}.yaml")
+    sc = sc.variant(variant) if variant else sc
+    model = Model(sc, 11, 0)
+    checked = []
+    year_end = model._year_end
+
+    def check(ev: object = None) -> None:
+        m = model.members
+        for r in range(5):
+            listed = sorted(m.ids[r, : m.size[r]].tolist())
+            assert listed == np.flatnonzero(model.rank[: model.n] == r).tolist(), r
+            assert all(m.slot[i] == k for k, i in enumerate(m.ids[r, : m.size[r]].tolist()))
+        checked.append(model.env.now)
+        year_end(ev)
+
+    model._year_end = check  # type: ignore[method-assign]
+    model.run()
+    assert len(checked) == model.n_years
