@@ -32,11 +32,6 @@ def jit(fn: F) -> F:
     return cast(F, njit(cache=True, nogil=True)(fn))
 
 
-def jit_inline(fn: F) -> F:
-    """:func:`jit`, inlined into the kernels that call it."""
-    return cast(F, njit(cache=True, nogil=True, inline="always")(fn))
-
-
 #: Bits of a standard's requirement code (:func:`standard_code`), one per qualification.
 STANDARD_BITS = {
     "theory_intermediate": 1 << 0,
@@ -58,46 +53,6 @@ def standard_code(required: Iterable[str]) -> int:
     for name in required:
         code |= STANDARD_BITS[name]
     return code
-
-
-@jit_inline
-def meets_code(
-    i: int,
-    code: int,
-    t: float,
-    theory: np.ndarray,
-    it: np.ndarray,
-    language_b1: np.ndarray,
-    degree: np.ndarray,
-    update_t: np.ndarray,
-    update_months: float,
-    ethnic_minority: np.ndarray,
-    international: np.ndarray,
-    local: np.ndarray,
-) -> bool:
-    """Whether person ``i`` holds every requirement of ``code`` at ``t``
-    (:func:`sim.rules.meets_standard` over :meth:`sim.qualifications.QualArrays.flags`)."""
-    if code & 1 and theory[i] < 1:
-        return False
-    if code & 2 and theory[i] < 2:
-        return False
-    if code & 4 and it[i] < 1:
-        return False
-    if code & 8 and it[i] < 2:
-        return False
-    if code & 16 and not language_b1[i]:
-        return False
-    if code & 32 and not degree[i]:
-        return False
-    if code & 64 and not (t - update_t[i]) < update_months:
-        return False
-    if code & 128 and not ethnic_minority[i]:
-        return False
-    if code & 256 and not international[i]:
-        return False
-    if code & 512 and not local[i]:  # noqa: SIM103 - one test a requirement, as above
-        return False
-    return True
 
 
 @jit
@@ -142,21 +97,27 @@ def eligible(
                 continue
             if not relax and not elig_from[i] <= t:
                 continue
-            if code and not meets_code(
-                i,
-                code,
-                t,
-                theory,
-                it,
-                language_b1,
-                degree,
-                update_t,
-                update_months,
-                ethnic_minority,
-                international,
-                local,
-            ):
-                continue
+            if code:  # the standard: every requirement of the code held (STANDARD_BITS)
+                if code & 1 and theory[i] < 1:
+                    continue
+                if code & 2 and theory[i] < 2:
+                    continue
+                if code & 4 and it[i] < 1:
+                    continue
+                if code & 8 and it[i] < 2:
+                    continue
+                if code & 16 and not language_b1[i]:
+                    continue
+                if code & 32 and not degree[i]:
+                    continue
+                if code & 64 and not (t - update_t[i]) < update_months:
+                    continue
+                if code & 128 and not ethnic_minority[i]:
+                    continue
+                if code & 256 and not international[i]:
+                    continue
+                if code & 512 and not local[i]:
+                    continue
             out[k] = i
             k += 1
     return out[:k]

@@ -52,6 +52,8 @@ class Host(Protocol):
     retire: np.ndarray
     score: np.ndarray
     gone_t: np.ndarray
+    elig_from: np.ndarray
+    elig_until: np.ndarray
     qual: QualArrays
     rank_l: list[int]
     female_l: list[bool]
@@ -63,6 +65,7 @@ class Host(Protocol):
     eu_l: list[float]
     rot_last: list[float]
     src_list: list[tuple[int, ...]]
+    src_lut: np.ndarray
     # posts
     post_holder: np.ndarray
     post_rank: np.ndarray

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -336,7 +336,7 @@ MIN_MONTHS_IN_POST = 24
 """Time in the current post required before a move (Quy định 80-QĐ/TW 2022, Decree 138/2020)."""
 
 
-def pool_service_ok(months_to_retirement: float, min_service_months: float = 60.0) -> bool:
+def pool_service_ok(months_to_retirement: Any, min_service_months: float = 60.0) -> Any:
     """Tell whether a person has enough service left to be in the succession pool.
 
     Legal source: Quy định 50-QĐ/TW (2021) on succession planning ("quy hoạch"): a person
@@ -344,11 +344,12 @@ def pool_service_ok(months_to_retirement: float, min_service_months: float = 60.
     members past that age drop out at the yearly review.
 
     Args:
-        months_to_retirement: Months from now to the person's retirement.
+        months_to_retirement: Months from now to the person's retirement (a number, or an
+            array for many people at once).
         min_service_months: Service required, 60 months (one term) by default.
 
     Returns:
-        True if ``months_to_retirement >= min_service_months``.
+        True if ``months_to_retirement >= min_service_months`` (elementwise for an array).
     """
     return months_to_retirement >= min_service_months
 

@@ -90,15 +90,34 @@ class SuccessionPlan(Mechanism):
 
     def review(self, t: float) -> None:
         """The yearly review: drop members who no longer qualify, then fill the gaps."""
+        people, posts = self._pairs()
+        ok = self.qualify(people, posts, t).tolist()
+        k = 0
         for p in self.posts:
             keep = []
             for i in self.members[p]:
-                if self.qualifies(i, p, t):
+                if ok[k]:
                     keep.append(i)
                 else:
                     self._release(i)
+                k += 1
             self.members[p] = keep
         self.fill(t)
+
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (member, post) pair of the plans, post by post, as two arrays."""
+        people = [i for p in self.posts for i in self.members[p]]
+        posts = [p for p in self.posts for _ in self.members[p]]
+        return np.array(people, dtype=np.int64), np.array(posts, dtype=np.int64)
+
+    def qualify(self, people: np.ndarray, posts: np.ndarray, t: float) -> np.ndarray:
+        """:meth:`qualifies` for each pair (``people[k]``, ``posts[k]``) at once."""
+        m = self.m
+        r = m.rank[people].astype(np.int64)
+        present = (r > 0) | ((r == 0) & (m.gone_t[people] > t))
+        sources = m.src_lut[m.post_rank[posts], r + 1]
+        left = m.retire[people] - t
+        return present & sources & rules.pool_service_ok(left, self.cfg.min_service_months)
 
     def qualifies(self, i: int, p: int, t: float) -> bool:
         """Whether person ``i`` may stay in (or join) the plan of post ``p`` at ``t``."""
@@ -227,7 +246,12 @@ class SuccessionPlan(Mechanism):
             self.stats[yi, 3] = std.mean()
         else:
             self.stats[yi, :4] = (0, np.nan, np.nan, np.nan)
-        ready = [sum(self.ready(i, p, t) for i in self.members[p]) for p in self.posts]
+        people, posts = self._pairs()
+        ok = self.qualify(people, posts, t)
+        ok &= (m.elig_from[people] <= t) & (t < m.elig_until[people])
+        ok &= m.meets_standard(people, m.post_rank[posts].astype(np.int64), t)
+        where = np.repeat(np.arange(len(self.posts)), [len(self.members[p]) for p in self.posts])
+        ready = np.bincount(where, weights=ok, minlength=len(self.posts)).tolist()
         self.stats[yi, 4] = float(np.mean(ready)) if ready else np.nan
         self.stats[yi, 5] = float(np.mean([r > 0 for r in ready])) if ready else np.nan
 

@@ -18,6 +18,7 @@ BUNDLED = ROOT / "scenarios" / "quang_binh.yaml"
 FAST_MODULES = frozenset(
     {
         "test_rules",
+        "test_kernels",
         "test_scenario",
         "test_yamlpos",
         "test_roster",

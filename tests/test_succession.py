@@ -164,3 +164,33 @@ def test_pool_target_by_block() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text.replace("blocks: [dept_economic]", "blocks: [nosuch]"), "x.yaml")
     assert "unknown block(s) nosuch" in str(info.value)
+
+
+def test_the_yearly_review_reads_each_member_as_the_one_by_one_rule_does() -> None:
+    """The review and the year-end count of ready successors judge every (member, post) pair
+    at once; each judgement equals the one-by-one rule (qualifies, ready) it replaces."""
+    sc = scenario(**{"policy.standards.l1_head": ["theory_advanced"]})
+    model = Model(sc, seed=12, rep=0)
+    pool = model.pool
+    assert pool is not None
+    seen = []
+    snapshot = pool.snapshot
+
+    def check(yi: int, t: float) -> None:
+        people, posts = pool._pairs()
+        assert len(people) > 100
+        pairs = list(zip(people.tolist(), posts.tolist(), strict=True))
+        assert pool.qualify(people, posts, t).tolist() == [
+            pool.qualifies(i, p, t) for i, p in pairs
+        ]
+        ready = [sum(pool.ready(i, p, t) for i in pool.members[p]) for p in pool.posts]
+        snapshot(yi, t)
+        assert pool.stats[yi, 4] == float(np.mean(ready))
+        seen.append(sum(not pool.qualifies(i, p, t) for i, p in pairs))
+        return None
+
+    pool.snapshot = check  # type: ignore[method-assign]
+    model._wire()
+    model.run()
+    assert len(seen) == model.n_years
+    assert sum(seen) > 0  # some members stopped qualifying between reviews
