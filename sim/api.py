@@ -283,14 +283,16 @@ class Study:
         Batches of replications 0, 1, 2, ... run on the settings' runner; with a precision,
         the next batch runs only while the widest interval is wider (reproducible: the rule
         sees only the results, so the replications kept are the first ones of the seed).
-        Stored replications are read back, not run again. Closing the iterator early (or an
-        exception in the loop that reads it) stops the runner at once (a process pool's
-        workers included) and sets :attr:`stopped`; what is done is kept and the store's
-        buffer written. At the normal end the store's buffer is written too, and a failure
+        Stored replications are read back, and those the collector already holds (a study
+        stopped and run again continues) are kept; neither is run again. Closing the iterator
+        early (or an exception in the loop that reads it) stops the runner at once (a process
+        pool's workers included) and sets :attr:`stopped`; what is done is kept and the
+        store's buffer written. At the normal end the store's buffer is written too, and a failure
         to write raises ``OSError``; on an early end it is left in the store for the caller
         to flush (and report), so that it never hides the exception that ended the study.
         """
         s = self.settings
+        self.stopped = False
         own = s.runner is None
         runner = make_runner(s.processes, s.dask) if s.runner is None else s.runner
         size = s.batch_size
@@ -303,12 +305,16 @@ class Study:
                     s.precision is None or widest_half_width(self.collector) > s.precision
                 ):
                     batch = range(first, min(first + size, s.reps))
-                    have = {r for r in batch if r in self._stored}
+                    taken: set[int] = set()
+                    if self.collector.count:
+                        done = self.collector.done
+                        taken = set(done[(done >= batch.start) & (done < batch.stop)].tolist())
+                    have = {r for r in batch if r in self._stored and r not in taken}
                     if have:
                         assert self.store is not None
                         self.collector.extend(self.store.load(0, reps=have))
                         yield self._progress()
-                    missing = [r for r in batch if r not in have]
+                    missing = [r for r in batch if r not in have and r not in taken]
                     results = runner.results(self.scenario, s.seed, missing, roster=s.roster)
                     try:
                         for res in results:
