@@ -656,7 +656,9 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
             return None
         return last
     st.session_state["run_clicked"] = False
-    collector = Collector(sc, reps)
+    study = api.Study.start(sc, api.StudySettings(seed=seed, reps=reps, workers=2, roster=roster))
+    # Held by the session before anything runs: what is done survives a Stop.
+    collector = study.collector
     st.session_state["last"], st.session_state["last_key"] = collector, k
     bar = st.progress(0.0, text=T("running"))
     # Pressing Stop reruns the page: the run ends at its next progress report, the worker
@@ -664,12 +666,10 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     stop = st.button(T("stop"), key="stop")
     del stop
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"{T('running')} {done}/{total}")
+    def progress(p: api.StudyProgress) -> None:
+        bar.progress(p.done / p.total, text=f"{T('running')} {p.done}/{p.total}")
 
-    study = api.run_study(
-        sc, seed, reps, workers=2, roster=roster, progress=progress, into=collector
-    )
+    study.run(progress)
     bar.empty()
     if study.done == reps:
         store[k] = collector

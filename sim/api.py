@@ -4,8 +4,13 @@ Everything here is a thin, tested layer over the engine; the app holds no simula
 
 - :data:`LEVERS` names the controls an adviser can move, each bound to a scenario setting;
   :func:`apply_levers` turns their values into a new validated scenario.
-- :func:`run_study` runs replications with a progress callback and a stop check, keeping what
-  is done if stopped.
+- :class:`Study` is the one study loop (the orchestrator), configured by
+  :class:`StudySettings`: batches of replications, sequential stopping to a precision, results
+  streamed to a folder and resumed from it, progress as :class:`StudyProgress` snapshots (an
+  iterator, or a callback), and a stop that keeps what is done. The command line's ``run``,
+  :func:`run_study` and the app all run their studies through it.
+- :func:`run_study` is its short form: replications with a progress callback and a stop
+  check, keeping what is done if stopped.
 - :func:`population_summary` describes the starting population (counts, shares, ages).
 - :func:`compare` runs two policies on the same seeds and reports the paired difference in
   P(met) for every target.
@@ -19,11 +24,13 @@ Everything here is a thin, tested layer over the engine; the app holds no simula
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +39,7 @@ from scipy import stats
 
 from sim import rules
 from sim.model import Model
-from sim.results import Collector, Summary
+from sim.results import Collector, Summary, widest_half_width
 
 # Re-exported: the robustness of answers to the scenario's assumptions (sim.robustness).
 from sim.robustness import Robustness  # noqa: F401
@@ -40,8 +47,9 @@ from sim.robustness import moves as assumption_moves  # noqa: F401
 from sim.robustness import run as robustness  # noqa: F401
 from sim.robustness import stored as stored_robustness  # noqa: F401
 from sim.roster import Roster
-from sim.runner import Runner, make_runner, run_many
+from sim.runner import Runner, make_runner
 from sim.scenario import Scenario
+from sim.store import ResultStore, identity
 
 
 @dataclass(frozen=True)
@@ -119,23 +127,251 @@ def apply_levers(
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
-@dataclass
-class Study:
-    """A finished (or stopped) Monte Carlo study."""
+@dataclass(frozen=True)
+class StudySettings:
+    """How a Monte Carlo study of a scenario runs: every setting of the study loop.
 
-    scenario: Scenario
-    seed: int
-    reps: int
-    collector: Collector
-    stopped: bool
+    A study is fixed by the scenario, ``seed``, the replications and ``roster``; the other
+    settings change how it runs (and how many replications it keeps, under sequential
+    stopping), never a replication's numbers.
+    """
+
+    #: Master seed: replication ``k`` is a pure function of (scenario, roster, seed, k).
+    seed: int = 2021
+    #: Replications ``0 .. reps - 1`` (with a ``precision``, the most that run).
+    reps: int = 200
+    #: Worker processes (1: this process); see :attr:`processes`.
+    workers: int = 1
+    #: A Dask backend: ``"local"`` (a LocalCluster of ``workers`` processes) or a scheduler
+    #: address; None for local processes.
+    dask: str | None = None
+    #: A runner to use instead of the one ``workers`` and ``dask`` choose (e.g. a Dask runner
+    #: entered with ``with``, shared by several studies); the caller closes it.
+    runner: Runner | None = field(default=None, compare=False)
+    #: A real starting population instead of a synthetic one (:mod:`sim.roster`).
+    roster: Roster | None = field(default=None, compare=False)
+    #: Sequential stopping: run batches of replications 0, 1, 2, ... until the widest 95%
+    #: interval of P(met) has a half-width at most this (None: run every replication).
+    precision: float | None = None
+    #: Replications a batch (see :attr:`batch_size`).
+    batch: int | None = None
+    #: A folder where each replication is stored as it finishes (:mod:`sim.store`), so that a
+    #: stopped or killed study can be resumed. The tables are not written here: see
+    #: :func:`sim.outputs.write_outputs`.
+    out: Path | None = None
+    #: Continue the study stored in ``out``: its replications are read back, not run again.
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        if self.out is not None and not isinstance(self.out, Path):
+            object.__setattr__(self, "out", Path(self.out))
+        if self.reps < 1:
+            raise ValueError(f"reps must be at least 1 (got {self.reps})")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1 (got {self.workers})")
+        if self.batch is not None and self.batch < 1:
+            raise ValueError(f"batch must be at least 1 (got {self.batch})")
+        if self.precision is not None and not 0 < self.precision < 1:
+            raise ValueError(f"precision must lie in (0, 1) (got {self.precision})")
+        if self.resume and self.out is None:
+            raise ValueError("resume needs out, the folder of the study to continue")
 
     @property
-    def summary(self) -> Summary:
-        return self.collector.summary()
+    def processes(self) -> int:
+        """The workers the study runs on: ``workers``, or 1 when there are fewer than two
+        replications a worker (not worth starting processes) and no Dask backend."""
+        return self.workers if self.dask or self.reps >= 2 * self.workers else 1
+
+    @property
+    def batch_size(self) -> int:
+        """Replications a batch: ``batch`` if given; else every replication at once, or with
+        a ``precision`` max(50, 10 x :attr:`processes`) (the precision is checked between
+        batches). Batches never change a result."""
+        if self.batch is not None:
+            return self.batch
+        return self.reps if self.precision is None else max(50, 10 * self.processes)
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """Where a running :class:`Study` stands, after each replication it takes."""
+
+    #: Replications taken so far (those read back from the store included).
+    done: int
+    #: Replications asked for (``settings.reps``; with a precision, the most that run).
+    total: int
+    #: Replications computed by this study (not read back): for a rate.
+    ran: int
+    #: The study itself: ``study.summary`` is the estimate so far.
+    study: Study
+
+
+@dataclass(eq=False)
+class Study:
+    """A Monte Carlo study: the one study loop (the orchestrator), and what it computed.
+
+    :meth:`start` opens it (and its store); :meth:`steps` runs it, yielding a
+    :class:`StudyProgress` after each replication; :meth:`run` runs it with a progress
+    callback and a stop check. Results are added to :attr:`collector` as they arrive, so what
+    is done is kept whatever ends the study (a stop, an exception, Ctrl-C).
+    """
+
+    scenario: Scenario
+    settings: StudySettings
+    collector: Collector
+    #: The store of ``settings.out`` (None without one).
+    store: ResultStore | None = None
+    #: Replications (below ``reps``) already stored when a resumed study started.
+    resumed_with: int = 0
+    #: Replications computed by this study (not read back from the store).
+    ran: int = 0
+    #: Whether the study was ended early: a stop check, or its steps closed before the end.
+    stopped: bool = False
+    _stored: frozenset[int] = field(default=frozenset(), repr=False)
+
+    @classmethod
+    def start(
+        cls, scenario: Scenario, settings: StudySettings, into: Collector | None = None
+    ) -> Study:
+        """A study of ``scenario`` ready to run; nothing runs yet. With ``settings.out`` the
+        store is opened here (with ``settings.resume``, the stored study it continues).
+        ``into`` is a collector the caller made (without a store), to add the results to.
+
+        Raises:
+            StoreError: the folder cannot be used as asked (sim.store).
+            ValueError: ``into`` together with ``settings.out``.
+        """
+        if settings.out is None:
+            collector = into if into is not None else Collector(scenario, settings.reps)
+            return cls(scenario, settings, collector)
+        if into is not None:
+            raise ValueError("a study with a store (out) makes its own collector: drop into")
+        store = ResultStore.open(
+            settings.out,
+            identity("run", scenario, settings.seed, settings.roster),
+            [t.id for t in scenario.targets],
+            resume=settings.resume,
+        )
+        stored = frozenset(r for r in store.done(0) if r < settings.reps)
+        # With a store, each replication is written to it as it is added, and the collector
+        # keeps only counts and sums: memory stays flat however long the study.
+        collector = Collector(scenario, settings.reps, store=store)
+        return cls(scenario, settings, collector, store, len(stored), _stored=stored)
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+    @property
+    def reps(self) -> int:
+        return self.settings.reps
 
     @property
     def done(self) -> int:
-        return len(self.collector.done)
+        """Replications taken so far."""
+        return self.collector.count
+
+    @property
+    def summary(self) -> Summary:
+        """Every table, from the replications taken so far (computed at each access)."""
+        return self.collector.summary()
+
+    def steps(self) -> Generator[StudyProgress, None, None]:
+        """Run the study, yielding where it stands after each replication (and after the
+        stored replications of a batch are read back).
+
+        Batches of replications 0, 1, 2, ... run on the settings' runner; with a precision,
+        the next batch runs only while the widest interval is wider (reproducible: the rule
+        sees only the results, so the replications kept are the first ones of the seed).
+        Stored replications are read back, and those the collector already holds (a study
+        stopped and run again continues) are kept; neither is run again. Closing the iterator
+        early (or an exception in the loop that reads it) stops the runner at once (a process
+        pool's workers included) and sets :attr:`stopped`; what is done is kept and the
+        store's buffer written. At the normal end the store's buffer is written too, and a failure
+        to write raises ``OSError``; on an early end it is left in the store for the caller
+        to flush (and report), so that it never hides the exception that ended the study.
+        """
+        s = self.settings
+        self.stopped = False
+        own = s.runner is None
+        runner = make_runner(s.processes, s.dask) if s.runner is None else s.runner
+        size = s.batch_size
+        try:
+            with contextlib.ExitStack() as stack:
+                if own:
+                    stack.enter_context(runner)
+                first = 0
+                while first < s.reps and (
+                    s.precision is None or widest_half_width(self.collector) > s.precision
+                ):
+                    batch = range(first, min(first + size, s.reps))
+                    taken: set[int] = set()
+                    if self.collector.count:
+                        done = self.collector.done
+                        taken = set(done[(done >= batch.start) & (done < batch.stop)].tolist())
+                    have = {r for r in batch if r in self._stored and r not in taken}
+                    if have:
+                        assert self.store is not None
+                        self.collector.extend(self.store.load(0, reps=have))
+                        yield self._progress()
+                    missing = [r for r in batch if r not in have and r not in taken]
+                    results = runner.results(self.scenario, s.seed, missing, roster=s.roster)
+                    try:
+                        for res in results:
+                            self.collector.add(res)  # and to the store
+                            self.ran += 1
+                            yield self._progress()
+                    finally:
+                        close = getattr(results, "close", None)
+                        if close is not None:
+                            close()  # stops a process pool at once if we leave early
+                    first = batch.stop
+        except GeneratorExit:
+            self.stopped = True
+            self._flush_quietly()
+            raise
+        except BaseException:
+            self._flush_quietly()
+            raise
+        if self.store is not None:
+            self.store.flush()
+
+    def run(
+        self,
+        progress: Callable[[StudyProgress], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Study:
+        """Run the study to its end: ``progress(snapshot)`` after each replication, then
+        ``stop()``; when it returns true the study ends (:attr:`stopped`), keeping what is
+        done. Whatever ``progress`` or ``stop`` raise propagates (what is done stays in
+        :attr:`collector`). Returns the study.
+
+        Raises:
+            BackendError: the runner failed (a WorkerError when a worker process died).
+            OSError: the store could not write a chunk (a full disk).
+            StoreError: a stored chunk could not be read back.
+        """
+        steps = self.steps()
+        try:
+            for snapshot in steps:
+                if progress is not None:
+                    progress(snapshot)
+                if stop is not None and stop():
+                    break
+        finally:
+            steps.close()
+        if self.stopped and self.store is not None:
+            self.store.flush()  # stopped: what is buffered is good, keep it
+        return self
+
+    def _progress(self) -> StudyProgress:
+        return StudyProgress(self.collector.count, self.settings.reps, self.ran, self)
+
+    def _flush_quietly(self) -> None:
+        if self.store is None:
+            return
+        with contextlib.suppress(OSError):
+            self.store.flush()
 
 
 def run_study(
@@ -153,23 +389,15 @@ def run_study(
     (what is done is kept). ``into`` is a collector the caller holds, so that what is done
     survives even an exception raised by the progress callback (a page that reloads).
     ``runner`` (e.g. a Dask runner entered with ``with``) replaces the local one that
-    ``workers`` would choose."""
-    collector = into if into is not None else Collector(scenario, reps)
-    if runner is None:
-        runner = make_runner(workers if reps >= 2 * workers else 1)
-    stopped = False
-    results = run_many(scenario, seed, reps, runner, roster=roster)
-    try:
-        for res in results:
-            collector.add(res)
-            if progress is not None:
-                progress(len(collector.done), reps)
-            if stop is not None and stop():
-                stopped = True
-                break
-    finally:
-        results.close()  # stops a process pool at once if we left early
-    return Study(scenario, seed, reps, collector, stopped)
+    ``workers`` would choose. The short form of :class:`Study` with :class:`StudySettings`."""
+    settings = StudySettings(seed=seed, reps=reps, workers=workers, runner=runner, roster=roster)
+    tick = None
+    if progress is not None:
+
+        def tick(p: StudyProgress) -> None:
+            progress(p.done, p.total)
+
+    return Study.start(scenario, settings, into=into).run(tick, stop)
 
 
 def population_summary(

@@ -22,17 +22,16 @@ from rich.table import Table
 from sim import __version__, api
 from sim import robustness as rb
 from sim.model import Model
-from sim.population import build_layout
-from sim.results import (
-    NOT_APPLICABLE,
-    Collector,
+from sim.outputs import (
     atomic_write,
     event_log_frames,
     metadata,
     os_reason,
-    widest_half_width,
     write_outputs,
+    write_table,
 )
+from sim.population import build_layout
+from sim.results import NOT_APPLICABLE, widest_half_width
 from sim.roster import RosterError, load_roster, roster_frame
 from sim.runner import BackendError, Runner, WorkerError, make_runner
 from sim.scenario import (
@@ -106,33 +105,24 @@ def _open_store(
     kind: str,
     sc: Scenario,
     seed: int,
-    roster: Any = None,
     design: dict[str, Any] | None = None,
-    reps: int | None = None,
 ) -> ResultStore | None:
-    """The result store in ``out`` for a study (None without ``--out``); with ``--resume``,
-    the stored study it continues (``reps``: the replications a plain run asks for, to say how
-    many of them are stored). Exits with a clear message when it cannot be used."""
+    """The result store in ``out`` for a sweep or a sensitivity analysis (None without
+    ``--out``; ``run`` opens its own through :class:`sim.api.Study`); with ``--resume``, the
+    stored study it continues. Exits with a clear message when it cannot be used."""
     if out is None:
         if resume:
             raise _fail("--resume needs --out, the folder of the study to continue")
         return None
     try:
         store = ResultStore.open(
-            out,
-            identity(kind, sc, seed, roster, design),
-            [t.id for t in sc.targets],
-            resume=resume,
+            out, identity(kind, sc, seed, design=design), [t.id for t in sc.targets], resume=resume
         )
     except StoreError as exc:
         raise _fail(str(exc)) from None
     if resume:
-        if reps is None:
-            have = f"{store.count()}"
-        else:
-            have = f"{sum(1 for r in store.done(0) if r < reps)} of {reps}"
         err_console.print(
-            f"resuming: {have} replications already stored in {out}",
+            f"resuming: {store.count()} replications already stored in {out}",
             highlight=False,
             markup=False,
         )
@@ -177,7 +167,7 @@ def _kept(store: ResultStore | None, out: Path | None, reps: int | None = None) 
 @contextlib.contextmanager
 def _writing_tables(out: Path, stored: str) -> Iterator[None]:
     """Around the writing of a study's tables at its end. Each file is written whole or not at
-    all (:func:`~sim.results.atomic_write`) and ``metadata.json`` last, so a failure (a full
+    all (:func:`~sim.outputs.atomic_write`) and ``metadata.json`` last, so a failure (a full
     disk) or an interrupt (Ctrl-C, SIGTERM) leaves a folder that ``--resume`` completes; this
     says so, with what failed. ``stored``: what the chunks hold, e.g. "the 400 replications"."""
 
@@ -458,49 +448,45 @@ def run(
             people = load_roster(roster, sc, build_layout(sc))
         except RosterError as exc:
             raise _fail(str(exc)) from None
-    store = _open_store(out, resume, "run", sc, seed, roster=people, reps=reps)
-    # A resumed run's stored replications are read back batch by batch as they are needed.
-    stored = {r for r in store.done(0) if r < reps} if store is not None and resume else set()
-    resumed_with = len(stored)
-    # With a store, each replication is written to it as it is added, and the collector keeps
-    # only counts and sums: memory stays flat however long the run.
-    collector = Collector(sc, reps, store=store)
+    if resume and out is None:
+        raise _fail("--resume needs --out, the folder of the study to continue")
+    settings = api.StudySettings(
+        seed=seed,
+        reps=reps,
+        workers=workers,
+        dask=dask,
+        roster=people,
+        precision=precision,
+        out=out,
+        resume=resume,
+    )
+    workers = settings.processes  # 1 when too few replications to be worth starting processes
+    try:
+        # Opens the result store in --out (with --resume, the stored study it continues);
+        # nothing runs yet.
+        study = api.Study.start(sc, settings)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    if resume:
+        err_console.print(
+            f"resuming: {study.resumed_with} of {reps} replications already stored in {out}",
+            highlight=False,
+            markup=False,
+        )
+    store, collector = study.store, study.collector
     started = time.perf_counter()
     interrupted = False
     failed: str | None = None
-    if reps < 2 * workers and dask is None:
-        workers = 1  # too few replications to be worth starting processes
-    runner = _runner(workers, reps, dask)
     progress = _progress_bar(quiet, rate=True)
     try:
-        with progress, _sigterm_as_interrupt(), runner:
+        with progress, _sigterm_as_interrupt(), contextlib.closing(study.steps()) as steps:
             task = progress.add_task(f"{sc.province}", total=reps, rate="")
-            ran = 0
-
-            def tick(k: int) -> None:
-                nonlocal ran
-                ran += k
+            for step in steps:
                 el = time.perf_counter() - started
-                progress.update(task, advance=k, rate=f"{ran / el:.1f} rep/s" if el > 0 else "")
-
-            # Sequential stopping runs batches of replications 0, 1, 2, ... until the widest
-            # interval is narrow enough (reproducible: the rule sees only the results); a
-            # fixed count is one batch. Stored replications are used, not run again.
-            batch = reps if precision is None else max(50, 10 * workers)
-            done = 0
-            while done < reps and (precision is None or widest_half_width(collector) > precision):
-                chunk = range(done, min(done + batch, reps))
-                have = {r for r in chunk if r in stored}
-                if store is not None and have:
-                    collector.extend(store.load(0, reps=have))
-                    progress.update(task, advance=len(have))
-                missing = [r for r in chunk if r not in have]
-                for res in runner.results(sc, seed, missing, roster=people):
-                    collector.add(res)  # and to the store
-                    tick(1)
-                done = chunk.stop
+                rate = f"{step.ran / el:.1f} rep/s" if el > 0 and step.ran else ""
+                progress.update(task, completed=step.done, rate=rate)
             if precision is not None:
-                progress.update(task, total=len(collector.done))
+                progress.update(task, total=study.done)
     except WorkerError as exc:  # a worker process was killed: what is stored is good
         failed = str(exc)
     except BackendError as exc:
@@ -519,12 +505,11 @@ def run(
     if interrupted:
         kept = f"; {store.count()} stored in {out}, continue with --resume" if store else ""
         err_console.print(
-            f"[yellow]interrupted after {len(collector.done)} of {reps} "
-            f"replications{escape(kept)}[/]",
+            f"[yellow]interrupted after {study.done} of {reps} replications{escape(kept)}[/]",
             soft_wrap=True,
         )
     elapsed = time.perf_counter() - started
-    if len(collector.done) == 0:
+    if study.done == 0:
         raise _fail("no replication finished", EXIT_INTERRUPTED if interrupted else 1)
     try:
         summary = collector.summary()
@@ -574,7 +559,7 @@ def run(
         )
         meta["elapsed_seconds"] = round(elapsed, 3)
         meta["chunks"] = "chunks/ (one row a replication; see sim/store.py)"
-        meta["resumed_with"] = resumed_with
+        meta["resumed_with"] = study.resumed_with
         if people is not None:
             meta["roster"] = {"file": str(roster), "people": len(people.ids)}
         with _writing_tables(out, f"the {summary.n_reps} replications"):
@@ -582,13 +567,10 @@ def run(
                 model = Model(sc, seed, 0, keep_log=True, roster=people)
                 frames = event_log_frames(model.run(), model.layout)
                 for name, df in frames.items():
-                    atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-                    atomic_write(
-                        out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False)
-                    )
+                    write_table(out, name, df)
             if robust is not None:
                 meta["robustness"] = {"seed": robust.seed, "replications": robust.reps}
-                _write_table(out, "robustness", rb.stored_frame(robust))
+                write_table(out, "robustness", rb.stored_frame(robust))
             write_outputs(summary, out, meta)
         out_console.print(
             f"results written to {out}/ ({', '.join(summary.tables())}"
@@ -608,13 +590,6 @@ def _robust_cell(verdict: tuple[bool, str] | None) -> str:
         return "-"
     robust, most = verdict
     return "robust" if robust else f"rests on: {most}"
-
-
-def _write_table(out: Path, name: str, frame: Any) -> None:
-    """One table as CSV and Parquet, each written whole or not at all."""
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / f"{name}.csv", lambda p: frame.to_csv(p, index=False))
-    atomic_write(out / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
 
 
 def _shown_path(path: Path) -> str:
@@ -760,8 +735,8 @@ def robustness_cmd(
         }
         text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
         try:  # metadata.json last: it says the folder is complete
-            _write_table(out, "robustness", rb.stored_frame(result))
-            _write_table(out, "robustness_summary", summary)
+            write_table(out, "robustness", rb.stored_frame(result))
+            write_table(out, "robustness_summary", summary)
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         except OSError as exc:
             raise _fail(_write_failure(exc, out)) from None
@@ -900,8 +875,7 @@ def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> No
         ("sweep_design", design),
         ("sweep_replications", result.replications),
     ):
-        atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-        atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+        write_table(out, name, df)
     text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
     atomic_write(out / "metadata.json", lambda p: Path(p).write_text(text, encoding="utf-8"))
 
@@ -1202,10 +1176,7 @@ def sensitivity(
                 ("sensitivity_indices", result.indices),
                 ("sensitivity_samples", result.samples),
             ):
-                atomic_write(out / f"{name}.csv", lambda f, df=df: df.to_csv(f, index=False))
-                atomic_write(
-                    out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False)
-                )
+                write_table(out, name, df)
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         out_console.print(
             f"results written to {out}/ (sensitivity_indices, sensitivity_samples as CSV and "

@@ -1,27 +1,23 @@
-"""Monte Carlo estimates from replications: P(met) with intervals, quantiles, trajectories."""
+"""Monte Carlo estimates from replications: P(met) with intervals, quantiles, trajectories.
+
+Statistics only: the files a study writes (tables, metadata, event logs) are
+:mod:`sim.outputs`, and replications streamed to disk are :mod:`sim.store`. Neither is
+imported here: a collector takes any store with :class:`ReplicationStore`'s two methods.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim import __version__
 from sim.model import CAUSES, TIER_NAMES, RepResult
 from sim.scenario import Scenario
-
-if TYPE_CHECKING:
-    from sim.store import ResultStore
 
 CI_LEVEL = 0.95
 
@@ -80,6 +76,17 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
     }
 
 
+class ReplicationStore(Protocol):
+    """What a :class:`Collector` needs of a store of replications (:class:`sim.store.ResultStore`
+    is one): take a replication, and give back fields of stored replications as arrays."""
+
+    def add(self, res: RepResult, point: int = 0) -> None: ...
+
+    def arrays(
+        self, reps: np.ndarray, names: Iterable[str], point: int = 0
+    ) -> dict[str, np.ndarray]: ...
+
+
 @dataclass
 class Collector:
     """Collects replication results, in any order, into what the summary needs.
@@ -97,13 +104,14 @@ class Collector:
     scenario: Scenario
     reps: int
     keep: Iterable[str] | str = ()
-    store: ResultStore | None = None
+    store: ReplicationStore | None = None
     point: int = 0
     _got: np.ndarray = field(init=False)
     arrays: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     sums: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _pending: dict[int, dict[str, np.ndarray]] = field(init=False, default_factory=dict)
     _next: int = field(init=False, default=0)
+    _count: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._got = np.zeros(self.reps, dtype=bool)
@@ -135,6 +143,7 @@ class Collector:
         self._met += np.asarray(res.target_met, dtype=bool)
         self._met_upper += np.asarray(res.target_met_upper, dtype=bool)
         self._got[res.rep] = True
+        self._count += 1
         self._pending[res.rep] = {name: fields[name] for name in STREAMED}
         while self._next in self._pending:
             self._fold(self.sums, self._pending.pop(self._next))
@@ -157,6 +166,11 @@ class Collector:
     def done(self) -> np.ndarray:
         """Indices of the replications received so far."""
         return np.flatnonzero(self._got)
+
+    @property
+    def count(self) -> int:
+        """Number of replications received so far (``len(done)``, without building it)."""
+        return self._count
 
     def met_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Replications so far in which each target was met, and in which the upper end of
@@ -557,151 +571,3 @@ def summarise(
 
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else math.nan
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Write ``path`` through a synced temporary file in the same folder, then rename it into
-    place: readers (and a killed process) see the old file or the new one, never half of one.
-    ``write(tmp_path)`` writes the content. The file gets the usual permissions (umask).
-
-    A failure raises :class:`OSError` (of the errno's subclass, e.g. PermissionError) whose
-    ``filename`` is ``path`` and whose ``strerror`` is the reason (e.g. "No space left on
-    device"), whatever library raised it (pyarrow's messages name neither)."""
-    path = Path(path)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename != str(path):
-            raise OSError(exc.errno, os_reason(exc), str(path)) from exc
-        raise
-
-
-def os_reason(exc: OSError) -> str:
-    """What went wrong in a failed system call, as the system says it ("No space left on
-    device", "Permission denied"), without the wrapping some libraries add."""
-    if exc.errno:
-        return os.strerror(exc.errno)
-    return exc.strerror or str(exc)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list[Path]:
-    """Write every table as CSV and Parquet, and the metadata as JSON; return the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, df in summary.tables().items():
-        csv = out / f"{name}.csv"
-        atomic_write(csv, lambda p, df=df: df.to_csv(p, index=False))
-        pq = out / f"{name}.parquet"
-        atomic_write(pq, lambda p, df=df: df.to_parquet(p, index=False))
-        written += [csv, pq]
-    meta = out / "metadata.json"
-    atomic_write(
-        meta,
-        lambda p: Path(p).write_text(
-            json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-        ),
-    )
-    written.append(meta)
-    return written
-
-
-def metadata(
-    scenario: Scenario,
-    seed: int,
-    reps_requested: int,
-    reps_done: int,
-    overrides: list[str],
-    workers: int,
-    source: str | None,
-    variant: str | None = None,
-    complete: bool | None = None,
-) -> dict[str, Any]:
-    """What is needed to reproduce a run. ``complete`` (default: every replication asked for
-    is done) says the study ended normally; a study stopped early by a precision rule is
-    complete, an interrupted one is not (and its folder can only be resumed)."""
-    return {
-        "package": "cadresim",
-        "version": __version__,
-        "scenario": scenario.province,
-        "scenario_file": source,
-        "scenario_hash": scenario.digest(),
-        "variant": variant,
-        "seed": seed,
-        "replications_requested": reps_requested,
-        "replications_done": reps_done,
-        "complete": reps_done == reps_requested if complete is None else complete,
-        "overrides": overrides,
-        "workers": workers,
-        "scenario_resolved": scenario.model_dump(mode="json"),
-    }
-
-
-def event_log_frames(result: RepResult, layout: Any) -> dict[str, pd.DataFrame]:
-    """The event log of one replication (run with ``keep_log=True``) as readable tables."""
-    from sim.model import CAUSES as causes  # local: keeps the import surface small
-    from sim.scenario import RANKS
-
-    if result.log is None:
-        raise ValueError("this replication was run without its event log")
-    log = result.log
-    birth = log["birth"]
-    female = log["female"]
-
-    def when(t: np.ndarray) -> pd.Series:
-        years = (t // 12).astype(int)
-        months = (t % 12).astype(int) + 1
-        return pd.Series([f"{y:04d}-{m:02d}" for y, m in zip(years, months, strict=True)])
-
-    a = log["appointments"]
-    appts = pd.DataFrame(
-        {
-            "month": when(a["t"]),
-            "t": a["t"],
-            "post": a["post"],
-            "unit": layout.post_unit[a["post"]],
-            "block": [layout.block_ids[b] for b in layout.post_block[a["post"]]],
-            "rank": [RANKS[r] for r in a["rank"]],
-            "from_rank": [RANKS[r] if r >= 0 else "" for r in a["from_rank"]],
-            "person": a["person"],
-            "female": a["female"],
-            "young": a["young"],
-            "age": np.round((a["t"] - birth[a["person"]]) / 12.0, 1),
-            "first_time": a["first"],
-            "service_left_years": np.round(a["service_left"] / 12.0, 1),
-            "vacant_months": np.round(a["t"] - a["opened"], 2),
-            "reserved_months": np.round(
-                np.where(a["reserved_from"] >= 0, a["t"] - a["reserved_from"], 0.0), 2
-            ),
-        }
-    )
-    e = log["exits"]
-    e = e[e["post"] >= 0]
-    exits = pd.DataFrame(
-        {
-            "month": when(e["t"]),
-            "t": e["t"],
-            "post": e["post"],
-            "rank": [RANKS[r] for r in e["rank"]],
-            "person": e["person"],
-            "female": female[e["person"]],
-            "age": np.round((e["t"] - birth[e["person"]]) / 12.0, 1),
-            "cause": [causes[c] for c in e["cause"]],
-        }
-    )
-    return {"events_appointments": appts, "events_exits": exits}

@@ -331,7 +331,7 @@ def run(
 def save(result: Robustness, folder: Path, name: str, extra: dict[str, Any] | None = None) -> None:
     """Write ``name.csv`` (the tidy table, base rows first with end ``base``) and
     ``name.json`` (the scenario hash, seed and replications) into ``folder``."""
-    from sim.results import atomic_write
+    from sim.outputs import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
     frame = stored_frame(result)

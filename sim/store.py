@@ -39,7 +39,8 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.model import RepResult
-from sim.results import PER_REP, STREAMED, atomic_write
+from sim.outputs import atomic_write
+from sim.results import PER_REP, STREAMED
 from sim.roster import Roster
 from sim.scenario import Scenario
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import BUNDLED
@@ -41,6 +43,55 @@ def test_study_on_two_workers_equals_one(qb: Scenario) -> None:
     a = api.run_study(qb, 4, 8, workers=1).summary.targets
     b = api.run_study(qb, 4, 8, workers=2).summary.targets
     assert a.equals(b)
+
+
+def test_study_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="resume needs out"):
+        api.StudySettings(resume=True)
+    for bad in ({"reps": 0}, {"workers": 0}, {"batch": 0}, {"precision": 1.5}):
+        with pytest.raises(ValueError):
+            api.StudySettings(**bad)  # type: ignore[arg-type]
+    few = api.StudySettings(reps=3, workers=2)
+    assert few.processes == 1 and few.batch_size == 3  # too few to start processes
+    sequential = api.StudySettings(reps=500, workers=4, precision=0.05)
+    assert sequential.processes == 4 and sequential.batch_size == 50
+    assert api.StudySettings(reps=3, workers=2, dask="local").processes == 2
+
+
+def test_a_study_on_a_pool_stops_when_its_steps_close_and_continues(qb: Scenario) -> None:
+    """Closing the steps ends the study at once, the pool with it, keeping what is done; run
+    again, the study runs only the others, to the numbers of a study run in one go."""
+    import contextlib
+
+    study = api.Study.start(qb, api.StudySettings(seed=6, reps=12, workers=2))
+    with contextlib.closing(study.steps()) as steps:
+        for step in steps:
+            assert step.study is study and step.total == 12 and step.ran == step.done
+            if step.done == 3:
+                break
+    assert study.stopped and study.done == 3 and len(study.summary.replications) > 0
+    study.run()
+    assert not study.stopped and study.done == 12 and study.ran == 12
+    alone = api.run_study(qb, 6, 12)  # sequential, in this process
+    assert study.summary.targets.equals(alone.summary.targets)
+
+
+def test_a_resumed_sequential_study_equals_an_uninterrupted_one(qb: Scenario, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = api.StudySettings(seed=8, reps=60, precision=0.25, batch=5, out=tmp_path)
+    fresh = api.Study.start(qb, api.StudySettings(seed=8, reps=60, precision=0.25, batch=5))
+    fresh.run()
+    assert 5 <= fresh.done < 60 and fresh.done % 5 == 0
+    first = api.Study.start(qb, settings)
+    first.run(stop=lambda: first.done >= 7)  # stopped inside the second batch
+    assert first.stopped and first.done == 7 and first.store is not None
+    assert first.store.written_count() == 7  # stopped: what is buffered is written
+    resumed = api.Study.start(qb, dataclasses.replace(settings, resume=True))
+    assert resumed.resumed_with == 7
+    resumed.run()
+    assert resumed.done == fresh.done and resumed.ran == fresh.done - 7
+    assert resumed.summary.targets.equals(fresh.summary.targets)
+    with pytest.raises(ValueError, match="drop into"):
+        api.Study.start(qb, settings, into=resumed.collector)
 
 
 def test_population_summary_matches_the_seed(qb: Scenario) -> None:

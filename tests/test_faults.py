@@ -24,8 +24,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import sim.api
 import sim.cli
-import sim.results
+import sim.outputs
 import sim.store
 from sim.cli import app
 from sim.runner import BackendError, ProcessPoolRunner, SequentialRunner, WorkerError
@@ -148,7 +149,7 @@ def _chunk_from(seq: int) -> Any:
 def _full_disk_at(match: Any, exc: BaseException | None = None) -> Any:
     """An ``atomic_write`` whose write of a file that ``match(path)`` accepts puts half of a
     file on disk and then fails as a full disk does (or raises ``exc``)."""
-    real = sim.results.atomic_write
+    real = sim.outputs.atomic_write
 
     def write(path: Path, content: Any) -> None:
         if not match(Path(path)):
@@ -301,7 +302,8 @@ def test_an_unwritable_output_folder_is_refused_before_any_run(
     def no_run(*_: object) -> None:
         raise AssertionError("replications were started")
 
-    monkeypatch.setattr(sim.cli, "_runner", no_run)
+    monkeypatch.setattr(sim.cli, "_runner", no_run)  # sweep
+    monkeypatch.setattr(sim.api, "make_runner", no_run)  # run (its study makes its runner)
     r = invoke([*command, "--quiet", "--out", str(unwritable)])
     assert r.exit_code == 2
     _one_paragraph(r.stderr)
@@ -363,7 +365,7 @@ def test_a_failed_final_write_leaves_whole_tables_and_resume_writes_them(
     out = tmp_path / "out"
     with monkeypatch.context() as full:
         full.setattr(
-            sim.results,
+            sim.outputs,
             "atomic_write",
             _full_disk_at(lambda p: p.name == "trajectories.parquet", fault),
         )

@@ -337,3 +337,29 @@ def test_a_new_study_drops_the_finished_one_s_metadata(tmp_path: Path) -> None:
     store.flush()
     with pytest.raises(StoreError, match="add --resume"):
         ResultStore.open(tmp_path, ident, [])
+
+
+def test_statistics_outputs_and_store_import_one_way() -> None:
+    """Statistics (sim.results), file writing (sim.outputs) and the store (sim.store) import
+    one another one way only, results <- outputs <- store, and each imports alone."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "sim"
+    names = ("results", "outputs", "store")
+    deps = {}
+    for name in names:
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):  # local and TYPE_CHECKING imports count too
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        deps[name] = {n for n in names if f"sim.{n}" in found}
+    assert deps == {"results": set(), "outputs": {"results"}, "store": {"outputs", "results"}}
+    for name in names:
+        proc = subprocess.run(
+            [sys.executable, "-c", f"import sim.{name}"], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
