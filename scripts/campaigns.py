@@ -6,7 +6,7 @@ random malformed scenarios and rosters that must be refused with a clear message
     .venv/bin/python scripts/campaigns.py --json campaigns.json --seed 7
 
 The strategies and the checks are those of the test suite (``tests/strategies.py``, imported by
-path), so a campaign and ``tests/test_campaigns.py`` judge an example the same way. Every
+path), so a campaign and ``tests/functional/test_campaigns.py`` judge an example the same way. Every
 example is counted as it is checked: tried, distinct (different inputs among the tried),
 passed, failed, and how many raised a Python warning along the way. Malformed inputs are also
 counted by kind of damage. The exit code is 1 if any example failed.

@@ -3,10 +3,10 @@
     .venv/bin/python scripts/golden.py            # rewrite tests/golden/*.json
     .venv/bin/python scripts/golden.py --check    # compare without writing (exit 1 on change)
 
-``tests/test_golden.py`` reruns them and requires identical numbers, so that a change of the
-engine that is meant to leave results alone (a faster kernel, a new structure) is shown to do
-so to the last bit. A deliberate change of results regenerates them in the same commit, and
-the commit says why they moved.
+``tests/functional/test_golden.py`` reruns them and requires identical numbers, so that a
+change of the engine that is meant to leave results alone (a faster kernel, a new structure)
+is shown to do so to the last bit. A deliberate change of results regenerates them in the
+same commit, and the commit says why they moved.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ running the 2 x (number of assumptions) extra studies.
     python scripts/robustness_tables.py quang_binh --reps 40 # one scenario, fewer replications
 
 A table is found by its scenario's hash, so it is used only for the scenario exactly as it is
-bundled; tests/test_robustness.py fails when a scenario changes and its table was not
+bundled; tests/functional/test_robustness.py fails when a scenario changes and its table was not
 regenerated. The tables are reproducible: same scenario, seed and replications give the same
 table on any number of workers.
 """

@@ -969,8 +969,8 @@ def section_quota(args: argparse.Namespace, runner: Runner) -> str:
         ),
         "",
         "Paired differences of P(met) (95% intervals). A stricter reading of a share must "
-        "never lower the chance of meeting it; `tests/test_quota_readings.py` checks this "
-        "on every bundled scenario with share targets.\n",
+        "never lower the chance of meeting it; `tests/functional/test_quota_readings.py` "
+        "checks this on every bundled scenario with share targets.\n",
         _table(["target", "readings", "difference"], diffs),
         "",
         "The women's share is above 15% under every reading because the women-staff rule "
@@ -1311,8 +1311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"    {cmd}\n\n"
         f"(cadresim {__version__}, {dt.date.today().isoformat()}, {elapsed / 60:.0f} minutes "
         f"on {args.workers} workers of this project's 2-core machine). Nothing on this page is "
-        "typed in by hand except the prose; `tests/test_validation.py` runs the script at tiny "
-        "sizes and checks the expected-value model against the closed form.\n\n"
+        "typed in by hand except the prose; `tests/validation/test_validation.py` runs the "
+        "script at tiny sizes and checks the expected-value model against the closed form.\n\n"
         "**Found and fixed by this validation.** The expected-value model first disagreed with "
         "the stochastic model on the number of term ends refused in later years. The cause was "
         "in the stochastic model: a person's reappointment draws were indexed by terms served "

@@ -1,6 +1,6 @@
 """Hypothesis strategies and checks for the property-based campaigns.
 
-Shared by ``tests/test_campaigns.py`` (a few dozen examples each, in the suite) and
+Shared by ``tests/functional/test_campaigns.py`` (a few dozen examples each, in the suite) and
 ``scripts/campaigns.py`` (thousands, with a tally): both use the strategies and the check
 functions defined here, so there is one implementation of what "passes" means.
 

@@ -27,7 +27,7 @@ from sim.scenario import (
 )
 from sim.store import FORMAT, ResultStore, StoreError, identity
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HG = ROOT / "scenarios" / "ha_giang.yaml"
 FLOW_STOCK = ROOT / "validation" / "flow_stock.yaml"
 MLE = ROOT / "validation" / "martell_lane_emrich.yaml"

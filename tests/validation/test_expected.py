@@ -20,7 +20,7 @@ from sim.results import Collector
 from sim.runner import SequentialRunner, run_many
 from sim.scenario import Scenario, load_scenario, resolve_scenario_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLOW_STOCK = ROOT / "validation" / "flow_stock.yaml"
 
 

@@ -31,7 +31,7 @@ from sim.scenario import (
     resolve_scenario_path,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 L1_RANKS = (3, 4)
 WOMEN_BIT, YOUNG_BIT = 1, 2
 

@@ -27,7 +27,7 @@ from sim.scenario import (
     load_scenario_text,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import calibrate  # noqa: E402

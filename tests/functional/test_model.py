@@ -291,7 +291,8 @@ def test_committee_is_chosen_at_each_congress(qb: Scenario) -> None:
     size, _women, _young, new = res.committee[0]
     assert size == qb.congress.size
     assert new >= size - math.floor(0.67 * size)
-    # The floors hold by construction only in the floors_enforced reading (tests/test_congress.py).
+    # The floors hold by construction only in the floors_enforced reading
+    # (tests/unit/test_congress.py).
     size, women, _young, _new = (
         Model(qb.variant("floors_enforced"), seed=1, rep=0).run().committee[0]
     )
@@ -417,7 +418,7 @@ def test_mechanisms_never_import_the_model() -> None:
 
     from sim.mechanisms import REGISTRY
 
-    sim_dir = Path(__file__).resolve().parent.parent / "sim"
+    sim_dir = Path(__file__).resolve().parents[2] / "sim"
     for cls in REGISTRY:
         path = sim_dir / f"{cls.__module__.split('.')[-1]}.py"
         imported = {

@@ -30,7 +30,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "API.md"
 TAGS = {"", "dask", "no-run", "signature"}
 

@@ -344,7 +344,7 @@ def test_statistics_outputs_and_store_import_one_way() -> None:
     one another one way only, results <- outputs <- store, and each imports alone."""
     import ast
 
-    root = Path(__file__).resolve().parent.parent / "sim"
+    root = Path(__file__).resolve().parents[2] / "sim"
     names = ("results", "outputs", "store")
     deps = {}
     for name in names:

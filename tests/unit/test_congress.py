@@ -19,7 +19,7 @@ from sim.cli import app
 from sim.model import STREAMS, run_model
 from sim.scenario import Scenario, ScenarioError, load_scenario, load_scenario_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

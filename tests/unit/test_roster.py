@@ -193,11 +193,11 @@ def test_cli_roster_commands(synthetic: Path, tmp_path: Path) -> None:
 
 
 def test_roster_docs_are_current() -> None:
-    doc = (Path(__file__).parents[1] / "docs" / "ROSTER.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "ROSTER.md").read_text(encoding="utf-8")
     assert columns_markdown() in doc
 
 
 def test_template_roster_is_valid(qb: Scenario) -> None:
-    template = Path(__file__).parents[1] / "templates" / "roster_template.csv"
+    template = Path(__file__).parents[2] / "templates" / "roster_template.csv"
     roster = load_roster(template, qb, build_layout(qb))
     assert len(roster.ids) >= 3

@@ -14,7 +14,7 @@ import pytest
 from sim.population import L1_DEPUTY, L1_HEAD, L2_DEPUTY, L2_HEAD, build_layout, pool_size
 from sim.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_mle():

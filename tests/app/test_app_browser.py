@@ -24,7 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

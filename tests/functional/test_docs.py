@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.scenario import json_schema, schema_markdown
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_json_schema_file_is_current() -> None:
@@ -27,7 +27,7 @@ def test_readme_lists_every_target_of_every_bundled_scenario() -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, str(root / "scripts" / "targets_table.py"), "--check"],
         capture_output=True,
