@@ -2,9 +2,17 @@
 
     python benchmarks/bench_app.py [--reps 200] [--workers 2] [--rounds 3]
 
-Prints the wall time of a fresh study through ``sim.api.run_study`` (what the Run button
-does, process pool included) and of summarising it for the page; the goal is under 5 s on
-this 2-core machine. A second press with the same settings reuses the finished study.
+The Run button starts a :class:`sim.api.Study` (2 worker processes) and shows a first
+estimate as soon as the first replications are in, then the whole table. The script times,
+from the press of Run:
+
+- the first estimate: the first progress report and the summary of what is done by then
+  (goal: within 1 s, warm);
+- all replications and their summary (goal: within 3 s, warm);
+
+warm (the page's process has run a study before: compiled kernels loaded, modules imported;
+median over rounds) and cold (a fresh process: imports, compiled kernels loaded from the disk
+cache, the first study). The script reports and does not assert.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,8 +28,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim import api  # noqa: E402
-from sim.scenario import load_scenario, resolve_scenario_path  # noqa: E402
+COLD = """
+import time
+t0 = time.perf_counter()
+import sys
+sys.path.insert(0, {root!r})
+from sim import api
+from sim.scenario import load_scenario, resolve_scenario_path
+sc = load_scenario(resolve_scenario_path("quang_binh"))
+first = []
+def progress(p):
+    if not first:
+        p.study.summary
+        first.append(time.perf_counter() - t0)
+study = api.Study.start(sc, api.StudySettings(seed=7, reps={reps}, workers={workers}))
+study.run(progress)
+study.summary
+print(first[0], time.perf_counter() - t0)
+"""
+
+
+def timed_study(reps: int, workers: int, seed: int) -> tuple[float, float]:
+    """Seconds to the first estimate and to the whole summary of a fresh study."""
+    from sim import api
+    from sim.scenario import load_scenario, resolve_scenario_path
+
+    sc = load_scenario(resolve_scenario_path("quang_binh"))
+    t0 = time.perf_counter()
+    first: list[float] = []
+
+    def progress(p: api.StudyProgress) -> None:
+        if not first:
+            p.study.summary  # noqa: B018 - the page summarises what is done, then shows it
+            first.append(time.perf_counter() - t0)
+
+    study = api.Study.start(sc, api.StudySettings(seed=seed, reps=reps, workers=workers))
+    study.run(progress)
+    study.summary  # noqa: B018
+    return first[0], time.perf_counter() - t0
 
 
 def main() -> None:
@@ -29,28 +74,34 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    sc = load_scenario(resolve_scenario_path("quang_binh"))
-    times = []
+    code = COLD.format(root=str(ROOT), reps=args.reps, workers=args.workers)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    cold_first, cold_all = (float(x) for x in out.stdout.split())
+    timed_study(4, args.workers, 1)  # this process is now warm
+    firsts, alls = [], []
     for k in range(args.rounds):
-        t0 = time.perf_counter()
-        study = api.run_study(sc, 2021 + k, args.reps, workers=args.workers)
-        study.summary  # noqa: B018 - the page summarises before it shows anything
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    verdict = "PASS" if med < 5 else "MISS"
+        first, whole = timed_study(args.reps, args.workers, 2021 + k)
+        firsts.append(first)
+        alls.append(whole)
+    first, whole = statistics.median(firsts), statistics.median(alls)
     print(
-        f"default what-if ({args.reps} replications, {args.workers} workers): "
-        f"median {med:.1f} s over {args.rounds} rounds "
-        f"({', '.join(f'{t:.1f}' for t in times)})   goal < 5 s: {verdict}"
+        f"default what-if ({args.reps} replications, {args.workers} workers), warm, median of "
+        f"{args.rounds}:"
     )
+    print(f"  first estimate  {first:.2f} s   goal <= 1 s: {'PASS' if first <= 1 else 'MISS'}")
+    print(f"  all, summarised {whole:.2f} s   goal <= 3 s: {'PASS' if whole <= 3 else 'MISS'}")
+    print(f"cold start (a fresh process): first estimate {cold_first:.2f} s, all {cold_all:.2f} s")
     print(
         "RESULT "
         + json.dumps(
             {
                 "reps": args.reps,
                 "workers": args.workers,
-                "seconds": [round(t, 2) for t in times],
-                "median_seconds": round(med, 2),
+                "warm_first_estimate_s": round(first, 2),
+                "warm_all_s": round(whole, 2),
+                "warm_rounds_all_s": [round(t, 2) for t in alls],
+                "cold_first_estimate_s": round(cold_first, 2),
+                "cold_all_s": round(cold_all, 2),
             }
         )
     )
