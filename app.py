@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,11 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
     "run": ("Chạy mô phỏng", "Run"),
     "running": ("Đang mô phỏng…", "Running…"),
     "stop": ("Dừng", "Stop"),
+    "provisional": (
+        "Ước tính tạm thời từ {done}/{reps} lần mô phỏng; sẽ còn thay đổi đến khi chạy xong.",
+        "Provisional estimate from {done} of {reps} replications; it will change until the run "
+        "completes.",
+    ),
     "stopped_none": (
         "Đã dừng trước khi có lần mô phỏng nào hoàn tất: chưa có kết quả.",
         "Stopped before any replication finished: no results yet.",
@@ -663,14 +669,26 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     bar = st.progress(0.0, text=T("running"))
     # Pressing Stop reruns the page: the run ends at its next progress report, the worker
     # processes are stopped, and the rerun shows the replications already done.
-    stop = st.button(T("stop"), key="stop")
-    del stop
+    stop_slot = st.empty()
+    stop_slot.button(T("stop"), key="stop")
+    # A first estimate as soon as the first replications are in, refreshed every second.
+    early = st.empty()
+    shown = [-math.inf]
 
     def progress(p: api.StudyProgress) -> None:
         bar.progress(p.done / p.total, text=f"{T('running')} {p.done}/{p.total}")
+        now = time.monotonic()
+        if p.done < p.total and now - shown[0] >= 1.0:
+            shown[0] = now
+            with early.container():
+                st.caption(T("provisional", done=p.done, reps=p.total))
+                table = targets_table(p.study.summary).set_index(T("target"))
+                st.table(table.style.map(light_style, subset=[T("light")]))
 
     study.run(progress)
     bar.empty()
+    stop_slot.empty()
+    early.empty()
     if study.done == reps:
         store[k] = collector
     return collector

@@ -231,3 +231,60 @@ def best_on_merit(
         if best < 0 or s > best_score or (s == best_score and c < best):
             best, best_score = c, s
     return best
+
+
+def warm() -> None:
+    """Load (or compile) every kernel now, for the argument types the model passes.
+
+    A process that is about to fork workers calls it first, so that the workers inherit the
+    loaded kernels instead of each loading them from the disk cache.
+    """
+    from sim.qualifications import QualArrays  # local: kernels import nothing of the model
+
+    n = 4
+    q = QualArrays.empty(n)
+    ids = np.zeros((5, n), dtype=np.int64)
+    size = np.zeros(5, dtype=np.int64)
+    when = np.zeros(n)
+    cand = np.zeros(0, dtype=np.int64)
+    unit = np.zeros(n, dtype=np.int32)
+    female = np.zeros(n, dtype=bool)
+    eligible(
+        ids,
+        size,
+        when,
+        when,
+        np.zeros(6, dtype=bool),
+        0.0,
+        False,
+        0,
+        q.theory,
+        q.it,
+        q.language_b1,
+        q.degree,
+        q.update_t,
+        1.0,
+        q.ethnic_minority,
+        q.international,
+        q.local,
+    )
+    best_owed(
+        cand,
+        when,
+        unit,
+        0,
+        0.0,
+        np.zeros(0, dtype=np.int64),
+        False,
+        False,
+        0.0,
+        np.zeros(0, dtype=np.int64),
+        False,
+        q.local,
+        female,
+        when,
+        when,
+        0.0,
+        480.0,
+    )
+    best_on_merit(cand, when, unit, 0, 0.0)

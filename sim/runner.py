@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sim import kernels
 from sim.model import Model, RepResult
 from sim.params import Params, compile_params
 from sim.population import Layout
@@ -64,14 +65,22 @@ def batches(seed: int, reps: list[int], workers: int, size: int | None = None) -
     """Split replications into the workers' batches, in order.
 
     Batches of up to 25 (fewer when there are few replications, so that every worker gets
-    several) keep the cost of sending work and results small; the first batch of each worker
-    is small (2), so that the first results, and a progress report, come within a second or
-    two. Batching never changes a result: each replication is fixed by (seed, index).
+    several) keep the cost of sending work and results small. The first batches are small and
+    grow (one replication a worker, then two, four, ... up to the size), so that the first
+    results, and a first estimate, come as soon as possible and the estimate is refreshed
+    often while it is rough. Batching never changes a result: each replication is fixed by
+    (seed, index).
     """
     size = size or max(1, min(25, len(reps) // (workers * 4) or 1))
-    first = min(size, 2) * workers
-    cuts = list(range(0, min(first, len(reps)), min(size, 2)))
-    cuts += list(range(min(first, len(reps)), len(reps), size))
+    cuts = []
+    at, step = 0, 1
+    while at < len(reps):
+        for _ in range(workers):
+            if at >= len(reps):
+                break
+            cuts.append(at)
+            at += min(step, size)
+        step *= 2
     return [
         RepTask(seed, tuple(reps[a:b])) for a, b in zip(cuts, [*cuts[1:], len(reps)], strict=True)
     ]
@@ -184,6 +193,8 @@ class ProcessPoolRunner(_Reusable):
         if not reps:
             return
         tasks = batches(seed, reps, self.workers, self.batch)
+        if self.start_method == "fork":
+            kernels.warm()  # once a process: forked workers inherit the loaded kernels
         ctx = mp.get_context(self.start_method)
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
