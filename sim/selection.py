@@ -54,14 +54,14 @@ class RankMembers:
         """Person ``i`` goes from rank ``old`` to rank ``new`` (either may be GONE, -1)."""
         ids, size, slot = self.ids, self.size, self.slot
         if old >= 0:
-            k = slot[i]
-            last = size[old] - 1
-            j = ids[old, last]
+            k = slot.item(i)
+            last = size.item(old) - 1
+            j = ids.item(old, last)
             ids[old, k] = j
             slot[j] = k
             size[old] = last
         if new >= 0:
-            k = size[new]
+            k = size.item(new)
             ids[new, k] = i
             slot[i] = k
             size[new] = k + 1
@@ -69,10 +69,14 @@ class RankMembers:
             slot[i] = -1
 
     def add(self, idx: np.ndarray, ranks: np.ndarray) -> None:
-        """New people ``idx`` (in no rank yet) take ``ranks``."""
-        for i, r in zip(idx.tolist(), np.broadcast_to(ranks, idx.shape).tolist(), strict=True):
-            if r >= 0:
-                self.move(i, -1, r)
+        """New people ``idx`` (in no rank yet) take ``ranks``, in the order given."""
+        ranks = np.broadcast_to(ranks, idx.shape)
+        for r in range(5):
+            who = idx[ranks == r]
+            k = int(self.size[r])
+            self.ids[r, k : k + len(who)] = who
+            self.slot[who] = np.arange(k, k + len(who))
+            self.size[r] = k + len(who)
 
     def drop(self, idx: np.ndarray, ranks: np.ndarray) -> None:
         """People ``idx`` leave their ``ranks``."""
