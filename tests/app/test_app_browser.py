@@ -132,8 +132,12 @@ def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
     with page_with_reps(server, 3000) as page:  # far more than can finish before Stop
         page.get_by_role("button", name="Chạy mô phỏng").click()
         page.get_by_role("button", name="Dừng").wait_for(timeout=60_000)
-        # Stop once some replications are done (the progress bar counts them).
-        page.get_by_text(re.compile(r"\b[1-9]\d*/3000")).wait_for(timeout=120_000)
+        # Stop once some replications are done (the progress bar counts them) and the
+        # provisional estimate of the targets is on the page.
+        page.get_by_text(re.compile(r"Đang mô phỏng… [1-9]\d*/3000")).wait_for(timeout=120_000)
+        provisional = page.get_by_text(re.compile(r"Ước tính tạm thời từ [1-9]\d*/3000"))
+        provisional.wait_for(timeout=60_000)
+        assert "QB-AW" in page.locator("table").first.inner_text()
         page.get_by_role("button", name="Dừng").click()
         note = page.get_by_text("Đã dừng sau")
         note.wait_for(timeout=60_000)
