@@ -247,7 +247,6 @@ class Model:
     _on_merit = selection.on_merit
     _attempt = selection.attempt
     _best_owed = selection.best_owed
-    _in_all = selection.in_all
     _owed_groups = selection.owed_groups
     _share_token = selection.share_token
     _fill = selection.fill

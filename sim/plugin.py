@@ -92,9 +92,6 @@ class Host(Protocol):
     def meets_standard(self, who: np.ndarray, ranks: np.ndarray, t: float) -> np.ndarray:
         """Whether each of ``who`` meets the standard of the rank beside them."""
 
-    def meets_standard_one(self, i: int, r: int, t: float) -> bool:
-        """:meth:`meets_standard` for one person."""
-
     def move(self, i: int, q: int, kind: int) -> None:
         """Move holder ``i`` to the vacant post ``q`` of their rank (logged as ``kind``)."""
 

@@ -381,13 +381,6 @@ def best_owed(
     return int(best), int(short)
 
 
-def in_all(self: Model, groups: tuple[int, ...], cand: np.ndarray, r: int, t: float) -> np.ndarray:
-    ok = np.ones(len(cand), dtype=bool)
-    for g in groups:
-        ok &= self._group_flags(g, cand, r, t)
-    return ok
-
-
 def owed_groups(
     self: Model,
     v: Vacancy,

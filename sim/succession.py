@@ -111,23 +111,15 @@ class SuccessionPlan(Mechanism):
         return np.array(people, dtype=np.int64), np.array(posts, dtype=np.int64)
 
     def qualify(self, people: np.ndarray, posts: np.ndarray, t: float) -> np.ndarray:
-        """:meth:`qualifies` for each pair (``people[k]``, ``posts[k]``) at once."""
+        """Whether each ``people[k]`` may stay in (or join) the plan of ``posts[k]`` at ``t``:
+        still present, still of a rank that feeds the post (not promoted past it), and with
+        enough service left (:func:`sim.rules.pool_service_ok`)."""
         m = self.m
         r = m.rank[people].astype(np.int64)
         present = (r > 0) | ((r == 0) & (m.gone_t[people] > t))
         sources = m.src_lut[m.post_rank[posts], r + 1]
         left = m.retire[people] - t
         return present & sources & rules.pool_service_ok(left, self.cfg.min_service_months)
-
-    def qualifies(self, i: int, p: int, t: float) -> bool:
-        """Whether person ``i`` may stay in (or join) the plan of post ``p`` at ``t``."""
-        m = self.m
-        r = m.rank_l[i]
-        if r < 0 or not m.present(i, t):
-            return False  # left, retired or removed
-        if r not in m.src_list[m.post_rank_l[p]]:
-            return False  # promoted past the sources of the post (or to it)
-        return rules.pool_service_ok(m.retire_l[i] - t, self.cfg.min_service_months)
 
     def fill(self, t: float) -> None:
         """Fill every plan's empty places (see the module docstring for the order)."""
@@ -220,9 +212,6 @@ class SuccessionPlan(Mechanism):
             self.plans_of.pop(i, None)
 
     # ------------------------------------------------------------- appointing
-    def planned_for(self, p: int) -> list[int]:
-        return self.members.get(p, [])
-
     def appointed(self, i: int, p: int) -> None:
         """Person ``i`` took post ``p``: they leave every plan they are in if they now hold a
         rank at or above a planned post's (handled at review) and the post's own plan."""
@@ -254,16 +243,6 @@ class SuccessionPlan(Mechanism):
         ready = np.bincount(where, weights=ok, minlength=len(self.posts)).tolist()
         self.stats[yi, 4] = float(np.mean(ready)) if ready else np.nan
         self.stats[yi, 5] = float(np.mean([r > 0 for r in ready])) if ready else np.nan
-
-    def ready(self, i: int, p: int, t: float) -> bool:
-        """A planned successor who could be appointed to ``p`` now (eligible and, where the
-        post has a standard, meeting it)."""
-        m = self.m
-        if not self.qualifies(i, p, t):
-            return False
-        if not (m.ef_l[i] <= t < m.eu_l[i]):
-            return False
-        return m.meets_standard_one(i, m.post_rank_l[p], t)
 
     def at_standard(self, people: np.ndarray, t: float) -> np.ndarray:
         """Whether each member meets the standard of the highest post they are planned for."""

@@ -72,7 +72,7 @@ class TrainingDesk(Mechanism):
                 continue
             self.enrolled[c_idx].update(people)
             self.table[yi, c_idx, NOMINATED] += len(people)
-            m.schedule_in(0.0, functools.partial(self._join_event, c_idx, people), urgent=True)
+            m.schedule_in(0.0, functools.partial(self._join, c_idx, people), urgent=True)
         m.schedule_at(t + 12, self.plan)
 
     def nominees(self, c_idx: int, course: Course, t: float) -> np.ndarray:
@@ -136,10 +136,7 @@ class TrainingDesk(Mechanism):
     # - at the end of a course the cohort's seats are freed and its members who are still
     #   present graduate; each freed seat then tries once, in a later event at the same
     #   time, to give the head of the queue a place.
-    def _join_event(self, c_idx: int, people: list[int], _ev: Any) -> None:
-        self._join(c_idx, people)
-
-    def _join(self, c_idx: int, people: list[int]) -> None:
+    def _join(self, c_idx: int, people: list[int], _ev: Any = None) -> None:
         """The plan's nominees join the queue of course ``c_idx`` (one try each for a seat)."""
         self.queue[c_idx].extend(people)
         self._offer(c_idx, len(people))

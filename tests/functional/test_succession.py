@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import BUNDLED
 
+from sim import rules
 from sim.invariants import check_invariants
 from sim.model import Model
 from sim.scenario import RANK_CODE, Scenario, ScenarioError, load_scenario, load_scenario_text
@@ -113,7 +114,7 @@ def _share_from_plan(sc: Scenario) -> float:
 
         def spy(i: int, p: int, *quota, _orig=original, _m=model, _seen=seen) -> None:  # type: ignore[no-untyped-def]
             if _m.post_rank_l[p] >= RANK_CODE["l1_deputy"]:
-                _seen.append((p, i in _m.pool.planned_for(p)))
+                _seen.append((p, i in _m.pool.members.get(p, [])))
             _orig(i, p, *quota)
 
         model._appoint = spy  # type: ignore[method-assign]
@@ -166,6 +167,26 @@ def test_pool_target_by_block() -> None:
     assert "unknown block(s) nosuch" in str(info.value)
 
 
+def qualifies(model: Model, i: int, p: int, t: float) -> bool:
+    """The one-by-one reading of a pool member's place (the first form, kept as a reference)."""
+    r = model.rank_l[i]
+    if r < 0 or not model.present(i, t):
+        return False  # left, retired or removed
+    if r not in model.src_list[model.post_rank_l[p]]:
+        return False  # promoted past the sources of the post (or to it)
+    assert model.pool is not None
+    return rules.pool_service_ok(model.retire_l[i] - t, model.pool.cfg.min_service_months)
+
+
+def ready(model: Model, i: int, p: int, t: float) -> bool:
+    """A planned successor who could be appointed to ``p`` now, one by one (reference)."""
+    if not qualifies(model, i, p, t):
+        return False
+    if not (model.ef_l[i] <= t < model.eu_l[i]):
+        return False
+    return model.meets_standard_one(i, model.post_rank_l[p], t)
+
+
 def test_the_yearly_review_reads_each_member_as_the_one_by_one_rule_does() -> None:
     """The review and the year-end count of ready successors judge every (member, post) pair
     at once; each judgement equals the one-by-one rule (qualifies, ready) it replaces."""
@@ -181,12 +202,12 @@ def test_the_yearly_review_reads_each_member_as_the_one_by_one_rule_does() -> No
         assert len(people) > 100
         pairs = list(zip(people.tolist(), posts.tolist(), strict=True))
         assert pool.qualify(people, posts, t).tolist() == [
-            pool.qualifies(i, p, t) for i, p in pairs
+            qualifies(model, i, p, t) for i, p in pairs
         ]
-        ready = [sum(pool.ready(i, p, t) for i in pool.members[p]) for p in pool.posts]
+        ready_ = [sum(ready(model, i, p, t) for i in pool.members[p]) for p in pool.posts]
         snapshot(yi, t)
-        assert pool.stats[yi, 4] == float(np.mean(ready))
-        seen.append(sum(not pool.qualifies(i, p, t) for i, p in pairs))
+        assert pool.stats[yi, 4] == float(np.mean(ready_))
+        seen.append(sum(not qualifies(model, i, p, t) for i, p in pairs))
         return None
 
     pool.snapshot = check  # type: ignore[method-assign]
