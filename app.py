@@ -694,6 +694,11 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     return collector
 
 
+STREAMLIT_CHROME_HIDDEN = (
+    "<style>[data-testid='stToolbar'], [data-testid='stStatusWidget'] "
+    "{display: none !important;}</style>"
+)
+
 OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 
@@ -1113,6 +1118,10 @@ def scenario_yaml(sc: Scenario) -> str:
 
 def main() -> None:
     st.set_page_config(page_title="cadresim", layout="wide")
+    # Streamlit's own toolbar (Deploy, its menu) and its running indicator with a "Stop"
+    # speak only English and duplicate the page's own controls (its Run and Dừng/Stop
+    # buttons): the page does without them.
+    st.html(STREAMLIT_CHROME_HIDDEN)
     sb = st.sidebar
     sb.radio(
         T("language"),
