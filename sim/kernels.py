@@ -233,6 +233,35 @@ def best_on_merit(
     return best
 
 
+@jit
+def best_of_rank(
+    members: np.ndarray,
+    size: np.ndarray,
+    s: int,
+    elig_from: np.ndarray,
+    elig_until: np.ndarray,
+    score: np.ndarray,
+    unit: np.ndarray,
+    post_unit: int,
+    bonus: float,
+    t: float,
+) -> int:
+    """The best eligible person of rank ``s`` at ``t`` on merit: :func:`best_on_merit` over
+    :func:`eligible` with one source rank and no standard, in one pass and no allocation."""
+    best = -1
+    best_score = 0.0
+    for j in range(size[s]):
+        c = members[s, j]
+        if not (elig_until[c] > t and elig_from[c] <= t):
+            continue
+        v = score[c]
+        if bonus and unit[c] == post_unit:
+            v += bonus
+        if best < 0 or v > best_score or (v == best_score and c < best):
+            best, best_score = c, v
+    return best
+
+
 def warm() -> None:
     """Load (or compile) every kernel now, for the argument types the model passes.
 
@@ -288,3 +317,4 @@ def warm() -> None:
         480.0,
     )
     best_on_merit(cand, when, unit, 0, 0.0)
+    best_of_rank(ids, size, 0, when, when, when, unit, 0, 0.0, 0.0)

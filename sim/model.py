@@ -24,7 +24,6 @@ times and the same draws for the same posts wherever their histories coincide:
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 from typing import Any
 
@@ -162,14 +161,7 @@ class Model:
     rot_last: list[float]
     rot_count: list[int]
     rm_l: list[float]
-    score_l: list[float]
-    # The candidate index (sim/selection.py): per rank, the ids of people past their
-    # eligibility start, by decreasing score, with the scores negated beside them, and a heap
-    # of (eligible from, id) of those still waiting for it.
     members: RankMembers  # per rank, who holds it (the candidate scans read it)
-    order_ids: list[list[int]]
-    order_keys: list[list[float]]
-    waiting: list[list[tuple[float, int]]]
     # Per target, the years the target's posts had nobody to measure (sim/outcomes.py).
     empty_years: np.ndarray
 
@@ -236,10 +228,8 @@ class Model:
 
     # Selection (sim/selection.py) and measurement (sim/outcomes.py): functions of the model's
     # state, bound here as its methods.
-    _rebuild_index = selection.rebuild_index
     _index_recruits = selection.index_recruits
     _index_move = selection.index_move
-    _insert_sorted = selection.insert_sorted
     _scan_best = selection.scan_best
     _open_vacancy = selection.open_vacancy
     _quota_u = selection.quota_u
@@ -542,7 +532,6 @@ class Model:
         Each year has its own child stream, and person ``i`` always takes draw ``i`` of it.
         """
         self.score = self._scores_for(year, slice(None))
-        self._rebuild_index()
 
     def _scores_for(self, year: int, idx: slice | np.ndarray) -> np.ndarray:
         """Evaluation scores of ``year`` for people ``idx`` (draw ``i`` goes to person ``i``)."""
@@ -796,10 +785,6 @@ class Model:
         self.ef_l[i] = ef
         self.eu_l[i] = eu
         self.unit_l[i] = unit
-        if ef > t:
-            heapq.heappush(self.waiting[r], (ef, i))
-        else:
-            self._insert_sorted(r, i)
         self.post_holder[p] = i
         if female:
             self.women_at[self.post_unit_l[p]][tier] += 1

@@ -59,7 +59,6 @@ class Host(Protocol):
     female_l: list[bool]
     birth_l: list[float]
     retire_l: list[float]
-    score_l: list[float]
     unit_l: list[int]
     ef_l: list[float]
     eu_l: list[float]

@@ -93,7 +93,7 @@ class RotationDesk(Mechanism):
         in_age = [i for i in holders if m.retire_l[i] - t >= self.cfg.min_service_months]
         quota = round(self.cfg.share_per_year * len(in_age))
         cand = [i for i in in_age if self.eligible(i, t)]
-        cand.sort(key=lambda i: (-m.score_l[i], i))
+        cand.sort(key=lambda i: (-m.score.item(i), i))
         return cand[:quota]
 
     def destination(self, i: int, r: int, t: float) -> int:
@@ -131,7 +131,7 @@ class RotationDesk(Mechanism):
                 m.retire_l[i] - t, t - m.rot_last[i], 0.0, self.cfg.min_stay_months
             )
         ]
-        young.sort(key=lambda i: (-m.score_l[i], i))
+        young.sort(key=lambda i: (-m.score.item(i), i))
         for d in np.flatnonzero(lay.unit_district).tolist():
             for _ in range(self.cfg.young_to_districts):
                 placed = False

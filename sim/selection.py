@@ -4,8 +4,8 @@ The methods here are the part of :class:`sim.model.Model` that decides appointme
 read and change the model's state (their ``self`` is the model) and call the compiled scans
 of :mod:`sim.kernels`. The legal rules they apply are one function each in :mod:`sim.rules`.
 
-- the candidate index: per rank, people sorted by score, kept current on each move
-  (:meth:`Selection._scan_best` finds the best eligible without a scan of everyone);
+- the candidate index: per rank, the people who hold it, kept current on each move
+  (:func:`scan_best` reads only the members of the source rank, in one compiled pass);
 - a vacancy (:meth:`Selection._open_vacancy`) waits its selection delay, then
   :meth:`Selection._attempt` fills it: the groups the quota reading owes
   (:meth:`Selection._owed_groups`), the best candidate by the order of preference
@@ -16,8 +16,6 @@ of :mod:`sim.kernels`. The legal rules they apply are one function each in :mod:
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -27,7 +25,6 @@ import numpy as np
 from sim import kernels, rules
 from sim.codes import LONG, U_LONG, U_WOMEN, U_YOUNG, WOMEN, YOUNG
 from sim.events import Due, Vacancy
-from sim.population import POOL
 from sim.scenario import AfterHold, Reading
 
 if TYPE_CHECKING:
@@ -85,33 +82,6 @@ class RankMembers:
                 self.move(i, r, -1)
 
 
-def rebuild_index(self: Model) -> None:
-    """Per rank, the people sorted by decreasing score (rebuilt at each evaluation).
-
-    Each rank keeps a list of people, sorted by decreasing score, who are past their
-    ``elig_from`` time, and a heap of those still waiting for it. Entries go stale when
-    people move up, leave or age out of eligibility; scans drop them as they meet them.
-    """
-    n = self.n
-    t = self.env.now
-    self.score_l = self.score[:n].tolist()
-    live = np.flatnonzero((self.rank[:n] >= 0) & (self.elig_until[:n] > t))
-    live = live[np.argsort(-self.score[live], kind="stable")]
-    ready = self.elig_from[live] <= t
-    ranks = self.rank[live]
-    self.order_ids = []
-    self.order_keys = []
-    self.waiting = []
-    for s in range(5):
-        ids = live[ready & (ranks == s)]
-        self.order_ids.append(ids.tolist())
-        self.order_keys.append((-self.score[ids]).tolist())
-        later = live[~ready & (ranks == s)]
-        heap = list(zip(self.elig_from[later].tolist(), later.tolist(), strict=True))
-        heapq.heapify(heap)
-        self.waiting.append(heap)
-
-
 def index_recruits(self: Model, idx: np.ndarray) -> None:
     """Append new pool members to the mirrors and to the pool's waiting heap."""
     self.rank_l.extend(self.rank[idx].tolist())
@@ -123,13 +93,6 @@ def index_recruits(self: Model, idx: np.ndarray) -> None:
     self.ef_l.extend(self.elig_from[idx].tolist())
     self.eu_l.extend(self.elig_until[idx].tolist())
     self.unit_l.extend(self.unit[idx].tolist())
-    self.score_l.extend(self.score[idx].tolist())
-    t = self.env.now
-    for ef, i in zip(self.elig_from[idx].tolist(), idx.tolist(), strict=True):
-        if ef > t:
-            heapq.heappush(self.waiting[POOL], (ef, i))
-        else:
-            self._insert_sorted(POOL, i)
 
 
 def index_move(
@@ -141,59 +104,25 @@ def index_move(
     self.ef_l[i] = ef
     self.eu_l[i] = eu
     self.unit_l[i] = unit
-    if r >= 0:
-        if ef > self.env.now:
-            heapq.heappush(self.waiting[r], (ef, i))
-        else:
-            self._insert_sorted(r, i)
-
-
-def insert_sorted(self: Model, s: int, i: int) -> None:
-    key = -self.score_l[i]
-    pos = bisect.bisect_right(self.order_keys[s], key)
-    self.order_keys[s].insert(pos, key)
-    self.order_ids[s].insert(pos, i)
 
 
 def scan_best(self: Model, s: int, t: float, unit: int) -> int:
-    """Best eligible person of rank ``s`` at ``t`` on merit (with the same-unit bonus).
-
-    The best overall is the first ready entry of the rank's list (stale entries met on
-    the way are dropped). With a same-unit bonus, someone of the post's own unit further
-    down wins if their score plus the bonus beats it: only the entries within the bonus
-    of the best (found by bisection) need a look. -1 if nobody is eligible. Gives the
-    same choice as the vectorised path (the tests check it).
-    """
-    waiting = self.waiting[s]
-    while waiting and waiting[0][0] <= t:
-        _, i = heapq.heappop(waiting)
-        if self.rank_l[i] == s and self.ef_l[i] <= t:
-            self._insert_sorted(s, i)
-    rank, ef, eu = self.rank_l, self.ef_l, self.eu_l
-    ids, keys = self.order_ids[s], self.order_keys[s]
-    j = 0
-    while j < len(ids):
-        i = ids[j]
-        if rank[i] != s or t >= eu[i]:  # moved or gone, or no longer eligible: for good
-            del ids[j], keys[j]
-        elif ef[i] > t:  # moved within the rank and not yet eligible again
-            j += 1
-        else:
-            break
-    else:
-        return -1
-    best = ids[j]
-    bonus = self.same_unit_bonus
-    units = self.unit_l
-    if not bonus or units[best] == unit:
-        return best
-    best_score = self.score_l[best]
-    stop = bisect.bisect_right(keys, bonus + keys[j], j + 1)
-    score = self.score_l
-    for i in ids[j + 1 : stop]:
-        if units[i] == unit and rank[i] == s and ef[i] <= t < eu[i]:
-            return i if score[i] + bonus > best_score else best
-    return best
+    """Best eligible person of rank ``s`` at ``t`` on merit (with the same-unit bonus), -1 if
+    nobody is eligible: one compiled pass over the rank's members (:func:`kernels.best_of_rank`)."""
+    return int(
+        kernels.best_of_rank(
+            self.members.ids,
+            self.members.size,
+            s,
+            self.elig_from,
+            self.elig_until,
+            self.score,
+            self.unit,
+            unit,
+            self.same_unit_bonus,
+            t,
+        )
+    )
 
 
 def open_vacancy(self: Model, p: int) -> None:

@@ -128,6 +128,7 @@ class SuccessionPlan(Mechanism):
         need_women = math.ceil(cfg.women_floor * cfg.per_post - 1e-9)
         need_young = math.ceil(cfg.young_floor * cfg.per_post - 1e-9)
         lists: dict[tuple[int, ...], dict[str, list[int]]] = {}
+        sets: dict[tuple[int, ...], dict[str, set[int]]] = {}  # the same groups, for look-ups
         self._ptr: dict[tuple[tuple[int, ...], str, bool], int] = {}
         for p in self.posts:
             plan = self.members[p]
@@ -141,10 +142,10 @@ class SuccessionPlan(Mechanism):
                     "women": [i for i in cand if m.female_l[i]],
                     "young": [i for i in cand if self._young(i, t)],
                 }
+                sets[src] = {"women": set(lists[src]["women"]), "young": set(lists[src]["young"])}
             groups = lists[src]
             for kind, count in (("women", need_women), ("young", need_young)):
-                flag = groups[kind]
-                members = set(flag)
+                members = sets[src][kind]
                 while len(plan) < cfg.per_post and sum(i in members for i in plan) < count:
                     pick = self._best(groups[kind], (src, kind, True), plan, newcomers=True)
                     if pick < 0:

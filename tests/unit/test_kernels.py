@@ -87,3 +87,32 @@ def test_merit_picks_the_highest_score_and_the_lowest_id_of_equals(seed: int) ->
     top = cand[bonus == bonus.max()]
     assert best == top.min()
     assert kernels.best_on_merit(cand[:0], score, a["unit"], 2, 0.3) == -1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_of_a_rank_is_merit_over_the_ranks_eligible(seed: int) -> None:
+    """The plain post's scan: best_on_merit over eligible with one source rank and no
+    standard, for every rank, time and bonus (ties included: scores rounded)."""
+    _, members, q, a = random_state(seed)
+    g = np.random.default_rng(200 + seed)
+    score = np.round(a["score"], 1)
+    for _ in range(30):
+        s = int(g.integers(0, 5))
+        t = float(g.uniform(40, 160))
+        bonus = float(g.choice([0.0, 0.3, 2.0]))
+        post_unit = int(g.integers(0, 5))
+        sources = np.zeros(6, dtype=bool)
+        sources[s + 1] = True
+        cand = kernels.eligible(
+            members.ids, members.size, a["elig_from"], a["elig_until"], sources, t, False, 0,
+            q.theory, q.it, q.language_b1, q.degree, q.update_t, 24.0,
+            q.ethnic_minority, q.international, q.local,
+        )  # fmt: skip
+        want = kernels.best_on_merit(cand, score, a["unit"], post_unit, bonus)
+        got = kernels.best_of_rank(
+            members.ids, members.size, s, a["elig_from"], a["elig_until"], score, a["unit"],
+            post_unit, bonus, t,
+        )  # fmt: skip
+        assert got == want
+        if len(cand) == 0:
+            assert got == -1
