@@ -11,7 +11,14 @@ counts as a gain). In interleaved rounds the script times:
 - one replication of Quảng Bình with four times the units and posts (goal: at most 4.4x the
   cost of Quảng Bình's);
 - the floor: a compiled minimal vacancy chain with Quảng Bình's posts
-  (``benchmarks/floor_chain.py``).
+  (``benchmarks/floor_chain.py``);
+- the floor under SimPy: the same chain with every event a SimPy event that makes one
+  compiled call (``benchmarks/floor_simpy.py``): the least an event can cost while SimPy
+  schedules the model;
+- building Quảng Bình's model (population and draws) without running it.
+
+From these it prints what the 4x goal leaves for the model's own decisions once Quảng Bình's
+events have paid the floor under SimPy and its model has been built.
 
 A replication's time includes building its model (population, draws) and reducing its result.
 Medians over rounds are reported; the script reports and does not assert.
@@ -32,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import floor_chain  # noqa: E402
+import floor_simpy  # noqa: E402
 from bench_core import bare_simpy  # noqa: E402
 
 from sim.model import Model  # noqa: E402
@@ -85,8 +93,10 @@ def main() -> None:
     for sc, prm in cases.values():
         Model(sc, 1, 999, params=prm).run()
     floor_chain.chain(post_rank, n_pool, years, 0)
-    samples: dict[str, list[float]] = {k: [] for k in ("unit", "qb", "hn", "qb4", "floor")}
-    events: dict[str, list[float]] = {k: [] for k in ("qb", "hn", "qb4", "floor")}
+    floor_simpy.replication(post_rank, n_pool, years, 0)
+    kinds = ("unit", "qb", "hn", "qb4", "floor", "floor_simpy", "qb_build")
+    samples: dict[str, list[float]] = {k: [] for k in kinds}
+    events: dict[str, list[float]] = {k: [] for k in ("qb", "hn", "qb4", "floor", "floor_simpy")}
     for k in range(rounds):
         done = (UNIT_EVENTS // 300) * 300  # events the bare model processes
         samples["unit"].append(bare_simpy(UNIT_EVENTS, n_procs=300, seed=k) * UNIT_EVENTS / done)
@@ -101,6 +111,17 @@ def main() -> None:
         )
         samples["floor"].append((time.perf_counter() - t0) / 5)
         events["floor"].append(ev_floor / 5)
+        t0 = time.perf_counter()
+        ev_floor = sum(
+            floor_simpy.replication(post_rank, n_pool, years, 10 + k * 5 + j) for j in range(5)
+        )
+        samples["floor_simpy"].append((time.perf_counter() - t0) / 5)
+        events["floor_simpy"].append(ev_floor / 5)
+        qb, qb_prm = cases["qb"]
+        t0 = time.perf_counter()
+        for j in range(5):
+            Model(qb, 1, 500 + k * 5 + j, params=qb_prm)
+        samples["qb_build"].append((time.perf_counter() - t0) / 5)
     med = {k: statistics.median(v) for k, v in samples.items()}
     unit = med["unit"]
     figures: dict[str, Any] = {
@@ -115,8 +136,9 @@ def main() -> None:
         "hn": "Ha Noi (heaviest)",
         "qb4": "Quang Binh x4 posts",
         "floor": "floor: compiled minimal chain",
+        "floor_simpy": "floor under SimPy",
     }
-    for name in ("qb", "hn", "qb4", "floor"):
+    for name in ("qb", "hn", "qb4", "floor", "floor_simpy"):
         ratio = med[name] / unit
         ev = statistics.mean(events[name])
         figures[f"{name}_ms_per_rep"] = round(med[name] * 1e3, 2)
@@ -138,6 +160,28 @@ def main() -> None:
     )
     figures["engine_over_floor"] = round(med["qb"] / med["floor"], 1)
     print(f"Quang Binh against the floor: {med['qb'] / med['floor']:.1f}x")
+    # What the 4x goal leaves: Quang Binh's events at the floor's cost under SimPy, plus
+    # building the model, against 4 units.
+    per_event = med["floor_simpy"] / statistics.mean(events["floor_simpy"])
+    qb_events = statistics.mean(events["qb"])
+    least = qb_events * per_event
+    build = med["qb_build"]
+    figures["unit_us_per_event"] = round(unit / UNIT_EVENTS * 1e6, 2)
+    figures["floor_simpy_us_per_event"] = round(per_event * 1e6, 2)
+    figures["qb_events_at_simpy_floor_x_unit"] = round(least / unit, 2)
+    figures["qb_build_ms"] = round(build * 1e3, 2)
+    figures["qb_build_x_unit"] = round(build / unit, 2)
+    left = 4.0 - (least + build) / unit
+    figures["qb_4x_left_for_decisions_x_unit"] = round(left, 2)
+    print(
+        f"an event: {unit / UNIT_EVENTS * 1e6:.2f} us in the unit, {per_event * 1e6:.2f} us "
+        f"at the floor under SimPy (one compiled call an event)"
+    )
+    print(
+        f"Quang Binh's {qb_events:,.0f} events at that floor: {least / unit:.2f}x the unit; "
+        f"building its model: {build * 1e3:.2f} ms = {build / unit:.2f}x; the 4x goal leaves "
+        f"{left:.2f}x for every decision, log, mechanism and yearly step"
+    )
     print("RESULT " + json.dumps(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
