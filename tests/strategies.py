@@ -49,6 +49,7 @@ from sim.scenario import (
     LEADER_RANKS,
     RANK_CODE,
     RANKS,
+    YOUNG_LAW_TOP,
     YOUNG_MIN_AGE_MAX,
     AgeDist,
     Assumption,
@@ -213,6 +214,13 @@ def _vary_structure(draw: Draw, d: dict[str, Any]) -> list[dict[str, Any]]:
     return new
 
 
+def young_min_age_max(group: dict[str, Any]) -> float:
+    """The oldest valid ``young_min_age`` of a population group: below 40, and with a
+    ``young_age`` law (kept from the base scenario) below what the law draws
+    (sim.scenario.check_age_laws)."""
+    return YOUNG_LAW_TOP - 0.1 if group.get("young_age") else YOUNG_MIN_AGE_MAX
+
+
 def _vary_population(draw: Draw, d: dict[str, Any], blocks: list[dict[str, Any]]) -> None:
     pop = d["population"]
     prov, dist = _l1_posts(blocks)
@@ -224,7 +232,7 @@ def _vary_population(draw: Draw, d: dict[str, Any], blocks: list[dict[str, Any]]
     l1["women"] = {"provincial": wp, "district": wd}
     l1["young"] = {"provincial": ywp + ymp, "district": ywd + ymd}
     l1["young_women"] = ywp + ywd
-    l1["young_min_age"] = draw(st.floats(18.0, YOUNG_MIN_AGE_MAX))
+    l1["young_min_age"] = draw(st.floats(18.0, young_min_age_max(l1)))
     l1["age_heads"] = _age(draw)
     l1["age_deputies"] = _age(draw)
     for tier in ("l2", "pool"):
@@ -264,7 +272,7 @@ def _vary_dynamics(draw: Draw, d: dict[str, Any]) -> None:
     rec["month"] = draw(st.integers(1, 12))
     rec["women_share"] = _share(draw)
     rec["young_share"] = _share(draw)
-    rec["young_min_age"] = draw(st.floats(18.0, YOUNG_MIN_AGE_MAX))
+    rec["young_min_age"] = draw(st.floats(18.0, young_min_age_max(rec)))
     rec["age"] = _age(draw)
     if draw(st.booleans()):
         rec["qualifications"] = _qualifications(draw)
