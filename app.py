@@ -8,10 +8,8 @@ The page only gathers settings and shows results: every computation goes through
 
 from __future__ import annotations
 
-import io
 import math
 import time
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import yaml
 
-from sim import __version__, api
+from sim import __version__, api, i18n, spreadsheet
 from sim import robustness as rb
 from sim.population import build_layout
 from sim.results import NOT_APPLICABLE, Collector
@@ -37,268 +35,11 @@ from sim.scenario import (
 from sim.sweep import DesignError
 
 # --------------------------------------------------------------------------- text
+# Every word of the page comes from sim/catalogue.yaml (sim/i18n.py).
 
-TEXT: dict[str, tuple[str, str]] = {  # key: (Tiếng Việt, English)
-    "left": ("Ra khỏi đội ngũ", "Left"),
-    "moved": ("luân chuyển", "rotated"),
-    "title": ("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý", "Succession planning simulator"),
-    "subtitle": (
-        "Ước tính khả năng đạt các chỉ tiêu về cán bộ nữ, cán bộ trẻ, đào tạo, luân chuyển",
-        "How likely each target on women, young leaders, training and rotation is to be met",
-    ),
-    "language": ("Ngôn ngữ / Language", "Ngôn ngữ / Language"),
-    "scenario": ("Kịch bản (tỉnh)", "Scenario (province)"),
-    "variant": ("Phương án", "Variant"),
-    "as_planned": ("theo kế hoạch", "as planned"),
-    "upload_yaml": ("Tải lên kịch bản riêng (YAML)", "Upload your own scenario (YAML)"),
-    "upload_roster": ("Tải lên danh sách cán bộ (CSV/Excel)", "Upload a roster (CSV/Excel)"),
-    "levers": ("Giải pháp (đòn bẩy chính sách)", "Levers"),
-    "women_share": ("Tỷ lệ bổ nhiệm cán bộ nữ mỗi năm", "Yearly share of appointments to women"),
-    "young_share": ("Tỷ lệ bổ nhiệm cán bộ trẻ (dưới 40) mỗi năm", "Yearly share to under-40s"),
-    "reading": ("Cách áp dụng tỷ lệ", "How the share is applied"),
-    "reading_expected": ("kỳ vọng (trung bình đạt tỷ lệ)", "expected (on average)"),
-    "reading_floor": ("mức sàn hằng năm", "annual floor"),
-    "reading_none": ("không áp tỷ lệ (chỉ theo năng lực)", "none (merit only)"),
-    "reservation": (
-        "Để trống vị trí chờ cán bộ nữ/trẻ",
-        "Hold posts for a woman or young candidate",
-    ),
-    "max_hold": ("Thời gian giữ tối đa (tháng)", "Longest hold (months)"),
-    "bias": ("Độ lệch đánh giá đối với nữ (SD)", "Evaluation bias against women (SD)"),
-    "rotation": ("Luân chuyển cán bộ", "Rotation"),
-    "rotation_share": ("Tỷ lệ luân chuyển mỗi năm", "Share rotated each year"),
-    "pool": ("Quy hoạch cán bộ (nguồn kế cận)", "Succession pool"),
-    "pool_women_floor": ("Tỷ lệ nữ tối thiểu trong quy hoạch", "Pool: least share of women"),
-    "pool_young_floor": ("Tỷ lệ trẻ tối thiểu trong quy hoạch", "Pool: least share of young"),
-    "restructuring": ("Sắp xếp bộ máy 2025", "The 2025 restructuring"),
-    "removal": ("Mức độ thay thế cán bộ yếu kém", "Drive to remove weak cadres"),
-    "seats": ("Chỉ tiêu đào tạo (chỗ học)", "Training seats"),
-    "horizon": ("Năm kết thúc mô phỏng", "Last year simulated"),
-    "reps": ("Số lần mô phỏng", "Replications"),
-    "seed": ("Hạt giống ngẫu nhiên", "Random seed"),
-    "run": ("Chạy mô phỏng", "Run"),
-    "running": ("Đang mô phỏng…", "Running…"),
-    "stop": ("Dừng", "Stop"),
-    "provisional": (
-        "Ước tính tạm thời từ {done}/{reps} lần mô phỏng; sẽ còn thay đổi đến khi chạy xong.",
-        "Provisional estimate from {done} of {reps} replications; it will change until the run "
-        "completes.",
-    ),
-    "stopped_none": (
-        "Đã dừng trước khi có lần mô phỏng nào hoàn tất: chưa có kết quả.",
-        "Stopped before any replication finished: no results yet.",
-    ),
-    "stopped": (
-        "Đã dừng sau {done}/{reps} lần; kết quả dưới đây là phần đã chạy.",
-        "Stopped after {done} of {reps}; the results below cover what ran.",
-    ),
-    "cached": (
-        "Kết quả đã có sẵn cho đúng thiết lập này.",
-        "Results already computed for exactly these settings.",
-    ),
-    "tab_population": ("Đội ngũ hiện tại", "Starting population"),
-    "tab_results": ("Kết quả", "Results"),
-    "tab_compare": ("So sánh A/B", "Compare A/B"),
-    "tab_share": ("Cần tỷ lệ bao nhiêu?", "What share is needed?"),
-    "tab_teach": ("Giảng dạy", "Teaching"),
-    "tab_download": ("Tải về", "Download"),
-    "no_results": ("Chưa có kết quả: bấm «Chạy mô phỏng».", "No results yet: press Run."),
-    "targets": ("Chỉ tiêu và khả năng đạt", "Targets and the chance of meeting them"),
-    "target": ("Chỉ tiêu", "Target"),
-    "text": ("Nội dung", "What"),
-    "by": ("Năm", "By"),
-    "goal": ("Mục tiêu", "Goal"),
-    "p_met": ("Khả năng đạt", "P(met)"),
-    "interval": ("Khoảng tin cậy 95%", "95% interval"),
-    "median": ("Trung vị", "Median metric"),
-    "light": ("Đánh giá", "Outlook"),
-    "light_high": ("cao", "high"),
-    "light_medium": ("vừa", "medium"),
-    "light_low": ("thấp", "low"),
-    "light_none": ("–", "–"),
-    "not_modelled": ("chưa mô hình hóa", "not modelled"),
-    "joint": ("Đạt đồng thời mọi chỉ tiêu của một mốc", "All targets of a deadline met together"),
-    "fan": ("Diễn biến theo năm", "Year by year"),
-    "fan_pick": ("Chọn chỉ tiêu", "Pick a target"),
-    "flows": ("Bổ nhiệm theo năm", "Appointments by year"),
-    "moves": (
-        "Dòng dịch chuyển giữa các cấp (trung bình 5 lần mô phỏng)",
-        "Moves between ranks (mean of 5 replications)",
-    ),
-    "costs": (
-        "Chi phí: tháng để trống, luân chuyển, đào tạo",
-        "Costs: vacancy-months, rotations, training",
-    ),
-    "people": ("Số người", "People"),
-    "table": ("Bảng số liệu", "The table"),
-    "pyramid": ("Tháp tuổi (cán bộ lãnh đạo, quản lý)", "Age pyramid (leaders)"),
-    "men": ("Nam", "Men"),
-    "women": ("Nữ", "Women"),
-    "save_a": ("Lưu thiết lập hiện tại làm A", "Keep the current settings as A"),
-    "compare_run": (
-        "So sánh A với thiết lập hiện tại (B)",
-        "Compare A with the current settings (B)",
-    ),
-    "compare_need_a": ("Hãy lưu một thiết lập làm A trước.", "Keep a setting as A first."),
-    "difference": ("Chênh lệch B − A", "Difference B − A"),
-    "share_target": ("Chỉ tiêu", "Target"),
-    "share_group": ("Nhóm được ưu tiên bổ nhiệm", "Group whose share is raised"),
-    "share_level": ("Mức khả năng cần đạt", "Chance to reach"),
-    "share_run": ("Tìm tỷ lệ nhỏ nhất", "Find the smallest share"),
-    "share_found": (
-        "Cần tỷ lệ bổ nhiệm ít nhất {share:.0%} để khả năng đạt {target} ≥ {level:.0%} "
-        "(ước tính {p:.0%}).",
-        "An appointment share of at least {share:.0%} gives P({target} met) ≥ {level:.0%} "
-        "(estimated {p:.0%}).",
-    ),
-    "share_assumed": (
-        "Kịch bản này không áp dụng tỷ lệ bổ nhiệm (cách hiểu 'none'), nên tỷ lệ không có tác "
-        "dụng. Việc tìm kiếm dùng cách hiểu 'kỳ vọng' (expected), tỷ lệ của nhóm còn lại bằng 0; "
-        "tỷ lệ 0 là chính sách hiện tại của kịch bản. Nhóm: {group}.",
-        "This scenario has no appointment quota (reading 'none'), so a share would do nothing. "
-        "The search uses the 'expected' reading with the other group's share at 0, so that a "
-        "share of 0 is the scenario's own policy. Group: {group}.",
-    ),
-    "share_not_monotone": (
-        "Khả năng đạt {target} có lúc giảm khi tỷ lệ tăng (xem biểu đồ): giá trị tìm được là "
-        "một điểm vượt ngưỡng, chưa chắc là nhỏ nhất.",
-        "P({target} met) fell somewhere as the share rose (see the chart): the value found "
-        "crosses the level, but is not necessarily the smallest that does.",
-    ),
-    "share_none": (
-        "Ngay cả với {share:.0%} vẫn không đạt {level:.0%} (ước tính {p:.0%}), các tỷ lệ "
-        "thấp hơn đã thử cũng vậy.",
-        "Even {share:.0%} does not reach {level:.0%} (estimated {p:.0%}), nor does any share "
-        "tried below it.",
-    ),
-    "download_csv": ("Bảng kết quả (CSV, nén zip)", "Result tables (CSV, zipped)"),
-    "download_xlsx": ("Bảng kết quả (Excel)", "Result tables (Excel)"),
-    "download_yaml": ("Kịch bản đã dùng (YAML)", "The scenario used (YAML)"),
-    "reproduce": ("Chạy lại từ dòng lệnh:", "To rerun from the command line:"),
-    "error": ("Lỗi", "Error"),
-    "robust": ("Độ vững", "Robustness"),
-    "robust_yes": ("Vững", "Robust"),
-    "robust_no": ("Phụ thuộc giả định: {name}", "Rests on an assumption: {name}"),
-    "robust_unknown": ("chưa tính", "not computed"),
-    "robust_title": (
-        "Độ vững: kết quả có phụ thuộc vào các giả định không?",
-        "Robustness: does the answer rest on an assumption?",
-    ),
-    "robust_body": (
-        "Nhiều con số trong kịch bản là giả định (không có trong văn bản nguồn), mỗi giả định có "
-        "một khoảng hợp lý ghi trong tệp kịch bản. Mỗi giả định (hoặc nhóm giả định) được đặt "
-        "lần lượt ở đầu thấp và đầu cao của khoảng, với cùng các số ngẫu nhiên. Kết quả là "
-        "**vững** khi khả năng đạt luôn ở cùng một phía của 50%; ngược lại nó **phụ thuộc giả "
-        "định**, và bảng nêu giả định làm thay đổi khả năng đạt nhiều nhất.",
-        "Many numbers in the scenario are assumptions (the source documents are silent), each "
-        "with a plausible range written in the scenario file. Each assumption (or group of "
-        "assumptions) is set in turn to the low and the high end of its range, on the same "
-        "random numbers. An answer is **robust** when P(met) stays on one side of 50% "
-        "throughout; otherwise it **rests on an assumption**, and the table names the one "
-        "that moves P(met) most.",
-    ),
-    "robust_stored": (
-        "Bảng tính sẵn cho kịch bản này ({reps} lần mô phỏng mỗi điểm, hạt giống {seed}).",
-        "Precomputed for this scenario ({reps} replications a point, seed {seed}).",
-    ),
-    "robust_live": (
-        "Tính cho thiết lập hiện tại ({reps} lần mô phỏng mỗi điểm, hạt giống {seed}).",
-        "Computed for the current settings ({reps} replications a point, seed {seed}).",
-    ),
-    "robust_missing": (
-        "Chưa có bảng độ vững cho thiết lập này: cần thêm {studies} lượt mô phỏng "
-        "({reps} lần mỗi lượt).",
-        "No robustness table for these settings yet: it takes {studies} more studies "
-        "({reps} replications each).",
-    ),
-    "robust_run": ("Tính độ vững", "Compute robustness"),
-    "robust_none": (
-        "Kịch bản này không khai báo giả định nào (mục 'assumptions').",
-        "This scenario declares no assumptions (no 'assumptions' list).",
-    ),
-    "robust_roster": (
-        "Không tính độ vững khi dùng danh sách cán bộ tải lên.",
-        "Robustness is not computed with an uploaded roster.",
-    ),
-    "women_l": ("nữ", "women"),
-    "young_l": ("trẻ", "young"),
-    # "All comply" targets and years without appointments (each-year flow targets)
-    "complying": ("Tỷ lệ đạt (trung vị, 5–95%)", "Share that complies (median, 5–95%)"),
-    "complying_cell": ("{median} {who} đạt ({p5}–{p95})", "{median} of {who} comply ({p5}–{p95})"),
-    "complying_note": (
-        "Chỉ tiêu «tất cả đều đạt» ({ids}): «Khả năng đạt» là khả năng TẤT CẢ cùng đạt; cột "
-        "«Tỷ lệ đạt» cho biết thường có bao nhiêu phần trăm đạt (trung vị; 5–95% số lần mô "
-        "phỏng).",
-        "“All comply” targets ({ids}): P(met) is the chance that ALL comply; the column “Share "
-        "that complies” says how many typically do (median; 5–95% of replications).",
-    ),
-    "who_units": ("đơn vị", "units"),
-    "who_leaders": ("cán bộ lãnh đạo", "leaders"),
-    "who_pool members": ("người trong quy hoạch", "pool members"),
-    "who_appointments": ("lượt bổ nhiệm", "appointments"),
-    "empty_none": (
-        "{id}: năm nào cũng có bổ nhiệm vào các chức danh của chỉ tiêu.",
-        "{id}: every year of its window had appointments to its posts.",
-    ),
-    "empty_some": (
-        "{id}: {share} số lần mô phỏng có ít nhất một năm không có bổ nhiệm nào vào các chức "
-        "danh của chỉ tiêu (trung bình {mean} năm mỗi lần); {rule}",
-        "{id}: a year without any appointment to its posts in {share} of replications "
-        "({mean} such years a replication on average); {rule}",
-    ),
-    "empty_fail": ("năm đó tính là không đạt.", "such a year counts as not met."),
-    "empty_skip": (
-        "năm đó được bỏ qua (empty_year: skip).",
-        "such a year is left out (empty_year: skip).",
-    ),
-    "no_targets": (
-        "Kịch bản này không có chỉ tiêu: xem bổ nhiệm và chi phí bên dưới.",
-        "This scenario has no targets: see the appointments and costs below.",
-    ),
-}
+TEXT = i18n.section("text")  # the page: key -> (Tiếng Việt, English)
 
-COLUMNS: dict[str, tuple[str, str]] = {  # result table headers
-    "year": ("Năm", "Year"),
-    "tier": ("Cấp", "Tier"),
-    "appointments_mean": ("Số bổ nhiệm (TB)", "Appointments (mean)"),
-    "women_share": ("Tỷ lệ nữ trong bổ nhiệm", "Women among appointees"),
-    "young_share": ("Tỷ lệ trẻ trong bổ nhiệm", "Under-40s among appointees"),
-    "young_women_share": ("Tỷ lệ nữ trẻ", "Young women among appointees"),
-    "stock_women_share": ("Tỷ lệ nữ trong đội ngũ", "Share of women"),
-    "stock_young_share": ("Tỷ lệ dưới 40 tuổi trong đội ngũ", "Share under 40"),
-    "holders_mean": ("Số người giữ chức vụ (TB)", "Holders (mean)"),
-    "vacancy_months_l1": ("Tháng để trống, L1", "Vacancy-months, L1"),
-    "reserved_months_l1": ("Tháng giữ chỗ, L1", "Months held for a group, L1"),
-    "vacancy_months_l2": ("Tháng để trống, L2", "Vacancy-months, L2"),
-    "reserved_months_l2": ("Tháng giữ chỗ, L2", "Months held for a group, L2"),
-    "exits_retirement": ("Nghỉ hưu", "Retirements"),
-    "exits_other_exit": ("Chuyển công tác, thôi việc", "Transfers out, resignations"),
-    "exits_death_illness": ("Từ trần, ốm đau", "Death or ill-health"),
-    "exits_not_reappointed": ("Không bổ nhiệm lại", "Not reappointed"),
-    "exits_removed": ("Cho thôi chức, miễn nhiệm", "Removed before term end"),
-    "exits_below_standard": ("Không đạt chuẩn sau thời hạn", "Below standard at the deadline"),
-    "exits_restructured": ("Nghỉ do sắp xếp", "Left in the restructuring"),
-    "rotations": ("Luân chuyển", "Rotations"),
-    "young_to_districts": ("Tăng cường cán bộ trẻ về huyện", "Young cadres sent to districts"),
-    "people": ("Số người", "People"),
-    "women": ("Nữ", "Women"),
-    "under_40": ("Dưới 40 tuổi", "Under 40"),
-    "under_40_share": ("Tỷ lệ dưới 40", "Share under 40"),
-    "mean_age": ("Tuổi bình quân", "Mean age"),
-    "target": ("Chỉ tiêu", "Target"),
-    "by": ("Năm", "By"),
-    "p_met_a": ("Khả năng đạt (A)", "P(met), A"),
-    "p_met_b": ("Khả năng đạt (B)", "P(met), B"),
-    "difference": ("Chênh lệch B − A", "Difference B − A"),
-    "ci_low": ("Cận dưới 95%", "95% low"),
-    "ci_high": ("Cận trên 95%", "95% high"),
-    "only_a": ("Chỉ A đạt (số lần)", "Met in A only (runs)"),
-    "only_b": ("Chỉ B đạt (số lần)", "Met in B only (runs)"),
-    "p_met": ("Khả năng đạt", "P(met)"),
-    "p_lowest": ("Thấp nhất", "Lowest"),
-    "p_highest": ("Cao nhất", "Highest"),
-    "top": ("Giả định tác động nhiều nhất", "Assumptions that move it most"),
-}
+COLUMNS = i18n.section("columns")  # result table headers
 
 
 def translated(df: pd.DataFrame) -> pd.DataFrame:
@@ -321,104 +62,10 @@ def translated(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns={c: name(c) for c in df.columns})
 
 
-HELP: dict[str, tuple[str, str]] = {  # help texts of the levers
-    "women_share": (
-        "Khoảng 15% số bổ nhiệm mỗi năm dành cho cán bộ nữ (Đề án 01-ĐA/TU Quảng Bình).",
-        "About 15% of each year's appointments to women (Quảng Bình Scheme 01-ĐA/TU).",
-    ),
-    "young_share": (
-        "Khoảng 15% số bổ nhiệm mỗi năm dành cho cán bộ dưới 40 tuổi; nữ trẻ tính cho cả hai.",
-        "About 15% to under-40s; a young woman counts for both shares.",
-    ),
-    "reading": (
-        "Kỳ vọng: trung bình đạt tỷ lệ; mức sàn: mỗi năm ít nhất tỷ lệ khi có người đủ điều "
-        "kiện; không: chỉ theo năng lực.",
-        "Expected: the share on average; floor: at least the share each year when someone is "
-        "eligible; none: merit alone.",
-    ),
-    "reservation": (
-        "Khi không có cán bộ nữ/trẻ đủ điều kiện, để trống vị trí và xét lại hằng tháng.",
-        "When no woman or young candidate is ready, hold the post and look again monthly.",
-    ),
-    "max_hold": (
-        "Sau thời gian này vị trí được bổ nhiệm theo năng lực.",
-        "After this long the post is filled on merit.",
-    ),
-    "bias": (
-        "Đánh giá thấp hơn đối với nữ (đơn vị độ lệch chuẩn); số âm là ưu tiên nữ.",
-        "A lower evaluation for women (in standard deviations); negative favours women.",
-    ),
-    "rotation": (
-        "Kế hoạch luân chuyển hằng năm (Quy định 65-QĐ/TW) sang vị trí tương đương ở đơn vị khác.",
-        "Yearly rotation (Quy định 65-QĐ/TW) to an equivalent post in another unit.",
-    ),
-    "rotation_share": (
-        "Tỷ lệ cán bộ trong độ tuổi luân chuyển (còn ≥ 10 năm công tác) được luân chuyển mỗi năm.",
-        "Share of leaders in rotation age (10+ years of service left) rotated each year.",
-    ),
-    "pool": (
-        "Quy hoạch tối đa 3 người cho một chức danh; ưu tiên bổ nhiệm người trong quy hoạch.",
-        "At most 3 planned successors a post; appointments go to them first.",
-    ),
-    "pool_women_floor": ("Quy định 50-QĐ/TW: ít nhất 25% nữ.", "Quy định 50-QĐ/TW: 25% women."),
-    "pool_young_floor": ("Quy định 50-QĐ/TW: ít nhất 15% trẻ.", "Quy định 50-QĐ/TW: 15% young."),
-    "restructuring": (
-        "Sắp xếp từ 1/7/2025: bỏ cấp huyện, hợp nhất sở, nghỉ hưu trước tuổi (nếu kịch bản có).",
-        "From 1/7/2025: district level abolished, departments merged, early retirement "
-        "(as the scenario sets them).",
-    ),
-    "removal": (
-        "0: không thay thế; 1: như hiện nay; lớn hơn: thay thế mạnh hơn cán bộ yếu kém.",
-        "0: none; 1: current practice; more: a stronger drive against weak cadres.",
-    ),
-}
+HELP = i18n.section("help")  # help texts of the levers
 
 
-TEACH: dict[str, tuple[str, str]] = {
-    "flow_title": ("Tỷ lệ bổ nhiệm và tỷ lệ trong đội ngũ", "Flow share against stock share"),
-    "flow_body": (
-        "Nếu mỗi năm một tỷ lệ q người được bổ nhiệm là nữ và nam, nữ rời đội ngũ với cùng "
-        "tốc độ t, thì tỷ lệ nữ trong đội ngũ tiến dần về q theo công thức "
-        "s(k) = q + (s0 − q)(1 − t)^k và không bao giờ vượt q. Vì vậy bổ nhiệm 15% nữ "
-        "không thể đưa tỷ lệ nữ lên 17%; nữ nghỉ hưu sớm hơn còn kéo tỷ lệ xuống thấp hơn q.",
-        "If a share q of each year's appointments goes to women, and women and men leave at "
-        "the same rate t, the women's share of the stock moves towards q as "
-        "s(k) = q + (s0 − q)(1 − t)^k and never passes it. So appointing 15% women cannot lift "
-        "the stock to 17%; women's earlier retirement pulls it below q.",
-    ),
-    "reserve_title": ("Để trống vị trí và cái giá phải trả", "Vacancy reservation and its cost"),
-    "reserve_body": (
-        "Giữ một vị trí trống đến khi có cán bộ nữ hoặc trẻ đủ điều kiện làm tăng tỷ lệ của "
-        "nhóm, nhưng mỗi tháng để trống là một chi phí: bấm «Chạy minh họa» để xem cả hai.",
-        "Holding a post empty until a woman or a young candidate is ready raises the group's "
-        "share, at a cost in vacancy-months: press Show it to see both.",
-    ),
-    "reading_title": ("Cách hiểu «khoảng 15%»", "Reading 'about 15%'"),
-    "reading_body": (
-        "«Kỳ vọng»: mỗi lần bổ nhiệm nghiêng về nhóm sao cho trung bình đạt 15%, nên chỉ tiêu "
-        "«ít nhất 15% mỗi năm» chỉ đạt khoảng một nửa số lần. «Mức sàn»: mỗi năm ít nhất 15% số "
-        "đã bổ nhiệm phải thuộc nhóm khi có người đủ điều kiện. Mỗi nhóm được tính riêng: một "
-        "cán bộ nữ trẻ được tính cho cả hai, nhưng không vị trí nào phải chờ người vừa nữ vừa "
-        "trẻ. Cách hiểu chặt hơn không bao giờ làm giảm khả năng đạt tỷ lệ.",
-        "'Expected': each appointment leans towards the group so that 15% is met on average, so "
-        "'at least 15% every year' is met about half the time. 'Floor': at least 15% of each "
-        "year's appointments so far go to the group when someone is eligible. Each group counts "
-        "on its own: a young woman counts for both, but no post waits for someone who is both. "
-        "A stricter reading never lowers the chance of meeting the share.",
-    ),
-    "teach_step": ("Chọn nội dung", "Pick a trade-off"),
-    "teach_show": ("Chạy minh họa", "Show it"),
-    "teach_setting": ("Thiết lập", "Setting"),
-    "reserve_off": ("không giữ chỗ", "no holding"),
-    "reserve_on": ("giữ chỗ tối đa theo kịch bản", "holding, up to the scenario's limit"),
-    "teach_note": (
-        "Khả năng đạt các chỉ tiêu về bổ nhiệm (cột theo mã chỉ tiêu) và tổng số tháng để trống "
-        "vị trí L1 trong cả giai đoạn, trung bình mỗi lần mô phỏng; cùng các số ngẫu nhiên.",
-        "P(met) of the appointment targets (one column each) and L1 vacancy-months over the "
-        "whole horizon, a replication's mean; the same random numbers for every setting.",
-    ),
-    "turnover": ("Tỷ lệ thay thế hằng năm (t)", "Yearly turnover (t)"),
-}
+TEACH = i18n.section("teach")  # the teaching tab
 
 
 def lang() -> int:
@@ -496,10 +143,24 @@ def session_results() -> dict[tuple[str, int, int, str], Collector]:
 
 
 def fail(message: str) -> None:
-    st.error(f"{T('error')}: {message}")
+    """One problem, in an error box, in the page's language."""
+    st.error(f"{T('error')}: {i18n.problem_text(message, lang())}")
 
 
-#: The largest upload the app reads (Streamlit's own limit is set in .streamlit/config.toml).
+def fail_problems(problems: list[str] | BaseException, title: str = "") -> None:
+    """Every problem of a refused file or setting as a bullet of one error box, each in the
+    page's language with its row or line."""
+    items = i18n.problems_of(problems) if isinstance(problems, BaseException) else problems
+    shown = [i18n.problem_text(p, lang()) for p in items[:50]]
+    lines = [f"**{title or T('error')}**", ""]
+    lines += [f"- {p}" for p in shown]
+    if len(items) > len(shown):
+        lines.append(f"- {T('more_problems', n=len(items) - len(shown))}")
+    st.error("\n".join(lines))
+
+
+#: The largest upload the app reads (Streamlit's server limit, .streamlit/config.toml, is
+#: higher, so that a larger file reaches the app and is refused here in the page's language).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
@@ -513,22 +174,22 @@ def too_large(name: str, data: bytes) -> str | None:
     )
 
 
-def read_uploaded_scenario(name: str, data: bytes) -> tuple[Scenario | None, str | None]:
-    """An uploaded scenario file, or the message that says what is wrong with it."""
+def read_uploaded_scenario(name: str, data: bytes) -> tuple[Scenario | None, list[str]]:
+    """An uploaded scenario file, or the problems found in it (one message each)."""
     if (problem := too_large(name, data)) is not None:
-        return None, problem
+        return None, [problem]
     try:
-        return load_scenario_text(data.decode("utf-8"), name), None
+        return load_scenario_text(data.decode("utf-8"), name), []
     except UnicodeDecodeError:
-        return None, f"{name}: not a UTF-8 text file"
+        return None, [f"{name}: not a UTF-8 text file"]
     except ScenarioError as exc:
-        return None, str(exc)
+        return None, i18n.problems_of(exc)
 
 
-def read_uploaded_roster(name: str, data: bytes, sc: Scenario) -> tuple[Any, str | None]:
-    """An uploaded roster checked against ``sc``, or the message that lists its problems."""
+def read_uploaded_roster(name: str, data: bytes, sc: Scenario) -> tuple[Any, list[str]]:
+    """An uploaded roster checked against ``sc``, or its problems (one message each)."""
     if (problem := too_large(name, data)) is not None:
-        return None, problem
+        return None, [problem]
     import tempfile
     from pathlib import Path
 
@@ -537,21 +198,26 @@ def read_uploaded_roster(name: str, data: bytes, sc: Scenario) -> tuple[Any, str
         f.write(data)
         tmp = f.name
     try:
-        return load_roster(tmp, sc, build_layout(sc)), None
+        return load_roster(tmp, sc, build_layout(sc)), []
     except RosterError as exc:
-        return None, str(exc).replace(tmp, name)
+        return None, [p.replace(tmp, name) for p in exc.problems]
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
 def base_scenario() -> tuple[Scenario | None, Any, bool]:
-    """The scenario chosen or uploaded, the roster (if any) and whether user data is involved."""
+    """The scenario chosen or uploaded, the roster (if any) and whether user data is involved.
+
+    A refused file stops the page here, with its problems in the main area: nothing runs on
+    data the user did not mean (not the bundled scenario in place of theirs, nor the synthetic
+    population in place of their roster).
+    """
     uploaded = st.session_state.get("upload_yaml")
     user_data = uploaded is not None
     if uploaded is not None:
-        sc, problem = read_uploaded_scenario(uploaded.name, uploaded.getvalue())
+        sc, problems = read_uploaded_scenario(uploaded.name, uploaded.getvalue())
         if sc is None:
-            fail(str(problem))
+            fail_problems(problems, T("refused_scenario", name=uploaded.name))
             return None, None, True
     else:
         sc = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
@@ -562,14 +228,57 @@ def base_scenario() -> tuple[Scenario | None, Any, bool]:
     up_roster = st.session_state.get("upload_roster")
     if up_roster is not None:
         user_data = True
-        roster, problem = read_uploaded_roster(up_roster.name, up_roster.getvalue(), sc)
+        roster, problems = read_uploaded_roster(up_roster.name, up_roster.getvalue(), sc)
         if roster is None:
-            fail(str(problem))
+            fail_problems(problems, T("refused_roster", name=up_roster.name, n=len(problems)))
             return None, None, True
     return sc, roster, user_data
 
 
 # --------------------------------------------------------------------------- sidebar
+
+
+def lever_value_text(name: str, value: Any, k: int) -> str:
+    """A lever's value as the page shows it: shares in %, switches on/off, readings by name."""
+    lv = api.LEVER[name]
+    if lv.kind == "share":
+        return f"{100 * float(value):.0f}%"
+    if lv.kind == "bool":
+        return i18n.section("heading")["on" if value else "off"][k]
+    if lv.kind == "choice":
+        return TEXT[f"reading_{value}"][k]
+    text = f"{float(value):g}"
+    return text.replace(".", ",") if k == 0 else text  # Vietnamese writes a decimal comma
+
+
+def moved_levers(base: Scenario, sc: Scenario, k: int) -> list[str]:
+    """The levers (and course seats, and the horizon) moved from ``base``'s values, each as a
+    short phrase in language ``k`` for the page heading."""
+    heading = i18n.section("heading")
+    before, after = api.lever_values(base), api.lever_values(sc)
+    out = []
+    for lv in api.LEVERS:
+        if before[lv.name] != after[lv.name]:
+            out.append(heading[lv.name][k].format(v=lever_value_text(lv.name, after[lv.name], k)))
+    seats_before, seats_after = api.training_seats(base), api.training_seats(sc)
+    for c in sc.policy.training.courses:
+        if seats_before.get(c.id) != seats_after[c.id]:
+            name = c.name.vi if k == 0 else c.name.en
+            out.append(heading["seats"][k].format(course=name, v=seats_after[c.id]))
+    if base.end.year != sc.end.year:
+        out.append(heading["horizon"][k].format(v=sc.end.year))
+    return out
+
+
+def page_heading(base: Scenario, sc: Scenario, variant: str, roster_name: str | None) -> str:
+    """'Quảng Bình, annual floor, women 20%, bias 0.3': the scenario, the variant and every
+    lever moved from the scenario's values (and the uploaded roster, if any)."""
+    k = lang()
+    name = (sc.name.vi if k == 0 else sc.name.en).split(":")[0]
+    parts = [name, i18n.variant_name(variant, k), *moved_levers(base, sc, k)]
+    if roster_name:
+        parts.append(i18n.section("heading")["roster"][k].format(name=roster_name))
+    return ", ".join(parts)
 
 
 def sidebar(base: Scenario | None) -> Scenario | None:
@@ -581,20 +290,23 @@ def sidebar(base: Scenario | None) -> Scenario | None:
     key = base.digest()
     with sb.expander(T("levers"), expanded=True):
         new: dict[str, Any] = {}
+        linked = st.session_state.pop("_link_levers", {})
         for lv in api.LEVERS:
             wkey = f"lv_{lv.name}_{key}"
-            v = values[lv.name]
-            if lv.kind == "share":
-                new[lv.name] = st.slider(
+            # Opened from a link: the lever starts at the link's value.
+            v = linked.get(lv.name, values[lv.name])
+            if lv.kind == "share":  # shown in percent, kept as a fraction
+                percent = st.slider(
                     T(lv.name),
-                    float(lv.low),
-                    float(lv.high),
-                    float(v),
-                    float(lv.step),
+                    round(100 * lv.low),
+                    round(100 * lv.high),
+                    round(100 * float(v)),
+                    max(1, round(100 * lv.step)),
                     key=wkey,
-                    format="%.2f",
+                    format="%d%%",
                     help=HELP[lv.name][lang()],
                 )
+                new[lv.name] = v if percent == round(100 * float(v)) else percent / 100
             elif lv.kind == "bool":
                 new[lv.name] = st.toggle(T(lv.name), bool(v), key=wkey, help=HELP[lv.name][lang()])
             elif lv.kind == "choice":
@@ -607,6 +319,17 @@ def sidebar(base: Scenario | None) -> Scenario | None:
                     default=lv.choices.index(v),
                     help=HELP[lv.name][lang()],
                 )
+            elif float(lv.step).is_integer() and float(v).is_integer():  # whole numbers
+                new[lv.name] = st.number_input(
+                    T(lv.name),
+                    int(lv.low),
+                    int(lv.high),
+                    int(v),
+                    int(lv.step),
+                    key=wkey,
+                    format="%d",
+                    help=HELP[lv.name][lang()],
+                )
             else:
                 new[lv.name] = st.number_input(
                     T(lv.name),
@@ -615,6 +338,7 @@ def sidebar(base: Scenario | None) -> Scenario | None:
                     float(v),
                     float(lv.step),
                     key=wkey,
+                    format="%.2f",
                     help=HELP[lv.name][lang()],
                 )
         seats = {}
@@ -637,7 +361,7 @@ def sidebar(base: Scenario | None) -> Scenario | None:
     try:
         return api.apply_levers(base, new, seats, int(end))
     except ScenarioError as exc:
-        fail(str(exc))
+        fail_problems(exc)
         return None
 
 
@@ -654,6 +378,8 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
         k = (digest, seed, reps)
     if k in store:
         st.caption(T("cached"))
+        # Every tab reads the same results: the Downloads tab offers what Results shows.
+        st.session_state["last"], st.session_state["last_key"] = store[k], k
         return store[k]
     if not st.session_state.get("run_clicked"):
         last = st.session_state.get("last") if st.session_state.get("last_key") == k else None
@@ -699,6 +425,20 @@ STREAMLIT_CHROME_HIDDEN = (
     "{display: none !important;}</style>"
 )
 
+
+def uploader_css() -> str:
+    """Streamlit's upload boxes speak English ("Upload", "200MB per file") and state the
+    server's limit, not the app's: their button is relabelled in the page's language and
+    their note hidden (the page says the app's own limit under each box)."""
+    label = T("upload_button").replace('"', "")
+    return (
+        "<style>[data-testid='stFileUploaderDropzoneInstructions'] {display: none !important;}"
+        "[data-testid='stFileUploaderDropzone'] button > * {display: none !important;}"
+        f"[data-testid='stFileUploaderDropzone'] button::after {{content: \"{label}\"; "
+        "font-size: 0.875rem;}</style>"
+    )
+
+
 OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 
@@ -713,18 +453,36 @@ def goal_text(r: Any) -> str:
     return f"{op} {100 * r.value:.0f}%"
 
 
-LIGHTS = {"high": "#2e7d32", "medium": "#f9a825", "low": "#c62828", "none": "#9e9e9e"}
+LIGHTS = {
+    "high": "#2e7d32",
+    "medium": "#f9a825",
+    "low": "#c62828",
+    "uncertain": "#757575",
+    "none": "#9e9e9e",
+}
+#: The thresholds between the lights: low < 50% <= medium < 80% <= high.
+LIGHT_EDGES = (0.5, 0.8)
 
 
-def light(p: float) -> str:
-    """A traffic light: high (P >= 80%), medium (50-80%), low (< 50%)."""
+def light_level(p: float, low: float = math.nan, high: float = math.nan) -> str:
+    """The light of a P(met) with its interval: "high" (P >= 80%), "medium" (50-80%), "low"
+    (< 50%), "uncertain" while the interval straddles 50% or 80% (the light could still
+    change with more replications), "none" for no estimate."""
     if isinstance(p, float) and math.isnan(p):
-        return T("light_none")
-    return T("light_high") if p >= 0.8 else (T("light_medium") if p >= 0.5 else T("light_low"))
+        return "none"
+    known = not (math.isnan(low) or math.isnan(high))
+    if known and any(low < edge <= high for edge in LIGHT_EDGES):
+        return "uncertain"
+    return "high" if p >= 0.8 else ("medium" if p >= 0.5 else "low")
+
+
+def light(p: float, low: float = math.nan, high: float = math.nan) -> str:
+    """:func:`light_level` in the page's words."""
+    return T(f"light_{light_level(p, low, high)}")
 
 
 def light_style(value: str) -> str:
-    for level in ("high", "medium", "low", "none"):
+    for level in LIGHTS:
         if value == T(f"light_{level}"):
             return f"background-color: {LIGHTS[level]}; color: white; font-weight: 600"
     return ""
@@ -802,7 +560,7 @@ def targets_table(
             p += f" ({pct(r.p_upper_met)})"
         rows.append(
             {
-                T("light"): light(r.p_met),
+                T("light"): light(r.p_met, r.ci_low, r.ci_high),
                 T("target"): r.target,
                 T("text"): text,
                 T("by"): str(int(r.by)),
@@ -918,11 +676,22 @@ def robustness_expander(
 
 
 def fan_chart(summary: Any, target: str) -> go.Figure:
+    """A target's metric year by year: the median, the bands that hold 50% and 90% of the
+    replications, the target's threshold and its deadline, each named in the legend. A
+    committee target is measured at its congresses only: points, not a line."""
+    charts, k = i18n.section("charts"), lang()
     tr = summary.trajectories
     d = tr[tr["target"] == target]
+    row = summary.targets[summary.targets["target"] == target]
+    committee = len(row) > 0 and row["kind"].iloc[0] == "committee"
     fig = go.Figure()
     x = d["year"].tolist()
-    for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
+    for lo, hi, alpha, name in (
+        ("p5", "p95", 0.15, charts["band_90"][k]),
+        ("p25", "p75", 0.3, charts["band_50"][k]),
+    ):
+        if committee:  # no band between congresses: error bars at each
+            continue
         fig.add_trace(
             go.Scatter(
                 x=x + x[::-1],
@@ -931,14 +700,54 @@ def fan_chart(summary: Any, target: str) -> go.Figure:
                 fillcolor=f"rgba(31,119,180,{alpha})",
                 line={"width": 0},
                 hoverinfo="skip",
-                showlegend=False,
+                name=name,
             )
         )
-    fig.add_trace(go.Scatter(x=x, y=d["median"], mode="lines+markers", name=T("median")))
+    if committee:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=d["median"],
+                mode="markers",
+                marker={"size": 12},
+                name=charts["congress_points"][k],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (d["p95"] - d["median"]).tolist(),
+                    "arrayminus": (d["median"] - d["p5"]).tolist(),
+                },
+            )
+        )
+    else:
+        fig.add_trace(go.Scatter(x=x, y=d["median"], mode="lines+markers", name=T("median")))
     if len(d):
-        fig.add_hline(y=float(d["threshold"].iloc[0]), line_dash="dash", line_color="red")
-        fig.add_vline(x=int(d["by"].iloc[0]), line_dash="dot", line_color="grey")
-    fig.update_layout(yaxis_tickformat=".0%", height=360, margin={"t": 20, "b": 20})
+        threshold = float(d["threshold"].iloc[0])
+        by = int(d["by"].iloc[0])
+        goal = goal_text(row.iloc[0]) if len(row) else f"{threshold:.0%}"
+        fig.add_trace(
+            go.Scatter(
+                x=[min(x), max(x)],
+                y=[threshold, threshold],
+                mode="lines",
+                line={"dash": "dash", "color": "red"},
+                name=charts["target_line"][k].format(goal=goal),
+            )
+        )
+        fig.add_vline(
+            x=by,
+            line_dash="dot",
+            line_color="grey",
+            annotation_text=charts["deadline_line"][k].format(year=by),
+        )
+    top = max([*d["p95"].tolist(), float(d["threshold"].max()) if len(d) else 0.0, 0.05])
+    fig.update_layout(
+        height=380,
+        margin={"t": 20, "b": 20},
+        xaxis={"title": charts["year_axis"][k], "dtick": 1},
+        yaxis={"title": charts["share_axis"][k], "tickformat": ".0%", "range": [0, top * 1.1]},
+        legend={"orientation": "h"},
+    )
     return fig
 
 
@@ -954,26 +763,20 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
     m = moves_table(sc.model_dump_json(), seed)
     nodes = sorted(set(m["source"]) | set(m["target"]))
     index = {n: k for k, n in enumerate(nodes)}
-    names = {
-        "pool": ("chuyên viên (nguồn)", "specialists (pool)"),
-        "l2_deputy": ("phó trưởng phòng", "L2 deputy"),
-        "l2_head": ("trưởng phòng", "L2 head"),
-        "l1_deputy": ("cấp phó (diện Ban Thường vụ)", "L1 deputy"),
-        "l1_head": ("cấp trưởng (diện Ban Thường vụ)", "L1 head"),
-    }
+    ranks, causes = i18n.section("ranks"), i18n.section("causes")
 
     def label(n: str) -> str:
         if n.startswith("left: "):  # an exit, by its cause
-            cause = n.removeprefix("left: ")
-            words = COLUMNS.get(f"exits_{cause}", (cause, cause))[lang()]
-            return f"{T('left')}: {words}"
+            cause = n.removeprefix("left: ").split(" ")[0]
+            return f"{T('left')}: {causes.get(cause, (cause, cause))[lang()]}"
         base, _, rest = n.partition(" ")
-        moved = f" ({T('moved')})" if rest == "(moved)" else (f" {rest}" if rest else "")
-        return names.get(base, (base, base))[lang()] + moved
+        moved = f" ({T('moved')})" if rest.strip() == "(moved)" else ""
+        return ranks.get(base, (base, base))[lang()] + moved
 
     fig = go.Figure(
         go.Sankey(
-            node={"label": [label(n) for n in nodes], "pad": 18},
+            arrangement="snap",
+            node={"label": [label(n) for n in nodes], "pad": 28, "thickness": 14},
             link={
                 "source": [index[x] for x in m["source"]],
                 "target": [index[x] for x in m["target"]],
@@ -981,7 +784,7 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
             },
         )
     )
-    fig.update_layout(height=420, margin={"t": 10, "b": 10})
+    fig.update_layout(height=520, margin={"t": 10, "b": 10, "l": 10, "r": 10}, font={"size": 13})
     return fig
 
 
@@ -1001,6 +804,8 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
             verdicts = {}
         table = targets_table(summary, verdicts).set_index(T("target"))
         st.table(table.style.map(light_style, subset=[T("light")]))
+        st.caption(T("basis", n=len(collector.done), seed=seed))
+        st.caption(T("light_legend"))
         for note in target_notes(summary):
             st.caption(note)
         robustness_expander(sc, seed, collector.reps, found)
@@ -1028,7 +833,7 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
     st.subheader(T("flows"))
     flows = summary.flows.copy()
     flows["tier"] = flows["tier"].str.upper()
-    st.plotly_chart(flows_chart(flows), width="stretch")
+    st.plotly_chart(flows_chart(flows, sc), width="stretch")
     with st.expander(T("table")):
         st.dataframe(translated(flows), hide_index=True, width="stretch")
     st.subheader(T("costs"))
@@ -1037,66 +842,134 @@ def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
         st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
 
 
-def flows_chart(flows: pd.DataFrame) -> go.Figure:
-    """L1 appointments a year (bars) with the shares of women and under-40s (lines)."""
+def flows_chart(flows: pd.DataFrame, sc: Scenario) -> go.Figure:
+    """L1 appointments a year (bars, left axis) with the shares of women and under-40s among
+    them (lines, right axis, with the scenario's appointment shares as dotted lines)."""
+    charts, k = i18n.section("charts"), lang()
     l1 = flows[flows["tier"] == "L1"]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             x=l1["year"],
             y=l1["appointments_mean"],
-            name=COLUMNS["appointments_mean"][lang()],
+            name=COLUMNS["appointments_mean"][k],
             marker_color="#9ecae1",
         )
     )
-    for col, color in (("women_share", "#d62728"), ("young_share", "#2ca02c")):
+    colors = {"women_share": "#d62728", "young_share": "#2ca02c"}
+    for col, color in colors.items():
         fig.add_trace(
             go.Scatter(
                 x=l1["year"],
                 y=l1[col],
-                name=COLUMNS[col][lang()],
+                name=COLUMNS[col][k],
                 yaxis="y2",
                 mode="lines+markers",
                 line={"color": color},
             )
         )
+    quota = {"women_share": sc.policy.appointment_share.women}
+    quota["young_share"] = sc.policy.appointment_share.young
+    top = max(0.3, float(l1[["women_share", "young_share"]].max().max() or 0), *quota.values())
+    if sc.policy.appointment_share.reading != "none":
+        for col, q in quota.items():
+            if q > 0:
+                fig.add_trace(
+                    go.Scatter(
+                        x=[l1["year"].min(), l1["year"].max()],
+                        y=[q, q],
+                        yaxis="y2",
+                        mode="lines",
+                        line={"dash": "dot", "color": colors[col]},
+                        name=f"{COLUMNS[col][k]}: "
+                        + charts["quota_line"][k].format(share=f"{q:.0%}"),
+                    )
+                )
     fig.update_layout(
-        height=340,
+        height=380,
         margin={"t": 20, "b": 20},
-        yaxis={"title": "L1"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+        xaxis={"title": charts["year_axis"][k], "dtick": 1},
+        yaxis={"title": charts["appointments_axis"][k], "rangemode": "tozero"},
+        yaxis2={
+            "title": charts["share_axis"][k],
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, min(1.0, top * 1.15)],
+            "dtick": 0.05 if top <= 0.4 else 0.1,
+            "showgrid": False,
+        },
         legend={"orientation": "h"},
     )
     return fig
 
 
 def costs_chart(costs: pd.DataFrame) -> go.Figure:
-    """Vacancy-months (and months held for a group) a year, and rotations if any."""
+    """Vacancy-months (and months held for a group) a year on the left axis; rotations, in
+    people, on the right axis when there are any."""
+    charts, k = i18n.section("charts"), lang()
     fig = go.Figure()
-    for col in ("vacancy_months_l1", "reserved_months_l1", "vacancy_months_l2", "rotations"):
+    for col in ("vacancy_months_l1", "reserved_months_l1", "vacancy_months_l2"):
         if col in costs:
-            fig.add_trace(go.Bar(x=costs["year"], y=costs[col], name=COLUMNS[col][lang()]))
-    fig.update_layout(
-        barmode="group", height=320, margin={"t": 20, "b": 20}, legend={"orientation": "h"}
-    )
+            fig.add_trace(go.Bar(x=costs["year"], y=costs[col], name=COLUMNS[col][k]))
+    people = "rotations" in costs and float(costs["rotations"].sum()) > 0
+    if people:
+        fig.add_trace(
+            go.Scatter(
+                x=costs["year"],
+                y=costs["rotations"],
+                name=COLUMNS["rotations"][k],
+                yaxis="y2",
+                mode="lines+markers",
+            )
+        )
+    layout: dict[str, Any] = {
+        "barmode": "group",
+        "height": 360,
+        "margin": {"t": 20, "b": 20},
+        "legend": {"orientation": "h"},
+        "xaxis": {"title": charts["year_axis"][k], "dtick": 1},
+        "yaxis": {"title": charts["months_axis"][k], "rangemode": "tozero"},
+    }
+    if people:
+        layout["yaxis2"] = {
+            "title": charts["people_axis"][k],
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        }
+    fig.update_layout(**layout)
     return fig
 
 
-def downloads(collector: Collector, sc: Scenario, seed: int) -> None:
+def downloads(collector: Collector, sc: Scenario, seed: int, heading: str) -> None:
+    """The result tables for spreadsheet users (headers in the page's language, shares in
+    percent, CSV with a byte-order mark, a workbook with a sheet that explains it), the
+    scenario used, and the command that reruns it."""
     summary = collector.summary()
-    zbuf = io.BytesIO()
-    with zipfile.ZipFile(zbuf, "w") as z:
-        for name, df in summary.tables().items():
-            z.writestr(f"{name}.csv", df.to_csv(index=False))
+    tables = summary.tables()
+    k = lang()
+    suffix = ("vi", "en")[k]
+    st.caption(T("basis", n=len(collector.done), seed=seed))
     st.download_button(
-        T("download_csv"), zbuf.getvalue(), f"cadresim_{sc.province}.zip", key="dl_csv"
+        T("download_csv"),
+        spreadsheet.csv_zip(tables, k, spreadsheet.course_names(sc)),
+        f"cadresim_{sc.province}_{suffix}.zip",
+        key="dl_csv",
     )
-    xbuf = io.BytesIO()
-    with pd.ExcelWriter(xbuf) as xl:
-        for name, df in summary.tables().items():
-            df.to_excel(xl, sheet_name=name[:31], index=False)
+    about = {
+        "scenario": (sc.name.vi if k == 0 else sc.name.en),
+        "heading": heading,
+        "seed": seed,
+        "reps": len(collector.done),
+        "hash": sc.digest(),
+    }
     st.download_button(
-        T("download_xlsx"), xbuf.getvalue(), f"cadresim_{sc.province}.xlsx", key="dl_xlsx"
+        T("download_xlsx"),
+        spreadsheet.workbook(tables, k, about, spreadsheet.course_names(sc)),
+        f"cadresim_{sc.province}_{suffix}.xlsx",
+        key="dl_xlsx",
     )
     text = scenario_yaml(sc)
     st.download_button(T("download_yaml"), text, f"{sc.province}_used.yaml", key="dl_yaml")
@@ -1113,7 +986,79 @@ def scenario_yaml(sc: Scenario) -> str:
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
+# --------------------------------------------------------------------------- the link
+#: The page address carries the view: scenario, variant, language, seed, replications and
+#: every lever moved from the scenario's values (by the lever's name), e.g.
+#: ``?scenario=quang_binh&variant=floor&seed=2021&reps=200&women_share=0.2&lang=en``.
+LINK_KEYS = ("scenario", "variant", "lang", "seed", "reps")
+
+
+def parse_lever(lv: api.Lever, text: str) -> Any:
+    """A lever's value from the page address (None if it does not parse or is out of range)."""
+    try:
+        if lv.kind == "bool":
+            return {"1": True, "true": True, "0": False, "false": False}[text.lower()]
+        if lv.kind == "choice":
+            return text if text in lv.choices else None
+        value = float(text)
+    except (KeyError, ValueError):
+        return None
+    return value if lv.low <= value <= lv.high else None
+
+
+def read_link() -> None:
+    """Once a session: start the page at the view its address describes (values that do not
+    parse, or name no bundled scenario or variant, are ignored)."""
+    if st.session_state.get("_link_read"):
+        return
+    st.session_state["_link_read"] = True
+    q = st.query_params
+    names = bundled_names()
+    if q.get("lang") in ("vi", "en"):
+        st.session_state["lang"] = q["lang"]
+    if q.get("scenario") in names:
+        st.session_state["scenario"] = q["scenario"]
+    scenario = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
+    if q.get("variant", "") in scenario.variants:
+        st.session_state["variant"] = q["variant"]
+    for key, low, high in (("seed", 0, 2**31 - 1), ("reps", 2, 5000)):
+        text = q.get(key, "")
+        if text.isdigit() and low <= int(text) <= high:
+            st.session_state[key] = int(text)
+    levers = {}
+    for lv in api.LEVERS:
+        if lv.name in q and (value := parse_lever(lv, q[lv.name])) is not None:
+            levers[lv.name] = value
+    st.session_state["_link_levers"] = levers
+
+
+def write_link(base: Scenario, sc: Scenario, variant: str, seed: int, reps: int) -> None:
+    """Keep the page address equal to the view, so that it can be sent to a colleague."""
+    if st.session_state.get("upload_yaml") is not None:
+        return  # an uploaded scenario cannot travel in a link
+    want = {
+        "scenario": st.session_state.get("scenario", "quang_binh"),
+        "lang": st.session_state.get("lang", "vi"),
+        "seed": str(seed),
+        "reps": str(reps),
+    }
+    if variant:
+        want["variant"] = variant
+    before, after = api.lever_values(base), api.lever_values(sc)
+    for lv in api.LEVERS:
+        if before[lv.name] != after[lv.name]:
+            value = after[lv.name]
+            want[lv.name] = str(value).lower() if lv.kind == "bool" else f"{value}"
+    if dict(st.query_params) != want:
+        st.query_params.from_dict(want)
+
+
 # --------------------------------------------------------------------------- page
+
+
+def set_precision(key: str) -> None:
+    """The quick/precise choice at the top sets the replications (also in the sidebar)."""
+    st.session_state["reps"] = int(st.session_state[key])
 
 
 def main() -> None:
@@ -1122,6 +1067,8 @@ def main() -> None:
     # speak only English and duplicate the page's own controls (its Run and Dừng/Stop
     # buttons): the page does without them.
     st.html(STREAMLIT_CHROME_HIDDEN)
+    read_link()
+    st.html(uploader_css())
     sb = st.sidebar
     sb.radio(
         T("language"),
@@ -1145,22 +1092,66 @@ def main() -> None:
         "variant",
         T("variant"),
         base_variants,
-        lambda v, k: v or TEXT["as_planned"][k],
+        i18n.variant_name,
     )
     sb.file_uploader(T("upload_yaml"), type=["yaml", "yml"], key="upload_yaml")
+    sb.caption(f"{T('upload_limit')} · YAML")
     sb.file_uploader(T("upload_roster"), type=["csv", "xlsx"], key="upload_roster")
-    seed = int(sb.number_input(T("seed"), 0, 2**31 - 1, 2021, key="seed"))
-    reps = int(sb.number_input(T("reps"), 2, 5000, 200, step=50, key="reps"))
+    sb.caption(f"{T('upload_limit')} · CSV, XLSX")
+    # A value set by a link is in the session already: no default beside it.
+    seed_default = {} if "seed" in st.session_state else {"value": 2021}
+    reps_default = {} if "reps" in st.session_state else {"value": 200}
+    seed = int(sb.number_input(T("seed"), 0, 2**31 - 1, key="seed", **seed_default))
+    reps = int(sb.number_input(T("reps"), 2, 5000, step=50, key="reps", **reps_default))
 
     st.title(T("title"))
     st.caption(T("subtitle"))
     base, roster, user = base_scenario()
     sc = sidebar(base)
-    if sc is None:
+    if sc is None or base is None:
         return
-    st.markdown(f"**{sc.name.vi if lang() == 0 else sc.name.en}**")
-    if sb.button(T("run"), type="primary", key="run"):
+    variant = st.session_state.get("variant", "")
+    variant = variant if variant in (base.variants or {}) or not variant else ""
+    up_roster = st.session_state.get("upload_roster")
+    unvaried = base  # the levers' starting values are the (varied) scenario's own
+    heading = page_heading(unvaried, sc, variant, up_roster.name if roster else None)
+    st.subheader(heading)
+    write_link(base, sc, variant, seed, reps)
+    if roster is not None:
+        filled = int(np.count_nonzero(roster.people.post >= 0))
+        posts = build_layout(sc).n_posts
+        st.success(
+            T(
+                "roster_loaded",
+                name=up_roster.name,
+                people=f"{len(roster.people.post):,}".replace(",", "." if lang() == 0 else ","),
+                filled=f"{filled:,}".replace(",", "." if lang() == 0 else ","),
+                posts=f"{posts:,}".replace(",", "." if lang() == 0 else ","),
+            )
+        )
+    run_bar = st.columns([1, 3])
+    if run_bar[0].button(T("run"), type="primary", key="run", width="stretch"):
         st.session_state["run_clicked"] = True
+    choices = [200, 1000] if reps in (200, 1000) else [200, 1000, reps]
+    # A new widget for each count and language (its labels change with both).
+    pkey = f"precision_{reps}@{('vi', 'en')[lang()]}"
+    run_bar[1].radio(
+        T("precision"),
+        choices,
+        index=choices.index(reps),
+        key=pkey,
+        horizontal=True,
+        format_func=bound_label(
+            lambda n, k: (
+                TEXT[f"precision_{n}"][k]
+                if n in (200, 1000)
+                else TEXT["precision_n"][k].format(n=n)
+            )
+        ),
+        on_change=set_precision,
+        args=(pkey,),
+        label_visibility="collapsed",
+    )
     tabs = st.tabs(
         [
             T("tab_results"),
@@ -1178,28 +1169,7 @@ def main() -> None:
         else:
             show_results(collector, sc, seed)
     with tabs[1]:
-        pop = api.population_summary(sc, seed, roster)
-        tiers = pop["tiers"].rename(
-            columns={"women_share": "stock_women_share", "under_40_share": "stock_young_share"}
-        )
-        for col in ("stock_women_share", "stock_young_share"):
-            tiers[col] = tiers[col].map(pct)
-        tiers["mean_age"] = tiers["mean_age"].map(lambda a: f"{a:.1f}")
-        st.dataframe(translated(tiers), hide_index=True)
-        pyr = pop["pyramid"]
-        fig = go.Figure()
-        fig.add_trace(go.Bar(y=pyr["age"], x=-pyr["men"], name=T("men"), orientation="h"))
-        fig.add_trace(go.Bar(y=pyr["age"], x=pyr["women"], name=T("women"), orientation="h"))
-        top = int(max(pyr["men"].max(), pyr["women"].max(), 1))
-        step = max(10, round(top / 4, -1))
-        ticks = [int(v) for v in np.arange(-top - top % step, top + step, step)]
-        fig.update_layout(
-            barmode="overlay",
-            title=T("pyramid"),
-            height=380,
-            xaxis={"tickvals": ticks, "ticktext": [str(abs(v)) for v in ticks]},
-        )
-        st.plotly_chart(fig, width="stretch")
+        population_tab(sc, seed, roster)
     with tabs[2]:
         compare_tab(sc, seed)
     with tabs[3]:
@@ -1207,11 +1177,59 @@ def main() -> None:
     with tabs[4]:
         teach_tab(sc)
     with tabs[5]:
-        collector = st.session_state.get("last")
         if collector is None or len(collector.done) == 0:
             st.info(T("no_results"))
         else:
-            downloads(collector, sc, seed)
+            downloads(collector, sc, seed, heading)
+
+
+def nice_step(top: float) -> int:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about four ticks to ``top``."""
+    raw = max(top / 4, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def pyramid_chart(pyr: pd.DataFrame) -> go.Figure:
+    """The age pyramid: men to the left, women to the right, the same round ticks each side."""
+    charts = i18n.section("charts")
+    k = lang()
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=pyr["age"], x=-pyr["men"], name=T("men"), orientation="h"))
+    fig.add_trace(go.Bar(y=pyr["age"], x=pyr["women"], name=T("women"), orientation="h"))
+    top = float(max(pyr["men"].max(), pyr["women"].max(), 1))
+    step = nice_step(top)
+    edge = step * math.ceil(top / step)
+    ticks = list(range(-edge, edge + 1, step))
+    fig.update_layout(
+        barmode="overlay",
+        title=T("pyramid"),
+        height=400,
+        xaxis={
+            "tickvals": ticks,
+            "ticktext": [f"{abs(v):,}" for v in ticks],
+            "range": [-edge * 1.05, edge * 1.05],
+            "title": f"{charts['count_axis'][k]} ({T('men')} ← | → {T('women')})",
+        },
+        yaxis={"title": charts["age_axis"][k]},
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def population_tab(sc: Scenario, seed: int, roster: Any) -> None:
+    """The starting population by tier, and its age pyramid."""
+    pop = api.population_summary(sc, seed, roster)
+    tiers = pop["tiers"].rename(
+        columns={"women_share": "stock_women_share", "under_40_share": "stock_young_share"}
+    )
+    ranks = i18n.section("ranks")
+    tiers["tier"] = tiers["tier"].map(lambda t: ranks.get(t, (t, t))[lang()])
+    for col in ("stock_women_share", "stock_young_share"):
+        tiers[col] = tiers[col].map(pct)
+    tiers["mean_age"] = tiers["mean_age"].map(lambda a: f"{a:.1f}")
+    st.dataframe(translated(tiers), hide_index=True)
+    st.plotly_chart(pyramid_chart(pop["pyramid"]), width="stretch")
 
 
 def compare_tab(sc: Scenario, seed: int) -> None:
@@ -1223,11 +1241,18 @@ def compare_tab(sc: Scenario, seed: int) -> None:
             st.info(T("compare_need_a"))
         else:
             reps = min(int(st.session_state.get("reps", 200)), 200)
-            with st.spinner(T("running")):
-                st.session_state["comparison"] = api.compare(a, sc, seed, reps, workers=2)
+            bar = st.progress(0.0, text=T("running"))
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(done / max(total, 1), text=f"{T('running')} {done}/{total}")
+
+            st.session_state["comparison"] = api.compare(
+                a, sc, seed, reps, workers=2, progress=progress
+            )
+            bar.empty()
     table = st.session_state.get("comparison")
     if table is not None:
-        shown = table.copy()
+        shown = table.drop(columns=["variance_reduction"], errors="ignore")
         for col in ("p_met_a", "p_met_b", "difference", "ci_low", "ci_high"):
             shown[col] = shown[col].map(pct)
         st.dataframe(translated(shown), hide_index=True, width="stretch")
@@ -1237,7 +1262,13 @@ def share_tab(sc: Scenario, seed: int) -> None:
     ids = [t.id for t in sc.targets if t.kind in ("stock", "flow", "committee")]
     if not ids:
         return
-    target = st.selectbox(T("share_target"), ids, key="share_target")
+    texts = {t.id: (t.text.vi, t.text.en) if t.text else (t.id, t.id) for t in sc.targets}
+    target = st.selectbox(
+        T("share_target"),
+        ids,
+        key="share_target",
+        format_func=bound_label(lambda i, k: f"{i}: {texts[i][k]}"),
+    )
     group = st.radio(
         T("share_group"),
         ["women", "young"],
@@ -1263,7 +1294,21 @@ def share_tab(sc: Scenario, seed: int) -> None:
             if not found.monotone:
                 st.warning(T("share_not_monotone", target=target))
         steps = pd.DataFrame(found.steps, columns=["share", "p_met"]).sort_values("share")
-        st.line_chart(steps, x="share", y="p_met")
+        charts, k = i18n.section("charts"), lang()
+        fig = go.Figure(go.Scatter(x=steps["share"], y=steps["p_met"], mode="lines+markers"))
+        fig.add_hline(
+            y=level,
+            line_dash="dash",
+            line_color="red",
+            annotation_text=charts["level_line"][k].format(level=f"{level:.0%}"),
+        )
+        fig.update_layout(
+            height=320,
+            margin={"t": 20, "b": 20},
+            xaxis={"title": charts["share_tried"][k], "tickformat": ".0%"},
+            yaxis={"title": charts["p_axis"][k], "tickformat": ".0%", "range": [0, 1.02]},
+        )
+        st.plotly_chart(fig, width="stretch")
 
 
 def teach_tab(sc: Scenario) -> None:
@@ -1276,7 +1321,7 @@ def teach_tab(sc: Scenario) -> None:
         format_func=bound_label(lambda v, k: TEACH[f"{v}_title"][k]),
     )
     st.subheader(T(f"{step}_title"))
-    st.write(T(f"{step}_body"))
+    st.write(T(f"{step}_body", q=f"{sc.policy.appointment_share.women:.0%}"))
     if step == "flow":
         l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
         s0 = float(l1["women_share"])
@@ -1284,12 +1329,30 @@ def teach_tab(sc: Scenario) -> None:
         t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
         years = np.arange(0, 21)
         share = q + (s0 - q) * (1 - t) ** years
+        charts, k = i18n.section("charts"), lang()
         fig = go.Figure()
-        fig.add_trace(go.Scatter(x=years + sc.start.year, y=share, name=f"q = {q:.0%}"))
-        fig.add_hline(y=q, line_dash="dot", line_color="grey")
-        fig.add_hline(y=0.17, line_dash="dash", line_color="red", annotation_text="17%")
+        fig.add_trace(
+            go.Scatter(x=years + sc.start.year, y=share, name=COLUMNS["stock_women_share"][k])
+        )
+        fig.add_hline(
+            y=q,
+            line_dash="dot",
+            line_color="grey",
+            annotation_text=charts["quota_line"][k].format(share=f"{q:.0%}"),
+        )
+        fig.add_hline(
+            y=0.17,
+            line_dash="dash",
+            line_color="red",
+            annotation_text=charts["target_line"][k].format(goal="17%"),
+            annotation_position="bottom right",
+        )
+        top = max(0.25, 1.2 * q, 1.2 * s0)
         fig.update_layout(
-            yaxis_tickformat=".0%", yaxis_range=[0, 0.25], height=320, margin={"t": 20, "b": 20}
+            xaxis={"title": charts["year_axis"][k]},
+            yaxis={"title": charts["share_axis"][k], "tickformat": ".0%", "range": [0, top]},
+            height=340,
+            margin={"t": 20, "b": 20},
         )
         st.plotly_chart(fig, width="stretch")
         return
