@@ -788,10 +788,77 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
     return fig
 
 
-def show_results(collector: Collector, sc: Scenario, seed: int) -> None:
+def baseline_section(collector: Collector, sc: Scenario, seed: int, heading: str) -> None:
+    """Pin these results as the baseline, or show them beside the pinned baseline: P(met)
+    with its interval under both, and the difference with its interval, paired replication
+    by replication when both ran on the same seed."""
+    pinned = st.session_state.get("baseline")
+    this = (sc.digest(), seed, collector.reps)
+    if pinned is not None and pinned["key"] == this:
+        st.caption(T("baseline_is_this"))
+        if st.button(T("baseline_unpin"), key="baseline_unpin"):
+            st.session_state.pop("baseline", None)
+            st.rerun()
+        return
+    cols = st.columns([1, 1, 2])
+    if cols[0].button(T("baseline_pin"), key="baseline_pin"):
+        st.session_state["baseline"] = {
+            "key": this,
+            "collector": collector,
+            "seed": seed,
+            "heading": heading,
+        }
+        st.rerun()
+    if pinned is None:
+        return
+    if cols[1].button(T("baseline_unpin"), key="baseline_unpin"):
+        st.session_state.pop("baseline", None)
+        st.rerun()
+    base: Collector = pinned["collector"]
+    st.subheader(T("baseline_title"))
+    st.caption(T("baseline_what", base=pinned["heading"], now=heading))
+    table = api.paired_difference(base, collector, pinned["seed"], seed)
+    if table.empty:
+        st.info(T("baseline_no_common"))
+        return
+    intervals = {}
+    for name, col in (("base", base), ("now", collector)):
+        t = col.summary().targets.set_index("target")
+        intervals[name] = t
+    rows = []
+    for r in table.itertuples():
+        b, n = intervals["base"].loc[r.target], intervals["now"].loc[r.target]
+        rows.append(
+            {
+                T("target"): r.target,
+                T("by"): str(int(r.by)),
+                T("baseline_col"): f"{pct(r.p_met_base)} ({pct(b.ci_low)} – {pct(b.ci_high)})",
+                T("now_col"): f"{pct(r.p_met_now)} ({pct(n.ci_low)} – {pct(n.ci_high)})",
+                T("difference_col"): f"{signed_pct(r.difference)} "
+                f"({signed_pct(r.ci_low)} – {signed_pct(r.ci_high)})",
+            }
+        )
+    st.table(pd.DataFrame(rows).set_index(T("target")))
+    paired = bool(table["paired"].all())
+    st.caption(
+        T("baseline_paired", n=int(table["reps"].min()))
+        if paired
+        else T("baseline_unpaired", a=pinned["seed"], b=seed)
+    )
+
+
+def signed_pct(x: float) -> str:
+    """A difference of shares in percentage points, with its sign."""
+    if isinstance(x, float) and math.isnan(x):
+        return "–"
+    return f"{100 * x:+.1f}".replace("-", "−") + (" điểm %" if lang() == 0 else " pp")
+
+
+def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) -> None:
     summary = collector.summary()
     if len(collector.done) < collector.reps:
         st.warning(T("stopped", done=len(collector.done), reps=collector.reps))
+    baseline_section(collector, sc, seed, heading)
     st.subheader(T("targets"))
     roster = st.session_state.get("upload_roster") is not None
     found = None if roster else robustness_of(sc, seed)
@@ -1167,7 +1234,7 @@ def main() -> None:
         if collector is None or len(collector.done) == 0:
             st.info(T("no_results"))
         else:
-            show_results(collector, sc, seed)
+            show_results(collector, sc, seed, heading)
     with tabs[1]:
         population_tab(sc, seed, roster)
     with tabs[2]:
@@ -1232,6 +1299,19 @@ def population_tab(sc: Scenario, seed: int, roster: Any) -> None:
     st.plotly_chart(pyramid_chart(pop["pyramid"]), width="stretch")
 
 
+def progress_with_stop(key: str) -> Callable[[int, int], None]:
+    """A progress bar and a Stop button for a long computation of a tab; returns the
+    callback that moves the bar. Pressing Stop reruns the page, which ends the computation at
+    its next progress report (its worker processes are stopped with it)."""
+    bar = st.progress(0.0, text=T("running"))
+    st.button(T("stop"), key=f"stop_{key}")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{T('running')} {done}/{total}")
+
+    return progress
+
+
 def compare_tab(sc: Scenario, seed: int) -> None:
     if st.button(T("save_a"), key="save_a"):
         st.session_state["scenario_a"] = sc
@@ -1241,15 +1321,13 @@ def compare_tab(sc: Scenario, seed: int) -> None:
             st.info(T("compare_need_a"))
         else:
             reps = min(int(st.session_state.get("reps", 200)), 200)
-            bar = st.progress(0.0, text=T("running"))
-
-            def progress(done: int, total: int) -> None:
-                bar.progress(done / max(total, 1), text=f"{T('running')} {done}/{total}")
-
-            st.session_state["comparison"] = api.compare(
-                a, sc, seed, reps, workers=2, progress=progress
-            )
-            bar.empty()
+            slot = st.empty()
+            with slot.container():
+                progress = progress_with_stop("compare")
+                st.session_state["comparison"] = api.compare(
+                    a, sc, seed, reps, workers=2, progress=progress
+                )
+            slot.empty()
     table = st.session_state.get("comparison")
     if table is not None:
         shown = table.drop(columns=["variance_reduction"], errors="ignore")
@@ -1278,11 +1356,22 @@ def share_tab(sc: Scenario, seed: int) -> None:
     )
     level = st.slider(T("share_level"), 0.5, 0.95, 0.8, 0.05, key="share_level")
     if st.button(T("share_run"), key="share_run"):
-        with st.spinner(T("running")):
-            reps = min(60, int(st.session_state.get("reps", 60)))
+        reps = min(60, int(st.session_state.get("reps", 60)))
+        slot = st.empty()
+        with slot.container():
+            progress = progress_with_stop("share")
             found = api.required_share(
-                sc, target, group, level, seed, reps=reps, workers=2, tolerance=0.02
+                sc,
+                target,
+                group,
+                level,
+                seed,
+                reps=reps,
+                workers=2,
+                tolerance=0.02,
+                progress=progress,
             )
+        slot.empty()
         if found.assumed:
             st.info(T("share_assumed", group=T(f"{group}_l")))
         if found.share is None:
@@ -1369,9 +1458,19 @@ def teach_tab(sc: Scenario) -> None:
     if st.button(T("teach_show"), key=f"teach_show_{step}"):
         reps = min(100, int(st.session_state.get("reps", 100)))
         rows = []
-        with st.spinner(T("running")):
-            for label, overrides in settings.items():
-                study = api.run_study(sc.with_overrides(overrides), 2021, reps, workers=2)
+        slot = st.empty()
+        with slot.container():
+            progress = progress_with_stop(f"teach_{step}")
+            for k, (label, overrides) in enumerate(settings.items()):
+                study = api.run_study(
+                    sc.with_overrides(overrides),
+                    2021,
+                    reps,
+                    workers=2,
+                    progress=lambda done, _total, k=k: progress(
+                        k * reps + done, len(settings) * reps
+                    ),
+                )
                 summary = study.summary
                 row: dict[str, Any] = {T("teach_setting"): label}
                 for r in summary.targets.itertuples():
@@ -1381,6 +1480,7 @@ def teach_tab(sc: Scenario) -> None:
                 for col in ("vacancy_months_l1", "reserved_months_l1"):
                     row[COLUMNS[col][lang()]] = f"{costs[col].sum():.0f}"
                 rows.append(row)
+        slot.empty()
         st.session_state[f"teach_result_{step}"] = pd.DataFrame(rows)
     result = st.session_state.get(f"teach_result_{step}")
     if result is not None:

@@ -477,32 +477,71 @@ def compare(
         runner=runner,
         progress=progress and _shifted(progress, reps, 2 * reps),
     )
-    ma = sa.collector.arrays["target_met"][sa.collector.done]
-    mb = sb.collector.arrays["target_met"][sb.collector.done]
+    table = paired_difference(sa.collector, sb.collector, seed, seed, level)
+    names = {"p_met_base": "p_met_a", "p_met_now": "p_met_b"}
+    names |= {"only_base": "only_a", "only_now": "only_b"}
+    return table.drop(columns=["paired", "reps"]).rename(columns=names)
+
+
+def paired_difference(
+    base: Collector, now: Collector, base_seed: int, now_seed: int, level: float = 0.95
+) -> pd.DataFrame:
+    """P(met) of every target two studies share, under ``base`` and ``now`` (run with master
+    seeds ``base_seed`` and ``now_seed``), with the difference now - base and its interval.
+
+    The replications both studies finished are compared one by one when the two used the same
+    master seed (common random numbers: the interval is that of the per-replication
+    differences, normal approximation); with different seeds the two estimates are
+    independent and their variances add. ``paired`` says which. The variance reduction is
+    1 - Var(paired difference) / (Var(base) + Var(now)) (0: no gain, 1: noiseless).
+    """
     z = stats.norm.ppf(0.5 + level / 2)
+    ids_base = [t.id for t in base.scenario.targets]
+    ids_now = [t.id for t in now.scenario.targets]
+    by = {t.id: t.by for t in now.scenario.targets}
+    same_seed = base_seed == now_seed
+    common = np.intersect1d(base.done, now.done) if same_seed else None
     rows = []
-    n = len(ma)
-    for k, t in enumerate(a.targets):
-        xa, xb = ma[:, k].astype(float), mb[:, k].astype(float)
-        d = xb - xa
-        var_paired = d.var(ddof=1) / n if n > 1 else math.nan
-        # What independent streams would give: the two estimates' variances added.
-        var_indep = (xa.var(ddof=1) + xb.var(ddof=1)) / n if n > 1 else math.nan
-        se = math.sqrt(var_paired) if n > 1 else math.nan
+    for tid in [t for t in ids_now if t in ids_base]:
+        kb, kn = ids_base.index(tid), ids_now.index(tid)
+        if common is not None:
+            xb_bool = base.arrays["target_met"][common, kb]
+            xn_bool = now.arrays["target_met"][common, kn]
+        else:
+            xb_bool = base.arrays["target_met"][base.done, kb]
+            xn_bool = now.arrays["target_met"][now.done, kn]
+        xb, xn = xb_bool.astype(float), xn_bool.astype(float)
+        nb, nn = len(xb), len(xn)
+        if common is not None:
+            d = xn - xb
+            n = len(d)
+            var_paired = d.var(ddof=1) / n if n > 1 else math.nan
+            var_indep = (xb.var(ddof=1) + xn.var(ddof=1)) / n if n > 1 else math.nan
+            var = var_paired
+            reduction = (
+                float(1.0 - var_paired / var_indep) if var_indep and var_indep > 0 else math.nan
+            )
+            only_base = int((xb_bool & ~xn_bool).sum())
+            only_now = int((~xb_bool & xn_bool).sum())
+        else:
+            var = xb.var(ddof=1) / nb + xn.var(ddof=1) / nn if nb > 1 and nn > 1 else math.nan
+            reduction, only_base, only_now = math.nan, -1, -1
+        diff = float(xn.mean() - xb.mean()) if nb and nn else math.nan
+        se = math.sqrt(var) if not math.isnan(var) else math.nan
         rows.append(
             {
-                "target": t.id,
-                "by": t.by,
-                "p_met_a": float(xa.mean()),
-                "p_met_b": float(xb.mean()),
-                "difference": float(d.mean()),
-                "ci_low": float(d.mean() - z * se),
-                "ci_high": float(d.mean() + z * se),
-                "only_a": int((ma[:, k] & ~mb[:, k]).sum()),
-                "only_b": int((~ma[:, k] & mb[:, k]).sum()),
-                "variance_reduction": (
-                    float(1.0 - var_paired / var_indep) if var_indep and var_indep > 0 else math.nan
-                ),
+                "target": tid,
+                "by": by[tid],
+                "p_met_base": float(xb.mean()) if nb else math.nan,
+                "p_met_now": float(xn.mean()) if nn else math.nan,
+                "difference": diff,
+                "ci_low": diff - z * se,
+                "ci_high": diff + z * se,
+                "only_base": only_base,
+                "only_now": only_now,
+                "variance_reduction": reduction,
+                "paired": common is not None,
+                "reps": len(common) if common is not None else min(nb, nn),
             }
         )
     return pd.DataFrame(rows)

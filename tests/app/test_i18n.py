@@ -242,3 +242,36 @@ def test_a_link_with_values_that_do_not_parse_opens_the_default_view() -> None:
     assert box(app, "scenario").value == "quang_binh"
     assert app.number_input(key="seed").value == 2021
     assert app.subheader[0].value == "Quảng Bình, theo kế hoạch"
+
+
+def test_a_pinned_baseline_is_shown_beside_every_later_run() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=300)
+    app.run()
+    app.number_input(key="reps").set_value(6)
+    app.button(key="run").click()
+    app.run()
+    app.button(key="baseline_pin").click()
+    app.run()
+    assert any("đang được ghim" in c.value for c in app.caption)
+    women = next(s for s in app.slider if s.key.startswith("lv_women_share_"))
+    women.set_value(40)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception and not app.error
+    assert any(h.value == "So với phương án gốc" for h in app.subheader)
+    table = app.table[0].value
+    assert list(table.columns) == [
+        "Năm",
+        "Gốc: khả năng đạt (95%)",
+        "Hiện tại: khả năng đạt (95%)",
+        "Chênh lệch hiện tại − gốc (95%)",
+    ]
+    assert "QB-AW" in table.index
+    assert any("cùng các số ngẫu nhiên" in c.value and "(6 lần)" in c.value for c in app.caption)
+    # The numbers are those of a paired comparison of the two settings.
+    sc = load_app_module().bundled_scenario("quang_binh")
+    b = api.apply_levers(sc, {"women_share": 0.4})
+    paired = api.compare(sc, b, 2021, 6).set_index("target")
+    d = paired.loc["QB-AW", "difference"]
+    shown = table.loc["QB-AW", "Chênh lệch hiện tại − gốc (95%)"]
+    assert shown.startswith(f"{100 * d:+.1f}".replace("-", "−")), (shown, d)
