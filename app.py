@@ -224,6 +224,11 @@ def base_scenario() -> tuple[Scenario | None, Any, bool]:
     variant = st.session_state.get("variant", "")
     if variant and variant in sc.variants:
         sc = sc.variant(variant)
+    own = st.session_state.get("own_targets")
+    if own is not None:  # targets entered in the page replace the scenario's
+        mine, problems = api.targets_from_rows(sc, own)
+        if mine is not None:
+            sc = mine
     roster = None
     up_roster = st.session_state.get("upload_roster")
     if up_roster is not None:
@@ -276,6 +281,8 @@ def page_heading(base: Scenario, sc: Scenario, variant: str, roster_name: str | 
     k = lang()
     name = (sc.name.vi if k == 0 else sc.name.en).split(":")[0]
     parts = [name, i18n.variant_name(variant, k), *moved_levers(base, sc, k)]
+    if st.session_state.get("own_targets") is not None:
+        parts.append(T("own_in_heading"))
     if roster_name:
         parts.append(i18n.section("heading")["roster"][k].format(name=roster_name))
     return ", ".join(parts)
@@ -1088,6 +1095,8 @@ def read_link() -> None:
     scenario = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
     if q.get("variant", "") in scenario.variants:
         st.session_state["variant"] = q["variant"]
+    if q.get("view") == "present":
+        st.session_state["present"] = True
     for key, low, high in (("seed", 0, 2**31 - 1), ("reps", 2, 5000)):
         text = q.get(key, "")
         if text.isdigit() and low <= int(text) <= high:
@@ -1101,8 +1110,8 @@ def read_link() -> None:
 
 def write_link(base: Scenario, sc: Scenario, variant: str, seed: int, reps: int) -> None:
     """Keep the page address equal to the view, so that it can be sent to a colleague."""
-    if st.session_state.get("upload_yaml") is not None:
-        return  # an uploaded scenario cannot travel in a link
+    if st.session_state.get("upload_yaml") is not None or st.session_state.get("own_targets"):
+        return  # an uploaded scenario, or targets entered in the page, cannot travel in a link
     want = {
         "scenario": st.session_state.get("scenario", "quang_binh"),
         "lang": st.session_state.get("lang", "vi"),
@@ -1111,6 +1120,8 @@ def write_link(base: Scenario, sc: Scenario, variant: str, seed: int, reps: int)
     }
     if variant:
         want["variant"] = variant
+    if st.session_state.get("present"):
+        want["view"] = "present"
     before, after = api.lever_values(base), api.lever_values(sc)
     for lv in api.LEVERS:
         if before[lv.name] != after[lv.name]:
@@ -1171,19 +1182,30 @@ def main() -> None:
     seed = int(sb.number_input(T("seed"), 0, 2**31 - 1, key="seed", **seed_default))
     reps = int(sb.number_input(T("reps"), 2, 5000, step=50, key="reps", **reps_default))
 
-    st.title(T("title"))
-    st.caption(T("subtitle"))
+    sb.toggle(T("present"), key="present", help=T("present_help"))
+
+    if not st.session_state.get("present"):
+        st.title(T("title"))
+        st.caption(T("subtitle"))
     base, roster, user = base_scenario()
     sc = sidebar(base)
     if sc is None or base is None:
         return
     variant = st.session_state.get("variant", "")
     variant = variant if variant in (base.variants or {}) or not variant else ""
+    write_link(base, sc, variant, seed, reps)
+    if st.session_state.get("present"):
+        st.button(
+            T("present_leave"),
+            key="present_leave",
+            on_click=lambda: st.session_state.update(present=False),
+        )
+        present_view(sc, seed)
+        return
     up_roster = st.session_state.get("upload_roster")
     unvaried = base  # the levers' starting values are the (varied) scenario's own
     heading = page_heading(unvaried, sc, variant, up_roster.name if roster else None)
     st.subheader(heading)
-    write_link(base, sc, variant, seed, reps)
     if roster is not None:
         filled = int(np.count_nonzero(roster.people.post >= 0))
         posts = build_layout(sc).n_posts
@@ -1227,6 +1249,7 @@ def main() -> None:
             T("tab_share"),
             T("tab_teach"),
             T("tab_download"),
+            T("tab_own"),
         ]
     )
     with tabs[0]:
@@ -1248,6 +1271,8 @@ def main() -> None:
             st.info(T("no_results"))
         else:
             downloads(collector, sc, seed, heading)
+    with tabs[6]:
+        own_targets_tab(base, sc)
 
 
 def nice_step(top: float) -> int:
@@ -1310,6 +1335,106 @@ def progress_with_stop(key: str) -> Callable[[int, int], None]:
         bar.progress(min(1.0, done / max(total, 1)), text=f"{T('running')} {done}/{total}")
 
     return progress
+
+
+def own_target_options() -> dict[str, dict[str, str]]:
+    """The choices of the targets table, shown in the page's language: shown -> code."""
+    k = lang()
+    return {
+        "group": {TEXT["women_l"][k]: "women", TEXT["own_young"][k]: "young"},
+        "tier": {"L1": "L1", "L2": "L2"},
+        "measure": {TEXT["own_stock"][k]: "stock", TEXT["own_flow"][k]: "flow"},
+    }
+
+
+def own_targets_tab(base: Scenario, sc: Scenario) -> None:
+    """Their own province without YAML: the targets as a table to fill in, checked row by
+    row (bad rows marked in place), then used by the page, with the scenario to download."""
+    st.markdown(T("own_intro"))
+    options = own_target_options()
+    shown_of = {f: {code: text for text, code in opts.items()} for f, opts in options.items()}
+    rows = st.session_state.get("own_targets") or [
+        {"group": "women", "tier": "L1", "measure": "stock", "share": 20, "year": base.end.year},
+        {"group": "young", "tier": "L1", "measure": "stock", "share": 10, "year": base.end.year},
+        {"group": "women", "tier": "L1", "measure": "flow", "share": 15, "year": base.end.year},
+    ]
+    cols = {f: T(f"own_col_{f}") for f in ("group", "tier", "measure", "share", "year", "problem")}
+    table = pd.DataFrame(
+        [
+            {
+                cols["group"]: shown_of["group"].get(r.get("group"), r.get("group")),
+                cols["tier"]: r.get("tier"),
+                cols["measure"]: shown_of["measure"].get(r.get("measure"), r.get("measure")),
+                cols["share"]: r.get("share"),
+                cols["year"]: r.get("year"),
+            }
+            for r in rows
+        ]
+    )
+    edited = st.data_editor(
+        table,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        key=f"own_editor@{('vi', 'en')[lang()]}",
+        column_config={
+            cols["group"]: st.column_config.SelectboxColumn(options=list(options["group"])),
+            cols["tier"]: st.column_config.SelectboxColumn(options=list(options["tier"])),
+            cols["measure"]: st.column_config.SelectboxColumn(options=list(options["measure"])),
+            cols["share"]: st.column_config.NumberColumn(min_value=0, max_value=100, format="%d%%"),
+            cols["year"]: st.column_config.NumberColumn(
+                min_value=base.start.year, max_value=base.end.year, step=1, format="%d"
+            ),
+        },
+    )
+    entered = [
+        {
+            "group": options["group"].get(r[cols["group"]], r[cols["group"]]),
+            "tier": options["tier"].get(r[cols["tier"]], r[cols["tier"]]),
+            "measure": options["measure"].get(r[cols["measure"]], r[cols["measure"]]),
+            "share": r[cols["share"]],
+            "year": r[cols["year"]],
+        }
+        for r in edited.to_dict("records")
+    ]
+    buttons = st.columns([2, 2, 3])
+    if buttons[0].button(T("own_use"), key="own_use", type="primary"):
+        template = base
+        if st.session_state.get("own_targets") is not None:
+            template = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
+            variant = st.session_state.get("variant", "")
+            if variant and variant in template.variants:
+                template = template.variant(variant)
+        mine, problems = api.targets_from_rows(template, entered)
+        if mine is None:
+            marked = edited.copy()
+            marked[cols["problem"]] = [
+                i18n.problem_text(problems.get(k, ""), lang()) if k in problems else ""
+                for k in range(len(marked))
+            ]
+            fail_problems(
+                [f"row {k + 1}: {p}" for k, p in sorted(problems.items())],
+                T("own_refused"),
+            )
+            st.dataframe(
+                marked.style.map(
+                    lambda v: "background-color: #fdecea; color: #b71c1c" if v else "",
+                    subset=[cols["problem"]],
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            return
+        st.session_state["own_targets"] = entered
+        st.rerun()
+    if st.session_state.get("own_targets") is not None:
+        if buttons[1].button(T("own_drop"), key="own_drop"):
+            st.session_state.pop("own_targets", None)
+            st.rerun()
+        st.success(T("own_in_use", n=len(sc.targets)))
+        st.download_button(
+            T("download_yaml"), scenario_yaml(sc), f"{sc.province}_my_targets.yaml", key="own_yaml"
+        )
 
 
 def compare_tab(sc: Scenario, seed: int) -> None:
@@ -1486,6 +1611,235 @@ def teach_tab(sc: Scenario) -> None:
     if result is not None:
         st.table(result.set_index(T("teach_setting")))
         st.caption(T("teach_note"))
+
+
+# --------------------------------------------------------------------------- presenter
+
+#: The prepared lessons of the presenter view: each a sequence of steps (texts in the
+#: catalogue's "teach" section: ``lesson_<id>_<k>``) and the one lever the class moves.
+LESSONS: dict[str, dict[str, Any]] = {
+    "flow": {"steps": 3, "lever": "women_share", "values": None},
+    "reserve": {"steps": 3, "lever": "max_hold", "values": [0, 6, 12, 24]},
+    "readings": {"steps": 3, "lever": "reading", "values": ["none", "expected", "floor"]},
+    "young": {"steps": 3, "lever": "young_share", "values": [0.0, 0.15, 0.3, 0.45]},
+}
+#: Replications a lesson runs for each value of its lever (a demonstration, not a study).
+LESSON_REPS = 40
+
+PRESENTER_CSS = (
+    "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
+    "[data-testid='stHeader'] {display: none !important;} "
+    ".main .block-container, [data-testid='stMainBlockContainer'] "
+    "{max-width: 1200px; padding-top: 1.5rem;} [data-testid='stMarkdownContainer'] p, "
+    "[data-testid='stMarkdownContainer'] li {font-size: 1.6rem !important; line-height: 1.45;} "
+    "h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2.1rem !important;} "
+    "[data-testid='stWidgetLabel'] p {font-size: 1.35rem !important;} "
+    "[data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.35rem !important;}"
+    "</style>"
+)
+
+
+def lesson_targets(sc: Scenario, lesson: str) -> list[Any]:
+    """The targets a lesson shows: appointment shares (reserve, readings), young leaders at
+    the top tier (young)."""
+    if lesson == "young":
+        return [
+            t
+            for t in sc.targets
+            if t.kind in ("stock", "flow")
+            and t.group == "young"
+            and any(r.startswith("l1") for r in t.who.ranks)
+        ]
+    return [t for t in sc.targets if t.kind == "flow" and t.group in ("women", "young")]
+
+
+def lesson_result(sc: Scenario, lesson: str, value: Any, seed: int) -> dict[str, Any]:
+    """P(met) of the lesson's targets, their median values, and L1 vacancy-months, with the
+    lesson's lever at ``value`` (computed once a session, with progress and Stop)."""
+    lever = LESSONS[lesson]["lever"]
+    key = (sc.digest(), lesson, str(value), seed)
+    done = st.session_state.setdefault("lessons", {})
+    if key in done:
+        return done[key]
+    moved = api.apply_levers(sc, {lever: value})
+    if lesson == "reserve":
+        moved = api.apply_levers(moved, {"reservation": value > 0})
+    slot = st.empty()
+    with slot.container():
+        progress = progress_with_stop(f"lesson_{lesson}")
+        summary = api.run_study(moved, seed, LESSON_REPS, workers=2, progress=progress).summary
+    slot.empty()
+    ids = [t.id for t in lesson_targets(sc, lesson)]
+    t = summary.targets.set_index("target")
+    done[key] = {
+        "p_met": {i: float(t.loc[i, "p_met"]) for i in ids},
+        "median": {i: float(t.loc[i, "metric_median"]) for i in ids},
+        "vacancy": float(summary.costs["vacancy_months_l1"].sum()),
+    }
+    return done[key]
+
+
+def lesson_value_text(lesson: str, value: Any, k: int) -> str:
+    lever = LESSONS[lesson]["lever"]
+    if lever == "max_hold":
+        return (
+            ("không giữ chỗ", "no holding")[k]
+            if value == 0
+            else f"{value} "
+            + (
+                "tháng",
+                "months",
+            )[k]
+        )
+    return lever_value_text(lever, value, k)
+
+
+def present_view(sc: Scenario, seed: int) -> None:
+    """Large type, one lesson at a time: a sequence of steps with a chart that changes as the
+    class moves the lesson's one lever, the numbers behind it, and where the lesson is."""
+    st.html(PRESENTER_CSS)
+    k = lang()
+    lesson = select_kept(
+        st,
+        "lesson",
+        T("lesson_pick"),
+        list(LESSONS),
+        lambda v, kk: TEACH[f"lesson_{v}_title"][kk],
+    )
+    spec = LESSONS[lesson]
+    step_key = f"lesson_step_{lesson}"
+    step = int(st.session_state.get(step_key, 0))
+    n = spec["steps"]
+    st.header(TEACH[f"lesson_{lesson}_title"][k])
+    st.progress((step + 1) / n, text=T("lesson_step", k=step + 1, n=n))
+    q_now = pct(sc.policy.appointment_share.women)
+    st.markdown(TEACH[f"lesson_{lesson}_{step + 1}"][k].format(q=q_now))
+    nav = st.columns([2, 2, 3])
+    if nav[0].button(T("lesson_back"), key="lesson_back", disabled=step == 0):
+        st.session_state[step_key] = step - 1
+        st.rerun()
+    if nav[1].button(T("lesson_next"), key="lesson_next", disabled=step >= n - 1):
+        st.session_state[step_key] = step + 1
+        st.rerun()
+    charts = i18n.section("charts")
+    if lesson == "flow":
+        l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
+        s0 = float(l1["women_share"])
+        q = (
+            st.slider(
+                T("women_share"),
+                0,
+                40,
+                round(100 * sc.policy.appointment_share.women),
+                1,
+                format="%d%%",
+                key="lesson_flow_q",
+            )
+            / 100
+        )
+        t = 0.14
+        years = np.arange(0, 21)
+        share = q + (s0 - q) * (1 - t) ** years
+        fig = go.Figure(
+            go.Scatter(
+                x=years + sc.start.year,
+                y=share,
+                line={"width": 5},
+                name=COLUMNS["stock_women_share"][k],
+            )
+        )
+        fig.add_hline(
+            y=q,
+            line_dash="dot",
+            line_color="grey",
+            line_width=3,
+            annotation_text=charts["quota_line"][k].format(share=f"{q:.0%}"),
+            annotation_position="bottom left",
+        )
+        fig.add_hline(
+            y=0.17,
+            line_dash="dash",
+            line_color="red",
+            line_width=3,
+            annotation_text=charts["target_line"][k].format(goal="17%"),
+            annotation_position="top right",
+        )
+        fig.update_layout(
+            height=460,
+            font={"size": 20},
+            xaxis={"title": charts["year_axis"][k]},
+            yaxis={
+                "title": charts["share_axis"][k],
+                "tickformat": ".0%",
+                "range": [0, max(0.25, 1.2 * q, 1.2 * s0)],
+            },
+            margin={"t": 30, "b": 30},
+        )
+        st.plotly_chart(fig, width="stretch")
+        ten = q + (s0 - q) * (1 - t) ** 10
+        st.markdown(T("lesson_flow_numbers", s0=pct(s0), q=pct(q), ten=pct(ten)))
+        return
+    values = spec["values"]
+    value = st.select_slider(
+        T(spec["lever"]) if spec["lever"] != "max_hold" else T("max_hold"),
+        values,
+        value=values[1],
+        key=f"lesson_{lesson}_value@{('vi', 'en')[k]}",
+        format_func=bound_label(lambda v, kk: lesson_value_text(lesson, v, kk)),
+    )
+    targets = lesson_targets(sc, lesson)
+    if not targets:
+        st.info(T("lesson_no_targets"))
+        return
+    result = lesson_result(sc, lesson, value, seed)
+    shown = {
+        v: r
+        for v in values
+        if (r := st.session_state["lessons"].get((sc.digest(), lesson, str(v), seed))) is not None
+    }
+    fig = go.Figure()
+    for t in targets:
+        xs = [lesson_value_text(lesson, v, k) for v in shown]
+        fig.add_trace(go.Bar(x=xs, y=[shown[v]["p_met"][t.id] for v in shown], name=t.id))
+    layout: dict[str, Any] = {
+        "barmode": "group",
+        "height": 460,
+        "font": {"size": 20},
+        "yaxis": {"title": charts["p_axis"][k], "tickformat": ".0%", "range": [0, 1.05]},
+        "legend": {"orientation": "h"},
+        "margin": {"t": 30, "b": 30},
+    }
+    if lesson == "reserve":
+        fig.add_trace(
+            go.Scatter(
+                x=[lesson_value_text(lesson, v, k) for v in shown],
+                y=[shown[v]["vacancy"] for v in shown],
+                yaxis="y2",
+                mode="lines+markers",
+                line={"width": 5},
+                name=COLUMNS["vacancy_months_l1"][k],
+            )
+        )
+        layout["yaxis2"] = {
+            "title": charts["months_axis"][k],
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        }
+    fig.update_layout(**layout)
+    st.plotly_chart(fig, width="stretch")
+    rows = [
+        {
+            T("target"): t.id,
+            T("text"): t.text.vi if k == 0 else t.text.en,
+            T("p_met"): pct(result["p_met"][t.id]),
+            T("median"): pct(result["median"][t.id]),
+        }
+        for t in targets
+    ]
+    st.table(pd.DataFrame(rows).set_index(T("target")))
+    st.caption(T("lesson_numbers", reps=LESSON_REPS, seed=seed, vacancy=f"{result['vacancy']:.0f}"))
 
 
 try:

@@ -100,6 +100,95 @@ def lever_values(scenario: Scenario) -> dict[str, Any]:
     return {lv.name: _get(data, lv.path) for lv in LEVERS}
 
 
+#: The columns of a targets table entered in the app (:func:`targets_from_rows`).
+TARGET_ROW_FIELDS = ("group", "tier", "measure", "share", "year")
+_TIER_RANKS = {"L1": ["l1_head", "l1_deputy"], "L2": ["l2_head", "l2_deputy"]}
+_GROUP_WORDS = {"women": ("nữ", "women"), "young": ("cán bộ dưới 40 tuổi", "under-40s")}
+
+
+def _target_from_row(row: dict[str, Any], start: int, end: int) -> tuple[dict[str, Any], str]:
+    """One target (as scenario data) from a row of the app's targets table, or the problem
+    with the row ("" when none)."""
+    group, tier, measure = row.get("group"), row.get("tier"), row.get("measure")
+    if group not in _GROUP_WORDS:
+        return {}, "group must be women or young"
+    if tier not in _TIER_RANKS:
+        return {}, "tier must be L1 or L2"
+    if measure not in ("stock", "flow"):
+        return {}, "measure must be stock (share of holders) or flow (share of appointments)"
+    try:
+        share = float(row.get("share"))  # type: ignore[arg-type]
+        year = int(row.get("year"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {}, "share and year must be numbers"
+    if math.isnan(share) or not 0 < share <= 100:
+        return {}, f"share {share:g}% must be above 0 and at most 100"
+    if not start <= year <= end:
+        return {}, f"year {year} must be within the simulated years {start}-{end}"
+    vi_group, en_group = _GROUP_WORDS[group]
+    if measure == "stock":
+        vi = f"{vi_group.capitalize()} chiếm ít nhất {share:g}% cán bộ {tier} (cuối năm {year})"
+        en = f"{en_group.capitalize()} are at least {share:g}% of {tier} leaders (end {year})"
+    else:
+        vi = f"Ít nhất {share:g}% số bổ nhiệm {tier} là {vi_group} ({start}–{year})"
+        en = f"At least {share:g}% of {tier} appointments go to {en_group} ({start}-{year})"
+    target: dict[str, Any] = {
+        "id": f"MY-{group[0].upper()}-{tier}-{measure[0].upper()}-{year}",
+        "source": "entered in the app",
+        "text": {"vi": vi, "en": en},
+        "kind": measure,
+        "who": {"ranks": _TIER_RANKS[tier]},
+        "group": group,
+        "op": ">=",
+        "value": share / 100,
+        "by": year,
+    }
+    if measure == "flow":
+        target["from_year"] = start
+    return target, ""
+
+
+def targets_from_rows(
+    scenario: Scenario, rows: list[dict[str, Any]]
+) -> tuple[Scenario | None, dict[int, str]]:
+    """``scenario`` with its targets replaced by the rows of a table an adviser filled in
+    (group women/young, tier L1/L2, measure stock/flow, share in %, year), validated; or the
+    problem of each bad row (row index -> message). Empty rows are skipped."""
+    start, end = scenario.start.year, scenario.end.year
+    targets: list[dict[str, Any]] = []
+    where: list[int] = []
+    problems: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for k, row in enumerate(rows):
+        if all(row.get(f) in (None, "") or row.get(f) != row.get(f) for f in TARGET_ROW_FIELDS):
+            continue  # an empty row (None, "" or NaN everywhere)
+        target, problem = _target_from_row(row, start, end)
+        if problem:
+            problems[k] = problem
+            continue
+        if target["id"] in seen:
+            problems[k] = f"the same target as row {seen[target['id']] + 1}"
+            continue
+        seen[target["id"]] = k
+        targets.append(target)
+        where.append(k)
+    if problems:
+        return None, problems
+    if not targets:
+        return None, {0: "no target: fill in at least one row"}
+    data = scenario.model_dump(mode="json")
+    data["targets"] = targets
+    try:
+        return Scenario.model_validate(data), {}
+    except Exception as exc:  # pydantic's ValidationError: name the row of each problem
+        out: dict[int, str] = {}
+        for err in getattr(exc, "errors", lambda: [])():
+            loc = err.get("loc", ())
+            if len(loc) >= 2 and loc[0] == "targets" and isinstance(loc[1], int):
+                out[where[loc[1]]] = str(err.get("msg", exc))
+        return None, out or {0: str(exc)}
+
+
 def training_seats(scenario: Scenario) -> dict[str, int]:
     """Seats of each training course (a lever per course)."""
     return {c.id: c.seats for c in scenario.policy.training.courses}

@@ -143,6 +143,20 @@ _PROBLEMS_VI: tuple[tuple[str, str], ...] = (
         r"(.*): the roster was not imported \((\d+) problems?\):?",
         "{0}: chưa nhập được danh sách ({1} lỗi)",
     ),
+    (r"group must be women or young", "nhóm phải là nữ hoặc trẻ"),
+    (r"tier must be L1 or L2", "cấp phải là L1 hoặc L2"),
+    (
+        r"measure must be stock \(share of holders\) or flow \(share of appointments\)",
+        "loại tỷ lệ phải là tỷ lệ trong đội ngũ hoặc tỷ lệ trong số bổ nhiệm",
+    ),
+    (r"share and year must be numbers", "mức % và năm phải là số"),
+    (r"share (\S+)% must be above 0 and at most 100", "mức {0}% phải lớn hơn 0 và không quá 100"),
+    (
+        r"year (\d+) must be within the simulated years (\d+)-(\d+)",
+        "năm {0} phải nằm trong giai đoạn mô phỏng {1}–{2}",
+    ),
+    (r"the same target as row (\d+)", "trùng với chỉ tiêu ở dòng {0}"),
+    (r"no target: fill in at least one row", "chưa có chỉ tiêu nào: hãy điền ít nhất một dòng"),
     (r"the file is empty \(no scenario in it\)", "tệp trống (không có kịch bản)"),
     (
         r"a scenario must be a mapping of keys to values",

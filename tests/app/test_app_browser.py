@@ -144,3 +144,97 @@ def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
         done = int(note.inner_text().split("sau ")[1].split("/")[0])
         assert 0 < done < 3000
         assert "QB-AW" in page.locator("table").first.inner_text()
+
+
+@contextlib.contextmanager
+def page_at(server: str, query: str, wait_for: str) -> Iterator[Any]:
+    """A headless Chromium page opened at ``server/?query``, once ``wait_for`` shows."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI needs Debian's chromium for the browser test (apt-get install chromium)"
+            )
+        pytest.skip("no chromium on this machine")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(f"{server}/?{query}", wait_until="domcontentloaded")
+            page.get_by_text(wait_for).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_run_in_english(server: str) -> None:
+    with page_at(server, "lang=en&reps=12", "Quảng Bình, as planned") as page:
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Based on 12 replications").first.wait_for(timeout=180_000)
+        text = page.locator("table").first.inner_text()
+        assert "QB-AW" in text and "P(met)" in text
+        assert "Khả năng đạt" not in page.inner_text("body")
+
+
+def test_pin_a_baseline_and_see_the_next_run_beside_it(server: str) -> None:
+    with page_at(server, "reps=12", "Quảng Bình, theo kế hoạch") as page:
+        page.get_by_role("button", name="Chạy mô phỏng").click()
+        page.get_by_text("Dựa trên 12 lần mô phỏng").first.wait_for(timeout=180_000)
+        page.get_by_role("button", name="Ghim làm phương án gốc").click()
+        page.get_by_text("đang được ghim").first.wait_for(timeout=60_000)
+        slider = page.get_by_role("slider").first  # the share of appointments to women
+        slider.focus()
+        for _ in range(10):
+            slider.press("ArrowRight")
+        page.get_by_text("Quảng Bình, theo kế hoạch, nữ 25%").first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Chạy mô phỏng").click()
+        page.get_by_text("So với phương án gốc").first.wait_for(timeout=180_000)
+        table = page.locator("table").first.inner_text()
+        assert "QB-AW" in table and "điểm %" in table
+        assert page.get_by_text("cùng các số ngẫu nhiên").count() >= 1
+        # The address now reproduces this view.
+        assert "women_share=0.25" in page.url
+
+
+def test_broken_and_oversize_rosters_are_refused_on_the_page(server: str, tmp_path: Path) -> None:
+    broken = tmp_path / "people.csv"
+    broken.write_text(
+        "person_id,rank,sex,birth_month,in_post_since\n"
+        "A,boss,F,1970-01,2020-01\nB,l1_head,X,1970-13,2020-01\n",
+        encoding="utf-8",
+    )
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"#" * (11 * 2**20 + 500_000))
+    with page_at(server, "", "Quảng Bình, theo kế hoạch") as page:
+        uploads = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+        uploads.nth(1).set_input_files(str(broken))
+        box = page.get_by_text("Chưa nhập được danh sách «people.csv»").first
+        box.wait_for(timeout=60_000)
+        # Nothing runs on data the user did not mean: the Run button goes with the page.
+        run = page.get_by_role("button", name="Chạy mô phỏng")
+        run.wait_for(state="detached", timeout=60_000)
+        body = page.inner_text("body")
+        assert "dòng 2: chức vụ (rank) 'boss'" in body and "row 2" not in body
+        uploads.nth(1).set_input_files(str(huge))
+        page.get_by_text("vượt giới hạn 10 MB").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        assert run.count() == 0
+
+
+def test_a_link_reproduces_a_view(server: str) -> None:
+    query = "scenario=ha_giang&variant=qb_shares&lang=en&women_share=0.25&reps=12"
+    want = "Hà Giang, what-if: Quảng Bình's appointment shares, women 25%"
+    with page_at(server, query, want) as page:
+        assert page.get_by_role("spinbutton", name="Replications").input_value() == "12"
+
+
+def test_the_presenter_view(server: str) -> None:
+    with page_at(server, "view=present", "Bước 1/3") as page:
+        page.get_by_role("button", name="Bước tiếp →").click()
+        page.get_by_text("Bước 2/3").first.wait_for(timeout=60_000)
+        assert page.get_by_text("không vượt").count() >= 1
+        page.get_by_role("button", name="← Thoát chế độ trình chiếu").click()
+        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)

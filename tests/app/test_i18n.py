@@ -275,3 +275,93 @@ def test_a_pinned_baseline_is_shown_beside_every_later_run() -> None:
     d = paired.loc["QB-AW", "difference"]
     shown = table.loc["QB-AW", "Chênh lệch hiện tại − gốc (95%)"]
     assert shown.startswith(f"{100 * d:+.1f}".replace("-", "−")), (shown, d)
+
+
+def test_the_presenter_view_steps_through_a_lesson() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=300)
+    app.query_params.update({"view": "present"})
+    app.run()
+    assert not app.exception and not app.error
+    assert app.header[0].value == "Tỷ lệ bổ nhiệm và tỷ lệ trong đội ngũ"
+    assert any("Bước 1/3" in str(p.proto.text) for p in app.get("progress"))
+    app.button(key="lesson_next").click()
+    app.run()
+    assert any("Bước 2/3" in str(p.proto.text) for p in app.get("progress"))
+    assert any("không vượt" in m.value for m in app.markdown)
+    # The class moves the lever: the numbers follow it (flow against stock: analytic).
+    app.slider(key="lesson_flow_q").set_value(30)
+    app.run()
+    assert any("**30.0%**" in m.value for m in app.markdown)
+    assert app.query_params["view"] == "present"
+    # A simulated lesson: the three readings, at one level of its lever.
+    box(app, "lesson").set_value("readings")
+    app.run()
+    assert not app.exception and not app.error
+    table = app.table[0].value
+    assert "QB-AW" in table.index and table["Khả năng đạt"].str.endswith("%").all()
+    app.button(key="present_leave").click()
+    app.run()
+    assert app.title[0].value == "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
+
+
+def test_targets_from_a_table_make_a_validated_scenario() -> None:
+    sc = BUNDLED["quang_binh"]
+    rows = [
+        {"group": "women", "tier": "L1", "measure": "stock", "share": 20, "year": 2030},
+        {"group": "young", "tier": "L2", "measure": "flow", "share": 15, "year": 2025},
+        {"group": None, "tier": None, "measure": None, "share": float("nan"), "year": None},
+    ]
+    mine, problems = api.targets_from_rows(sc, rows)
+    assert problems == {} and mine is not None
+    assert [t.id for t in mine.targets] == ["MY-W-L1-S-2030", "MY-Y-L2-F-2025"]
+    assert mine.targets[0].value == 0.2 and mine.targets[1].from_year == 2021
+    # The scenario written for download loads back as the same scenario.
+    from sim.scenario import load_scenario_text
+
+    mod = load_app_module()
+    assert load_scenario_text(mod.scenario_yaml(mine)).digest() == mine.digest()
+    bad = [
+        {"group": "women", "tier": "L3", "measure": "stock", "share": 20, "year": 2030},
+        {"group": "young", "tier": "L2", "measure": "flow", "share": 150, "year": 2025},
+        {"group": "young", "tier": "L2", "measure": "flow", "share": 15, "year": 2045},
+        {"group": "women", "tier": "L1", "measure": "stock", "share": 20, "year": 2030},
+        {"group": "women", "tier": "L1", "measure": "stock", "share": 25, "year": 2030},
+    ]
+    mine, problems = api.targets_from_rows(sc, bad)
+    assert mine is None and sorted(problems) == [0, 1, 2, 4]
+    assert problems[4] == "the same target as row 4"
+
+
+def test_own_targets_entered_in_the_page_are_used_and_bad_rows_marked() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=300)
+    app.run()
+    app.button(key="own_use").click()  # the three prefilled rows
+    app.run()
+    assert not app.exception and not app.error
+    assert app.subheader[0].value == "Quảng Bình, theo kế hoạch, chỉ tiêu tự nhập"
+    assert any("Đang dùng 3 chỉ tiêu" in s.value for s in app.success)
+    app.number_input(key="reps").set_value(4)
+    app.button(key="run").click()
+    app.run()
+    table = app.table[0].value
+    assert list(table.index) == ["MY-W-L1-S-2030", "MY-Y-L1-S-2030", "MY-W-L1-F-2030"]
+    app.button(key="own_drop").click()
+    app.run()
+    assert app.subheader[0].value == "Quảng Bình, theo kế hoạch"
+
+
+def test_row_problems_of_own_targets_read_in_vietnamese() -> None:
+    sc = BUNDLED["quang_binh"]
+    rows = [
+        {"group": "women", "tier": "L1", "measure": "stock", "share": 150, "year": 2030},
+        {"group": "old", "tier": "L1", "measure": "stock", "share": 10, "year": 2030},
+        {"group": "women", "tier": "L1", "measure": "flow", "share": 10, "year": 2040},
+    ]
+    mine, problems = api.targets_from_rows(sc, rows)
+    assert mine is None
+    shown = [i18n.problem_text(f"row {k + 1}: {p}", 0) for k, p in sorted(problems.items())]
+    assert shown == [
+        "dòng 1: mức 150% phải lớn hơn 0 và không quá 100",
+        "dòng 2: nhóm phải là nữ hoặc trẻ",
+        "dòng 3: năm 2040 phải nằm trong giai đoạn mô phỏng 2021–2030",
+    ]
