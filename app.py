@@ -1407,7 +1407,11 @@ def own_targets_tab(base: Scenario, sc: Scenario) -> None:
                 template = template.variant(variant)
         mine, problems = api.targets_from_rows(template, entered)
         if mine is None:
-            marked = edited.copy()
+            # Empty cells blank (not "None"), years as whole numbers.
+            marked = edited.astype(object).where(edited.notna(), "")
+            marked[cols["year"]] = [
+                int(v) if isinstance(v, int | float) and v == v else v for v in marked[cols["year"]]
+            ]
             marked[cols["problem"]] = [
                 i18n.problem_text(problems.get(k, ""), lang()) if k in problems else ""
                 for k in range(len(marked))

@@ -569,7 +569,24 @@ def compare(
     table = paired_difference(sa.collector, sb.collector, seed, seed, level)
     names = {"p_met_base": "p_met_a", "p_met_now": "p_met_b"}
     names |= {"only_base": "only_a", "only_now": "only_b"}
-    return table.drop(columns=["paired", "reps"]).rename(columns=names)
+    return table.drop(columns=["paired", "reps"], errors="ignore").rename(columns=names)
+
+
+#: The columns of :func:`paired_difference` (also when no target is shared).
+PAIRED_COLUMNS = (
+    "target",
+    "by",
+    "p_met_base",
+    "p_met_now",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "only_base",
+    "only_now",
+    "variance_reduction",
+    "paired",
+    "reps",
+)
 
 
 def paired_difference(
@@ -633,7 +650,7 @@ def paired_difference(
                 "reps": len(common) if common is not None else min(nb, nn),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> N
 def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
     with page_with_reps(server, 3000) as page:  # far more than can finish before Stop
         page.get_by_role("button", name="Chạy mô phỏng").click()
-        page.get_by_role("button", name="Dừng").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Dừng").wait_for(timeout=150_000)  # a loaded machine
         # Stop once some replications are done (the progress bar counts them) and the
         # provisional estimate of the targets is on the page.
         page.get_by_text(re.compile(r"Đang mô phỏng… [1-9]\d*/3000")).wait_for(timeout=120_000)
