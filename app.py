@@ -901,19 +901,43 @@ def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) ->
     if modelled:
         st.subheader(T("fan"))
         pick = st.selectbox(T("fan_pick"), modelled, key="fan_target")
-        st.plotly_chart(fan_chart(summary, pick), width="stretch")
+        trajectory = summary.trajectories[summary.trajectories["target"] == pick]
+        chart_with_data(fan_chart(summary, pick), "trajectories", trajectory, f"fan_{pick}")
     st.subheader(T("moves"))
-    st.plotly_chart(moves_chart(sc, seed), width="stretch")
+    st.plotly_chart(moves_chart(sc, seed), width="stretch", config=png_config("moves"))
     st.subheader(T("flows"))
     flows = summary.flows.copy()
     flows["tier"] = flows["tier"].str.upper()
-    st.plotly_chart(flows_chart(flows, sc), width="stretch")
+    chart_with_data(flows_chart(flows, sc), "flows", flows, "flows")
     with st.expander(T("table")):
         st.dataframe(translated(flows), hide_index=True, width="stretch")
     st.subheader(T("costs"))
-    st.plotly_chart(costs_chart(summary.costs), width="stretch")
+    chart_with_data(costs_chart(summary.costs), "costs", summary.costs, "costs")
     with st.expander(T("table")):
         st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
+
+
+def png_config(name: str) -> dict[str, Any]:
+    """Plotly's own "save as PNG" button (in the chart's corner), saving ``name``.png at twice
+    the screen's resolution."""
+    return {
+        "toImageButtonOptions": {"format": "png", "filename": f"cadresim_{name}", "scale": 2},
+        "displaylogo": False,
+    }
+
+
+def chart_with_data(fig: go.Figure, table: str, data: pd.DataFrame, name: str) -> None:
+    """A chart (saved as PNG from its corner button) and a button that downloads its data as
+    CSV for Excel (headers in the page's language, shares in %, a byte-order mark)."""
+    st.plotly_chart(fig, width="stretch", config=png_config(name))
+    csv = "\ufeff" + spreadsheet.readable(table, data, lang()).to_csv(index=False)
+    st.download_button(
+        T("chart_data"),
+        csv.encode("utf-8"),
+        f"cadresim_{name}.csv",
+        mime="text/csv",
+        key=f"data_{name}",
+    )
 
 
 def flows_chart(flows: pd.DataFrame, sc: Scenario) -> go.Figure:
@@ -1321,7 +1345,7 @@ def population_tab(sc: Scenario, seed: int, roster: Any) -> None:
         tiers[col] = tiers[col].map(pct)
     tiers["mean_age"] = tiers["mean_age"].map(lambda a: f"{a:.1f}")
     st.dataframe(translated(tiers), hide_index=True)
-    st.plotly_chart(pyramid_chart(pop["pyramid"]), width="stretch")
+    st.plotly_chart(pyramid_chart(pop["pyramid"]), width="stretch", config=png_config("pyramid"))
 
 
 def progress_with_stop(key: str) -> Callable[[int, int], None]:

@@ -88,6 +88,9 @@ def test_no_id_or_english_reaches_the_vietnamese_page() -> None:
     app.button(key="run").click()
     app.run()
     assert not app.exception and not app.error
+    # Every chart of the results has its data as a CSV download beside it.
+    labels = [b.label for b in app.get("download_button")]
+    assert labels.count("Tải số liệu của biểu đồ (CSV)") == 3, labels
     texts = visible_text(app)
     bad = forbidden_words()
     found = sorted(
