@@ -224,6 +224,8 @@ def base_scenario() -> tuple[Scenario | None, Any, bool]:
     variant = st.session_state.get("variant", "")
     if variant and variant in sc.variants:
         sc = sc.variant(variant)
+    # The scenario before any targets entered in the page: their template (own_targets_tab).
+    st.session_state["_template"] = sc
     own = st.session_state.get("own_targets")
     if own is not None:  # targets entered in the page replace the scenario's
         mine, problems = api.targets_from_rows(sc, own)
@@ -917,6 +919,17 @@ def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) ->
         st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
 
 
+def right_axis(title: str) -> dict[str, Any]:
+    """A second y axis on the right (overlaying the first, from zero, no grid of its own)."""
+    return {
+        "title": title,
+        "overlaying": "y",
+        "side": "right",
+        "rangemode": "tozero",
+        "showgrid": False,
+    }
+
+
 def png_config(name: str) -> dict[str, Any]:
     """Plotly's own "save as PNG" button (in the chart's corner), saving ``name``.png at twice
     the screen's resolution."""
@@ -1030,13 +1043,7 @@ def costs_chart(costs: pd.DataFrame) -> go.Figure:
         "yaxis": {"title": charts["months_axis"][k], "rangemode": "tozero"},
     }
     if people:
-        layout["yaxis2"] = {
-            "title": charts["people_axis"][k],
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-        }
+        layout["yaxis2"] = right_axis(charts["people_axis"][k])
     fig.update_layout(**layout)
     return fig
 
@@ -1423,12 +1430,7 @@ def own_targets_tab(base: Scenario, sc: Scenario) -> None:
     ]
     buttons = st.columns([2, 2, 3])
     if buttons[0].button(T("own_use"), key="own_use", type="primary"):
-        template = base
-        if st.session_state.get("own_targets") is not None:
-            template = bundled_scenario(st.session_state.get("scenario", "quang_binh"))
-            variant = st.session_state.get("variant", "")
-            if variant and variant in template.variants:
-                template = template.variant(variant)
+        template = st.session_state.get("_template", base)
         mine, problems = api.targets_from_rows(template, entered)
         if mine is None:
             # Empty cells blank (not "None"), years as whole numbers.
@@ -1553,6 +1555,57 @@ def share_tab(sc: Scenario, seed: int) -> None:
         st.plotly_chart(fig, width="stretch")
 
 
+def stock_share(s0: float, q: float, t: float, years: np.ndarray) -> np.ndarray:
+    """The stock share after ``years`` when a share ``q`` of appointments goes to the group and
+    a share ``t`` of the stock turns over each year, from ``s0``: q + (s0 - q)(1 - t)^k."""
+    return q + (s0 - q) * (1 - t) ** years
+
+
+def flow_stock_figure(start: int, s0: float, q: float, t: float, big: bool) -> go.Figure:
+    """Flow against stock: the women's share of the stock over 20 years, the appointment share
+    it tends to and the 17% target it cannot pass unless q does (teaching tab; ``big`` for the
+    presenter view)."""
+    charts, k = i18n.section("charts"), lang()
+    years = np.arange(0, 21)
+    width = 3 if big else 2
+    fig = go.Figure(
+        go.Scatter(
+            x=years + start,
+            y=stock_share(s0, q, t, years),
+            line={"width": 5 if big else 2},
+            name=COLUMNS["stock_women_share"][k],
+        )
+    )
+    fig.add_hline(
+        y=q,
+        line_dash="dot",
+        line_color="grey",
+        line_width=width,
+        annotation_text=charts["quota_line"][k].format(share=f"{q:.0%}"),
+        annotation_position="bottom left",
+    )
+    fig.add_hline(
+        y=0.17,
+        line_dash="dash",
+        line_color="red",
+        line_width=width,
+        annotation_text=charts["target_line"][k].format(goal="17%"),
+        annotation_position="top right",
+    )
+    fig.update_layout(
+        height=460 if big else 340,
+        font={"size": 20} if big else None,
+        xaxis={"title": charts["year_axis"][k]},
+        yaxis={
+            "title": charts["share_axis"][k],
+            "tickformat": ".0%",
+            "range": [0, max(0.25, 1.2 * q, 1.2 * s0)],
+        },
+        margin={"t": 30, "b": 30},
+    )
+    return fig
+
+
 def teach_tab(sc: Scenario) -> None:
     """One trade-off at a time, each with a short explanation and a live demonstration."""
     step = st.radio(
@@ -1569,33 +1622,7 @@ def teach_tab(sc: Scenario) -> None:
         s0 = float(l1["women_share"])
         q = float(sc.policy.appointment_share.women)
         t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
-        years = np.arange(0, 21)
-        share = q + (s0 - q) * (1 - t) ** years
-        charts, k = i18n.section("charts"), lang()
-        fig = go.Figure()
-        fig.add_trace(
-            go.Scatter(x=years + sc.start.year, y=share, name=COLUMNS["stock_women_share"][k])
-        )
-        fig.add_hline(
-            y=q,
-            line_dash="dot",
-            line_color="grey",
-            annotation_text=charts["quota_line"][k].format(share=f"{q:.0%}"),
-        )
-        fig.add_hline(
-            y=0.17,
-            line_dash="dash",
-            line_color="red",
-            annotation_text=charts["target_line"][k].format(goal="17%"),
-            annotation_position="bottom right",
-        )
-        top = max(0.25, 1.2 * q, 1.2 * s0)
-        fig.update_layout(
-            xaxis={"title": charts["year_axis"][k]},
-            yaxis={"title": charts["share_axis"][k], "tickformat": ".0%", "range": [0, top]},
-            height=340,
-            margin={"t": 20, "b": 20},
-        )
+        fig = flow_stock_figure(sc.start.year, s0, q, t, big=False)
         st.plotly_chart(fig, width="stretch")
         return
     if step == "reserve":
@@ -1766,45 +1793,9 @@ def present_view(sc: Scenario, seed: int) -> None:
             / 100
         )
         t = 0.14
-        years = np.arange(0, 21)
-        share = q + (s0 - q) * (1 - t) ** years
-        fig = go.Figure(
-            go.Scatter(
-                x=years + sc.start.year,
-                y=share,
-                line={"width": 5},
-                name=COLUMNS["stock_women_share"][k],
-            )
-        )
-        fig.add_hline(
-            y=q,
-            line_dash="dot",
-            line_color="grey",
-            line_width=3,
-            annotation_text=charts["quota_line"][k].format(share=f"{q:.0%}"),
-            annotation_position="bottom left",
-        )
-        fig.add_hline(
-            y=0.17,
-            line_dash="dash",
-            line_color="red",
-            line_width=3,
-            annotation_text=charts["target_line"][k].format(goal="17%"),
-            annotation_position="top right",
-        )
-        fig.update_layout(
-            height=460,
-            font={"size": 20},
-            xaxis={"title": charts["year_axis"][k]},
-            yaxis={
-                "title": charts["share_axis"][k],
-                "tickformat": ".0%",
-                "range": [0, max(0.25, 1.2 * q, 1.2 * s0)],
-            },
-            margin={"t": 30, "b": 30},
-        )
+        fig = flow_stock_figure(sc.start.year, s0, q, t, big=True)
         st.plotly_chart(fig, width="stretch")
-        ten = q + (s0 - q) * (1 - t) ** 10
+        ten = float(stock_share(s0, q, t, np.array(10)))
         st.markdown(T("lesson_flow_numbers", s0=pct(s0), q=pct(q), ten=pct(ten)))
         return
     values = spec["values"]
@@ -1848,13 +1839,7 @@ def present_view(sc: Scenario, seed: int) -> None:
                 name=COLUMNS["vacancy_months_l1"][k],
             )
         )
-        layout["yaxis2"] = {
-            "title": charts["months_axis"][k],
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-        }
+        layout["yaxis2"] = right_axis(charts["months_axis"][k])
     fig.update_layout(**layout)
     st.plotly_chart(fig, width="stretch")
     rows = [

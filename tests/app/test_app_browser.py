@@ -84,29 +84,12 @@ def server():  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def page_with_reps(server: str, reps: int) -> Iterator[Any]:
     """A headless Chromium page on the app, with the replications set to ``reps``."""
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI needs Debian's chromium for the browser test (apt-get install chromium)"
-            )
-        pytest.skip("no chromium on this machine")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(server, wait_until="domcontentloaded")
-            title = "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
-            page.get_by_text(title).wait_for(timeout=60_000)
-            field = page.get_by_label("Số lần mô phỏng")
-            field.fill(str(reps))
-            field.press("Enter")
-            page.wait_for_timeout(1500)
-            yield page
-        finally:
-            browser.close()
+    with page_at(server, "", "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý") as page:
+        field = page.get_by_label("Số lần mô phỏng")
+        field.fill(str(reps))
+        field.press("Enter")
+        page.wait_for_timeout(1500)
+        yield page
 
 
 def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
