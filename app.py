@@ -1509,7 +1509,7 @@ def share_tab(sc: Scenario, seed: int) -> None:
         horizontal=True,
         format_func=bound_label(lambda g, k: TEXT[f"{g}_l"][k]),
     )
-    level = st.slider(T("share_level"), 0.5, 0.95, 0.8, 0.05, key="share_level")
+    level = st.slider(T("share_level"), 50, 95, 80, 5, format="%d%%", key="share_level") / 100
     if st.button(T("share_run"), key="share_run"):
         reps = min(60, int(st.session_state.get("reps", 60)))
         slot = st.empty()
@@ -1621,7 +1621,7 @@ def teach_tab(sc: Scenario) -> None:
         l1 = api.population_summary(sc)["tiers"].set_index("tier").loc["L1"]
         s0 = float(l1["women_share"])
         q = float(sc.policy.appointment_share.women)
-        t = st.slider(T("turnover"), 0.05, 0.30, 0.14, 0.01, key="teach_turnover")
+        t = st.slider(T("turnover"), 5, 30, 14, 1, format="%d%%", key="teach_turnover") / 100
         fig = flow_stock_figure(sc.start.year, s0, q, t, big=False)
         st.plotly_chart(fig, width="stretch")
         return
