@@ -448,6 +448,30 @@ def uploader_css() -> str:
     )
 
 
+# The chart buttons kept (Plotly's own, and Streamlit's full screen), by the English title
+# Plotly and Streamlit give them, with the catalogue key of the page's name for each.
+CHART_BUTTONS = {
+    "Download plot as a PNG": "chart_png",
+    "Reset axes": "chart_reset",
+    "Reset view": "chart_reset",
+    "Fullscreen": "chart_fullscreen",
+    "Close fullscreen": "chart_fullscreen_close",
+}
+
+
+def chart_buttons_css() -> str:
+    """The chart corner's tooltips speak English; Plotly draws them from the button's
+    ``data-title`` in CSS, so they are renamed in the page's language the same way."""
+    rules = []
+    for title, key in CHART_BUTTONS.items():
+        label = T(key).replace('"', "")
+        rules.append(
+            f'.js-plotly-plot .plotly .modebar-btn[data-title="{title}"]::after '
+            f'{{content: "{label}" !important;}}'
+        )
+    return "<style>" + "".join(rules) + "</style>"
+
+
 OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 
@@ -767,25 +791,67 @@ def moves_table(scenario_json: str, seed: int) -> pd.DataFrame:
     return api.moves_between_ranks(_Scenario.model_validate_json(scenario_json), seed, reps=5)
 
 
+# Where each rank sits in the moves diagram (x, y of its centre, as shares of the width and
+# height): a staircase from the pool (left) up to the head of L1, so that every label has room.
+RANK_PLACE = {
+    "pool": (0.001, 0.55),
+    "l2_deputy": (0.2, 0.5),
+    "l2_head": (0.4, 0.45),
+    "l1_deputy": (0.6, 0.45),
+    "l1_head": (0.72, 0.1),
+}
+
+
+def sankey_positions(nodes: list[str], flow: dict[str, float]) -> tuple[list[float], list[float]]:
+    """Where each node of the moves diagram sits: ranks in columns from the pool (left) to the
+    head of L1, rotated ranks beside their rank, and the exits in one column at the right,
+    largest at the top and spread over the height in proportion to their size (so that small exits
+    keep room for their labels instead of stacking at the edge)."""
+    exits = sorted((n for n in nodes if n.startswith("left: ")), key=lambda n: -flow.get(n, 0.0))
+    total = sum(flow.get(n, 0.0) for n in exits) or 1.0
+    pos: dict[str, tuple[float, float]] = {}
+    room = 0.9  # the share of the height the exit nodes fill; the rest is gaps between them
+    gap = (1 - room) / max(len(exits), 1)
+    top = gap / 2
+    for n in exits:
+        size = room * flow.get(n, 0.0) / total
+        pos[n] = (0.999, min(max(top + size / 2, 0.001), 0.999))
+        top += size + gap
+    for n in nodes:
+        if n in pos:
+            continue
+        base, _, rest = n.partition(" ")
+        moved = bool(rest.strip())
+        # Plotly places a node only when both its x and y are non-zero (its centre).
+        x, y = RANK_PLACE.get(base, (0.5, 0.5))
+        pos[n] = (min(x + 0.08, 0.9), 0.85) if moved else (x, y)
+    return [pos[n][0] for n in nodes], [pos[n][1] for n in nodes]
+
+
 def moves_chart(sc: Scenario, seed: int) -> go.Figure:
-    """A Sankey diagram of moves between ranks and out of the leadership."""
+    """A Sankey diagram of moves between ranks and out of the leadership (mean numbers over the
+    horizon, from five replications)."""
     m = moves_table(sc.model_dump_json(), seed)
     nodes = sorted(set(m["source"]) | set(m["target"]))
     index = {n: k for k, n in enumerate(nodes)}
     ranks, causes = i18n.section("ranks"), i18n.section("causes")
+    inflow = m.groupby("target")["moves"].sum().to_dict()
 
     def label(n: str) -> str:
         if n.startswith("left: "):  # an exit, by its cause
             cause = n.removeprefix("left: ").split(" ")[0]
-            return f"{T('left')}: {causes.get(cause, (cause, cause))[lang()]}"
+            name = causes.get(cause, (cause, cause))[lang()]
+            return f"{T('left')}: {name} ({inflow.get(n, 0):,.0f})"
         base, _, rest = n.partition(" ")
         moved = f" ({T('moved')})" if rest.strip() == "(moved)" else ""
         return ranks.get(base, (base, base))[lang()] + moved
 
+    xs, ys = sankey_positions(nodes, inflow)
+    node = {"label": [label(n) for n in nodes], "pad": 18, "thickness": 14, "x": xs, "y": ys}
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": [label(n) for n in nodes], "pad": 28, "thickness": 14},
+            node=node,
             link={
                 "source": [index[x] for x in m["source"]],
                 "target": [index[x] for x in m["target"]],
@@ -793,7 +859,8 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
             },
         )
     )
-    fig.update_layout(height=520, margin={"t": 10, "b": 10, "l": 10, "r": 10}, font={"size": 13})
+    # The top margin keeps the chart's buttons off the top node.
+    fig.update_layout(height=560, margin={"t": 36, "b": 10, "l": 10, "r": 10}, font={"size": 13})
     return fig
 
 
@@ -936,6 +1003,16 @@ def png_config(name: str) -> dict[str, Any]:
     return {
         "toImageButtonOptions": {"format": "png", "filename": f"cadresim_{name}", "scale": 2},
         "displaylogo": False,
+        # Only the buttons an adviser needs: save as PNG and reset the view (and full screen).
+        "modeBarButtonsToRemove": [
+            "zoom2d",
+            "pan2d",
+            "select2d",
+            "lasso2d",
+            "zoomIn2d",
+            "zoomOut2d",
+            "autoScale2d",
+        ],
     }
 
 
@@ -957,7 +1034,7 @@ def flows_chart(flows: pd.DataFrame, sc: Scenario) -> go.Figure:
     """L1 appointments a year (bars, left axis) with the shares of women and under-40s among
     them (lines, right axis, with the scenario's appointment shares as dotted lines)."""
     charts, k = i18n.section("charts"), lang()
-    l1 = flows[flows["tier"] == "L1"]
+    l1 = flows[flows["tier"].str.upper() == "L1"]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -1178,6 +1255,7 @@ def main() -> None:
     st.html(STREAMLIT_CHROME_HIDDEN)
     read_link()
     st.html(uploader_css())
+    st.html(chart_buttons_css())
     sb = st.sidebar
     sb.radio(
         T("language"),
@@ -1409,12 +1487,26 @@ def own_targets_tab(base: Scenario, sc: Scenario) -> None:
         width="stretch",
         key=f"own_editor@{('vi', 'en')[lang()]}",
         column_config={
-            cols["group"]: st.column_config.SelectboxColumn(options=list(options["group"])),
-            cols["tier"]: st.column_config.SelectboxColumn(options=list(options["tier"])),
-            cols["measure"]: st.column_config.SelectboxColumn(options=list(options["measure"])),
-            cols["share"]: st.column_config.NumberColumn(min_value=0, max_value=100, format="%d%%"),
+            # A new row starts filled (women, L1, stock, 20%, the last year) rather than with
+            # the table's "None" in every cell; the adviser changes what differs.
+            cols["group"]: st.column_config.SelectboxColumn(
+                options=list(options["group"]), default=next(iter(options["group"]))
+            ),
+            cols["tier"]: st.column_config.SelectboxColumn(
+                options=list(options["tier"]), default="L1"
+            ),
+            cols["measure"]: st.column_config.SelectboxColumn(
+                options=list(options["measure"]), default=next(iter(options["measure"]))
+            ),
+            cols["share"]: st.column_config.NumberColumn(
+                min_value=0, max_value=100, format="%d%%", default=20
+            ),
             cols["year"]: st.column_config.NumberColumn(
-                min_value=base.start.year, max_value=base.end.year, step=1, format="%d"
+                min_value=base.start.year,
+                max_value=base.end.year,
+                step=1,
+                format="%d",
+                default=base.end.year,
             ),
         },
     )
@@ -1437,6 +1529,10 @@ def own_targets_tab(base: Scenario, sc: Scenario) -> None:
             marked = edited.astype(object).where(edited.notna(), "")
             marked[cols["year"]] = [
                 int(v) if isinstance(v, int | float) and v == v else v for v in marked[cols["year"]]
+            ]
+            marked[cols["share"]] = [
+                f"{v:g}%" if isinstance(v, int | float) and v == v else v
+                for v in marked[cols["share"]]
             ]
             marked[cols["problem"]] = [
                 i18n.problem_text(problems.get(k, ""), lang()) if k in problems else ""
