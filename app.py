@@ -1790,6 +1790,16 @@ PRESENTER_CSS = (
 )
 
 
+def presenter_fonts(fig: go.Figure) -> go.Figure:
+    """Type a class reads from the back of the room: the page theme sets the axes' own fonts,
+    which a figure-wide size does not reach, so each axis and the legend are set here."""
+    fig.update_xaxes(tickfont={"size": 18}, title_font={"size": 20})
+    fig.update_yaxes(tickfont={"size": 18}, title_font={"size": 20})
+    fig.update_layout(legend_font_size=18, font_size=20)
+    fig.update_annotations(font_size=20)
+    return fig
+
+
 def lesson_targets(sc: Scenario, lesson: str) -> list[Any]:
     """The targets a lesson shows: appointment shares (reserve, readings), young leaders at
     the top tier (young)."""
@@ -1824,6 +1834,7 @@ def lesson_result(sc: Scenario, lesson: str, value: Any, seed: int) -> dict[str,
     t = summary.targets.set_index("target")
     done[key] = {
         "p_met": {i: float(t.loc[i, "p_met"]) for i in ids},
+        "ci": {i: (float(t.loc[i, "ci_low"]), float(t.loc[i, "ci_high"])) for i in ids},
         "median": {i: float(t.loc[i, "metric_median"]) for i in ids},
         "vacancy": float(summary.costs["vacancy_months_l1"].sum()),
     }
@@ -1890,7 +1901,7 @@ def present_view(sc: Scenario, seed: int) -> None:
         )
         t = 0.14
         fig = flow_stock_figure(sc.start.year, s0, q, t, big=True)
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(presenter_fonts(fig), width="stretch")
         ten = float(stock_share(s0, q, t, np.array(10)))
         st.markdown(T("lesson_flow_numbers", s0=pct(s0), q=pct(q), ten=pct(ten)))
         return
@@ -1915,7 +1926,22 @@ def present_view(sc: Scenario, seed: int) -> None:
     fig = go.Figure()
     for t in targets:
         xs = [lesson_value_text(lesson, v, k) for v in shown]
-        fig.add_trace(go.Bar(x=xs, y=[shown[v]["p_met"][t.id] for v in shown], name=t.id))
+        ps = [shown[v]["p_met"][t.id] for v in shown]
+        cis = [shown[v].get("ci", {}).get(t.id, (p, p)) for v, p in zip(shown, ps, strict=True)]
+        fig.add_trace(
+            go.Bar(
+                x=xs,
+                y=ps,
+                name=t.id,
+                # The 95% interval of each P(met): a lesson's few replications leave it wide.
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [hi - p for p, (_lo, hi) in zip(ps, cis, strict=True)],
+                    "arrayminus": [p - lo for p, (lo, _hi) in zip(ps, cis, strict=True)],
+                },
+            )
+        )
     layout: dict[str, Any] = {
         "barmode": "group",
         "height": 460,
@@ -1937,12 +1963,13 @@ def present_view(sc: Scenario, seed: int) -> None:
         )
         layout["yaxis2"] = right_axis(charts["months_axis"][k])
     fig.update_layout(**layout)
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(presenter_fonts(fig), width="stretch")
     rows = [
         {
             T("target"): t.id,
             T("text"): t.text.vi if k == 0 else t.text.en,
             T("p_met"): pct(result["p_met"][t.id]),
+            T("interval"): "{} – {}".format(*map(pct, result["ci"][t.id])),
             T("median"): pct(result["median"][t.id]),
         }
         for t in targets

@@ -5,6 +5,7 @@ heading says what is being run, lights are grey while uncertain, downloads suit 
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 
@@ -302,6 +303,11 @@ def test_the_presenter_view_steps_through_a_lesson() -> None:
     assert not app.exception and not app.error
     table = app.table[0].value
     assert "QB-AW" in table.index and table["Khả năng đạt"].str.endswith("%").all()
+    # A lesson rests on few replications: each P(met) comes with its interval, as error bars.
+    assert table["Khoảng tin cậy 95%"].str.contains(" – ").all()
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    bars = [tr for tr in spec["data"] if tr["type"] == "bar"]
+    assert bars and all(tr["error_y"]["arrayminus"] for tr in bars)
     app.button(key="present_leave").click()
     app.run()
     assert app.title[0].value == "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý"
