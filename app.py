@@ -1208,12 +1208,20 @@ def read_link() -> None:
     for key, low, high in (("seed", 0, 2**31 - 1), ("reps", 2, 5000)):
         text = q.get(key, "")
         if text.isdigit() and low <= int(text) <= high:
-            st.session_state[key] = int(text)
+            # The widget's starting value (main), not its state: a number box whose state is
+            # set before it exists starts at its minimum in the browser until the next
+            # message, and a quick Run would take that minimum.
+            st.session_state[f"_link_{key}"] = int(text)
     levers = {}
     for lv in api.LEVERS:
         if lv.name in q and (value := parse_lever(lv, q[lv.name])) is not None:
             levers[lv.name] = value
     st.session_state["_link_levers"] = levers
+
+
+def link_value(key: str, default: int) -> int:
+    """The starting value of a number box: the one the page's address gave, else ``default``."""
+    return int(st.session_state.get(f"_link_{key}", default))
 
 
 def write_link(base: Scenario, sc: Scenario, variant: str, seed: int, reps: int) -> None:
@@ -1285,9 +1293,9 @@ def main() -> None:
     sb.caption(f"{T('upload_limit')} · YAML")
     sb.file_uploader(T("upload_roster"), type=["csv", "xlsx"], key="upload_roster")
     sb.caption(f"{T('upload_limit')} · CSV, XLSX")
-    # A value set by a link is in the session already: no default beside it.
-    seed_default = {} if "seed" in st.session_state else {"value": 2021}
-    reps_default = {} if "reps" in st.session_state else {"value": 200}
+    # Starting values: the link's, else the defaults; once the boxes exist, their state.
+    seed_default = {} if "seed" in st.session_state else {"value": link_value("seed", 2021)}
+    reps_default = {} if "reps" in st.session_state else {"value": link_value("reps", 200)}
     seed = int(sb.number_input(T("seed"), 0, 2**31 - 1, key="seed", **seed_default))
     reps = int(sb.number_input(T("reps"), 2, 5000, step=50, key="reps", **reps_default))
 

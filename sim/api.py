@@ -250,6 +250,8 @@ class StudySettings:
     out: Path | None = None
     #: Continue the study stored in ``out``: its replications are read back, not run again.
     resume: bool = False
+    #: Replace a finished study stored in ``out`` (without it, one is refused: StoreError).
+    force: bool = False
 
     def __post_init__(self) -> None:
         if self.out is not None and not isinstance(self.out, Path):
@@ -340,6 +342,7 @@ class Study:
             identity("run", scenario, settings.seed, settings.roster),
             [t.id for t in scenario.targets],
             resume=settings.resume,
+            force=settings.force,
         )
         stored = frozenset(r for r in store.done(0) if r < settings.reps)
         # With a store, each replication is written to it as it is added, and the collector

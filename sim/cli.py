@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from sim import __version__, api
 from sim import robustness as rb
+from sim.dictionary import for_metadata
 from sim.model import Model
 from sim.outputs import (
     atomic_write,
@@ -82,6 +84,23 @@ DaskOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Go ahead without asking when the estimated time is over an hour.",
+    ),
+]
+#: A study estimated to take longer than this asks before it starts (see _confirm_long).
+LONG_SECONDS = 3600.0
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace a finished study in --out (without it, a folder holding one is refused).",
+    ),
+]
 
 
 def _progress_bar(quiet: bool, rate: bool = False) -> Progress:
@@ -106,6 +125,7 @@ def _open_store(
     sc: Scenario,
     seed: int,
     design: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> ResultStore | None:
     """The result store in ``out`` for a sweep or a sensitivity analysis (None without
     ``--out``; ``run`` opens its own through :class:`sim.api.Study`); with ``--resume``, the
@@ -116,10 +136,15 @@ def _open_store(
         return None
     try:
         store = ResultStore.open(
-            out, identity(kind, sc, seed, design=design), [t.id for t in sc.targets], resume=resume
+            out,
+            identity(kind, sc, seed, design=design),
+            [t.id for t in sc.targets],
+            resume=resume,
+            force=force,
         )
     except StoreError as exc:
         raise _fail(str(exc)) from None
+    _say_replaced(store, out)
     if resume:
         err_console.print(
             f"resuming: {store.count()} replications already stored in {out}",
@@ -127,6 +152,77 @@ def _open_store(
             markup=False,
         )
     return store
+
+
+def _estimate_seconds(
+    sc: Scenario, seed: int, runs: int, workers: int, roster: Any = None
+) -> float:
+    """The time ``runs`` replications should take on ``workers``: one replication (the
+    first of the study: its numbers do not depend on being timed) times the count, shared
+    by the workers (at the 1.8x two processes reach on two cores, see bench_core)."""
+    from sim.runner import run_replication
+
+    t0 = time.perf_counter()
+    run_replication(sc, seed, 0, roster=roster)
+    one = time.perf_counter() - t0
+    speedup = 1.0 if workers <= 1 else 0.9 * workers
+    return one * runs / speedup
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} seconds"
+
+
+def _confirm_long(
+    sc: Scenario, seed: int, runs: int, workers: int, yes: bool, roster: Any = None
+) -> None:
+    """Before a study of ``runs`` replications estimated to take over an hour: ask (in a
+    terminal) unless --yes; in a non-interactive shell, say the estimate and go on. Studies
+    too small to take an hour on the slowest bundled scenario are not timed at all."""
+    if yes or runs < 2_000:
+        return
+    seconds = _estimate_seconds(sc, seed, runs, workers, roster)
+    if seconds <= LONG_SECONDS:
+        return
+    what = f"{runs:,} replications on {workers} worker(s): about {_duration(seconds)}"
+    if not sys.stdin.isatty():
+        err_console.print(
+            f"note: {what} (estimated from one replication); going on, as this shell is not "
+            "interactive (add --yes to skip this note)",
+            highlight=False,
+            markup=False,
+        )
+        return
+    if not typer.confirm(f"{what} (estimated from one replication). Go on?", default=False):
+        raise _fail("not started (add --yes to start without asking)", 1)
+
+
+def _say_replaced(store: ResultStore | None, out: Path | None) -> None:
+    """With --force, say which finished study in ``out`` this one replaces."""
+    if store is not None and store.replaced:
+        err_console.print(
+            f"--force: replacing {store.replaced} in {out}", highlight=False, markup=False
+        )
+
+
+def _refuse_finished(out: Path | None, force: bool) -> None:
+    """A command writing tables without a store (compare, solve, robustness) never overwrites
+    a finished study's folder unasked: with ``metadata.json`` in ``out``, it needs --force."""
+    if out is None or not (out / "metadata.json").exists():
+        return
+    try:
+        meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+        what = f"a finished {meta.get('command', 'study')} of {meta.get('scenario')}"
+        what += f" (seed {meta.get('seed')})"
+    except (OSError, ValueError, AttributeError):
+        what = "a study (its metadata.json)"
+    if not force:
+        raise _fail(f"{out} holds {what}; add --force to replace it, or choose another folder")
+    err_console.print(f"--force: replacing {what} in {out}", highlight=False, markup=False)
 
 
 def _flush(store: ResultStore | None, out: Path | None) -> str | None:
@@ -184,6 +280,32 @@ def _writing_tables(out: Path, stored: str) -> Iterator[None]:
         raise _fail(_write_failure(exc, out) + after("once this is fixed, ")) from None
     except KeyboardInterrupt:
         raise _fail("interrupted while writing the tables" + after(""), EXIT_INTERRUPTED) from None
+
+
+def _digits(step: float) -> int:
+    """Decimals that mean something for values searched or sampled to ``step`` (one more than
+    the step's own, so that neighbouring values stay distinct): 0.01 -> 3, 1 -> 1, 10 -> 0."""
+    if not step > 0:
+        return 3
+    return max(0, min(6, 1 - math.floor(math.log10(step))))
+
+
+def _write_results(out: Path, tables: dict[str, Any], meta: dict[str, Any]) -> None:
+    """The tables of a command without a store (compare, solve) as CSV and Parquet, then
+    ``metadata.json`` (last: it says the folder is complete); each file whole or not at all."""
+    meta = {**meta, "columns": for_metadata(tables)}
+    text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+    try:
+        for name, frame in tables.items():
+            write_table(out, name, frame)
+        atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
+    except OSError as exc:
+        raise _fail(f"cannot write the results to {out}: {os_reason(exc)}", 1) from None
+    out_console.print(
+        f"results written to {out}/ ({', '.join(tables)} as CSV and Parquet; metadata.json)",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -432,6 +554,8 @@ def run(
             "shown.",
         ),
     ] = False,
+    force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Run a Monte Carlo study of a scenario and report P(target met).
 
@@ -450,6 +574,8 @@ def run(
             raise _fail(str(exc)) from None
     if resume and out is None:
         raise _fail("--resume needs --out, the folder of the study to continue")
+    if log and out is None:
+        raise _fail("--log writes the event log into the --out folder: add --out DIR")
     settings = api.StudySettings(
         seed=seed,
         reps=reps,
@@ -459,14 +585,17 @@ def run(
         precision=precision,
         out=out,
         resume=resume,
+        force=force,
     )
     workers = settings.processes  # 1 when too few replications to be worth starting processes
+    _confirm_long(sc, seed, reps, workers, yes, people)
     try:
         # Opens the result store in --out (with --resume, the stored study it continues);
         # nothing runs yet.
         study = api.Study.start(sc, settings)
     except StoreError as exc:
         raise _fail(str(exc)) from None
+    _say_replaced(study.store, out)
     if resume:
         err_console.print(
             f"resuming: {study.resumed_with} of {reps} replications already stored in {out}",
@@ -568,9 +697,12 @@ def run(
                 frames = event_log_frames(model.run(), model.layout)
                 for name, df in frames.items():
                     write_table(out, name, df)
+                meta["columns"] = for_metadata(frames)
             if robust is not None:
                 meta["robustness"] = {"seed": robust.seed, "replications": robust.reps}
-                write_table(out, "robustness", rb.stored_frame(robust))
+                frame = rb.stored_frame(robust)
+                write_table(out, "robustness", frame)
+                meta["columns"] = {**meta.get("columns", {}), **for_metadata({"robustness": frame})}
             write_outputs(summary, out, meta)
         out_console.print(
             f"results written to {out}/ ({', '.join(summary.tables())}"
@@ -665,6 +797,7 @@ def robustness_cmd(
     ] = None,
     quiet: QuietOption = False,
     dask: DaskOption = None,
+    force: ForceOption = False,
 ) -> None:
     """How far each P(met) rests on the scenario's assumptions: each assumption (each group
     as a whole) moved one at a time to the low and the high end of its range, on the same
@@ -679,6 +812,7 @@ def robustness_cmd(
         rb.check(sc, plan)
     except DesignError as exc:
         raise _fail(str(exc)) from None
+    _refuse_finished(out, force)
     started = time.perf_counter()
     runner = _runner(workers, reps, dask)
     try:
@@ -727,16 +861,20 @@ def robustness_cmd(
         markup=False,
     )
     if out is not None:
-        meta = metadata(sc, seed, reps, reps, overrides, workers, str(path), variant)
+        meta = metadata(
+            sc, seed, reps, reps, overrides, workers, str(path), variant, command="robustness"
+        )
         meta["robustness"] = {
             "only": list(only or []),
             "points": len(plan),
             "assumptions": [m.label for m in rb.moves(sc, list(only or []))],
         }
+        tables = {"robustness": rb.stored_frame(result), "robustness_summary": summary}
+        meta["columns"] = for_metadata(tables)
         text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
         try:  # metadata.json last: it says the folder is complete
-            write_table(out, "robustness", rb.stored_frame(result))
-            write_table(out, "robustness_summary", summary)
+            for name, df in tables.items():
+                write_table(out, name, df)
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         except OSError as exc:
             raise _fail(_write_failure(exc, out)) from None
@@ -781,6 +919,8 @@ def sweep(
             "seed): finished replications are kept, only the missing ones run.",
         ),
     ] = False,
+    force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Run a parameter sweep (full grid or Latin hypercube) under common random numbers.
 
@@ -790,8 +930,14 @@ def sweep(
         sc, path = _load(scenario, list(set_ or []), variant)
     except ScenarioError as exc:
         raise _fail(f"invalid scenario\n{exc}") from None
-    if bool(grid) == bool(lhs):
-        raise _fail("give either --grid (one or more) or --lhs (one or more), not both")
+    if not grid and not lhs:
+        raise _fail(
+            "no design: give --grid path=a:b:step (or path=v1,v2,...) for a full grid, or "
+            "--lhs path=a:b with --n N for a Latin hypercube; e.g. "
+            "--grid policy.appointment_share.women=0.1:0.3:0.05"
+        )
+    if grid and lhs:
+        raise _fail("give either --grid or --lhs, not both (a design is one or the other)")
     try:
         if grid:
             design = grid_design([parse_grid(g) for g in grid])
@@ -801,8 +947,9 @@ def sweep(
     except DesignError as exc:
         raise _fail(f"bad sweep design\n{exc}") from None
     design_id = {str(k): v for k, v in design.to_dict(orient="list").items()}
-    store = _open_store(out, resume, "sweep", sc, seed, design=design_id)
     total = len(design) * reps
+    _confirm_long(sc, seed, total, workers, yes)
+    store = _open_store(out, resume, "sweep", sc, seed, design=design_id, force=force)
     runner = _runner(workers, reps, dask)
     progress = _progress_bar(quiet)
     started = time.perf_counter()
@@ -847,12 +994,16 @@ def sweep(
     for col in ["point", *params, *wide.columns]:
         table.add_column(str(col), justify="right", no_wrap=True)
     for idx, row in wide.iterrows():
-        cells = [str(v) for v in idx] + [_fmt(v) for v in row.to_numpy()]
+        # A sampled value to 4 significant digits (the design files keep every digit).
+        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in idx]
+        cells += [_fmt(v) for v in row.to_numpy()]
         table.add_row(*cells)
     out_console.print(table)
     out_console.print(f"{total} replications in {elapsed:.1f} s", highlight=False)
     if out is not None:
-        meta = metadata(sc, seed, reps, reps, list(set_ or []), workers, str(path), variant)
+        meta = metadata(
+            sc, seed, reps, reps, list(set_ or []), workers, str(path), variant, command="sweep"
+        )
         meta["design"] = {
             "kind": "grid" if grid else "lhs",
             "specs": grid or lhs,
@@ -870,12 +1021,14 @@ def sweep(
 
 def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> None:
     """Write a sweep's tables (CSV and Parquet) and metadata atomically."""
-    for name, df in (
-        ("sweep_points", result.points),
-        ("sweep_design", design),
-        ("sweep_replications", result.replications),
-    ):
+    tables = {
+        "sweep_points": result.points,
+        "sweep_design": design,
+        "sweep_replications": result.replications,
+    }
+    for name, df in tables.items():
         write_table(out, name, df)
+    meta = {**meta, "columns": for_metadata(tables)}
     text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
     atomic_write(out / "metadata.json", lambda p: Path(p).write_text(text, encoding="utf-8"))
 
@@ -898,15 +1051,19 @@ def compare(
     reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications.")] = 200,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.csv.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for compare.csv/.parquet and metadata.json."),
+    ] = None,
     dask: DaskOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Two policies on the same seeds: paired differences in P(met), with intervals, and the
     variance reduction common random numbers bring against independent streams."""
     try:
-        a, _ = _load(scenario, list(set_a or []), None)
-        b = a if other is None else _load(other, [], None)[0]
+        a, path_a = _load(scenario, list(set_a or []), None)
+        b, path_b = (a, path_a) if other is None else _load(other, [], None)
         if set_b:
             b = b.with_overrides(list(set_b))
     except ScenarioError as exc:
@@ -915,6 +1072,12 @@ def compare(
         raise _fail("nothing to compare: give --with SCENARIO or --set-b path=value")
     if [t.id for t in a.targets] != [t.id for t in b.targets]:
         raise _fail("A and B must have the same targets to be compared")
+    _refuse_finished(out, force)
+    said_a = f"{a.name.en} ({_shown_path(path_a)})" + (f" with {' '.join(set_a)}" if set_a else "")
+    said_b = ("A" if other is None else f"{b.name.en} ({_shown_path(path_b)})") + (
+        f" with {' '.join(set_b)}" if set_b else ""
+    )
+    out_console.print(f"A: {said_a}\nB: {said_b}", highlight=False, markup=False)
     runner = _runner(workers, reps, dask)
     try:
         with _progress_bar(quiet) as bar, runner:
@@ -953,12 +1116,29 @@ def compare(
             _fmt(r.variance_reduction),
         )
     out_console.print(shown)
+    out_console.print(
+        "B - A: the paired difference in P(met), on the same replications; its interval "
+        "excludes 0 when the difference is more than chance.\n"
+        "variance reduction = 1 - Var(B - A, paired) / (Var A + Var B): what running both on the "
+        "same seeds saves against independent runs (75% = the interval is half as wide). "
+        "Near 0: the policies barely share their randomness for that target. Negative: B and A "
+        "move against each other there, and pairing widened the interval. A dash: the target "
+        "is met in every replication of both, or in none.",
+        highlight=False,
+        markup=False,
+    )
     if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            table.to_csv(out / "compare.csv", index=False)
-        except OSError as exc:
-            raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from None
+        meta = metadata(a, seed, reps, reps, list(set_a or []), workers, str(path_a), None)
+        meta["command"] = "compare"
+        meta["a"] = {"says": said_a, "scenario_hash": a.digest(), "set": list(set_a or [])}
+        meta["b"] = {
+            "says": said_b,
+            "scenario_file": str(path_b),
+            "scenario_hash": b.digest(),
+            "set": list(set_b or []),
+        }
+        meta.pop("scenario_resolved", None)
+        _write_results(out, {"compare": table}, meta)
 
 
 @app.command()
@@ -983,11 +1163,26 @@ def solve(
     variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
     dask: DaskOption = None,
     quiet: QuietOption = False,
+    max_width: Annotated[
+        float,
+        typer.Option(
+            "--max-width",
+            min=0.01,
+            max=1.0,
+            help="Warn when the 95% interval of P(met) at the answer is wider than this.",
+        ),
+    ] = 0.2,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for solve_steps.csv/.parquet and metadata.json."),
+    ] = None,
+    force: ForceOption = False,
 ) -> None:
     """The smallest value of a lever at which P(target met) reaches --prob (a monotone search
     under common random numbers)."""
+    _refuse_finished(out, force)
     try:
-        sc, _ = _load(scenario, list(set_ or []), variant)
+        sc, path = _load(scenario, list(set_ or []), variant)
         runner = _runner(workers, reps, dask)
         with _progress_bar(quiet) as bar, runner:
             task = bar.add_task(f"{lever} for {target}", total=None)
@@ -1011,13 +1206,60 @@ def solve(
         raise _fail(f"invalid setting\n{exc}") from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    for value, p in sorted(found.steps):
+    from sim.results import proportion_interval
+
+    steps = pd.DataFrame(
+        [
+            {
+                "order": k,
+                "value": round(value, 6),  # as the scenario was set (sim.api.solve)
+                "p_met": p,
+                "ci_low": proportion_interval(round(p * reps), reps)[0],
+                "ci_high": proportion_interval(round(p * reps), reps)[1],
+                "reaches": p >= prob,
+            }
+            for k, (value, p) in enumerate(found.steps)
+        ],
+        columns=["order", "value", "p_met", "ci_low", "ci_high", "reaches"],
+    )
+    digits = _digits(tolerance)
+    for r in steps.sort_values("value").itertuples():
         out_console.print(
-            f"  {lever} = {value:.4g}: P({target} met) = {_fmt(p)}", highlight=False, markup=False
+            f"  {lever} = {r.value:.{digits}f}: P({target} met) = {_fmt(r.p_met)} "
+            f"({_fmt(r.ci_low)} - {_fmt(r.ci_high)})",
+            highlight=False,
+            markup=False,
+        )
+    if out is not None:
+        meta = metadata(sc, seed, reps, reps, list(set_ or []), workers, str(path), variant)
+        meta["command"] = "solve"
+        meta["solve"] = {
+            "target": target,
+            "lever": lever,
+            "prob": prob,
+            "range": [low, high],
+            "tolerance": tolerance,
+            "value": found.value,
+            "p_at_value": found.p_at_value,
+            "p_interval": list(found.p_interval),
+            "bracket": list(found.bracket),
+            "monotone": found.monotone,
+        }
+        meta.pop("scenario_resolved", None)
+        _write_results(out, {"solve_steps": steps}, meta)
+    width = found.p_interval[1] - found.p_interval[0]
+    if width > max_width:
+        err_console.print(
+            f"[yellow]warning:[/] the 95% interval of P({escape(target)} met) at the answer is "
+            f"{_fmt(found.p_interval[0])} - {_fmt(found.p_interval[1])}, {width * 100:.0f} points "
+            f"wide (more than --max-width {max_width * 100:.0f}): {reps} replications a value "
+            "cannot place the answer; add --reps (the width shrinks as 1/sqrt(reps)).",
+            soft_wrap=True,
+            highlight=False,
         )
     if found.value is None:
         out_console.print(
-            f"not reached at any value tried: {lever} = {high:.4g} gives P({target} met) = "
+            f"not reached at any value tried: {lever} = {high:.{digits}f} gives P({target} met) = "
             f"{_fmt(found.p_at_value)} (95% interval {_fmt(found.p_interval[0])} - "
             f"{_fmt(found.p_interval[1])}), below {_fmt(prob)}",
             highlight=False,
@@ -1033,10 +1275,14 @@ def solve(
         )
     below = found.bracket[0]
     out_console.print(
-        f"{lever} = {found.value:.4g} gives P({target} met) = {_fmt(found.p_at_value)} "
+        f"{lever} = {found.value:.{digits}f} gives P({target} met) = {_fmt(found.p_at_value)} "
         f"(95% interval {_fmt(found.p_interval[0])} - {_fmt(found.p_interval[1])}) >= "
         f"{_fmt(prob)}"
-        + (f"; {below:.4g} does not" if not math.isnan(below) else "; so does the lowest value"),
+        + (
+            f"; {below:.{digits}f} does not"
+            if not math.isnan(below)
+            else "; so does the lowest value"
+        ),
         highlight=False,
         markup=False,
     )
@@ -1078,6 +1324,7 @@ def sensitivity(
             "replications are kept, only the missing ones run.",
         ),
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening).
 
@@ -1096,7 +1343,7 @@ def sensitivity(
         if above is not None and not above.is_dir():
             raise _fail(f"cannot write the chart {chart}: {above} is not a folder", 1)
     design = {"method": method, "n": n, "params": list(param or [])}
-    store = _open_store(out, resume, "sensitivity", sc, seed, design=design)
+    store = _open_store(out, resume, "sensitivity", sc, seed, design=design, force=force)
     try:
         from sim.sensitivity import analyse
 
@@ -1161,7 +1408,17 @@ def sensitivity(
         table.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
     out_console.print(table)
     if out is not None:
-        meta = metadata(sc, seed, reps, reps, list(set_ or []), workers, str(path), variant)
+        meta = metadata(
+            sc,
+            seed,
+            reps,
+            reps,
+            list(set_ or []),
+            workers,
+            str(path),
+            variant,
+            command="sensitivity",
+        )
         meta["sensitivity"] = {
             "method": method,
             "n": n,
@@ -1170,12 +1427,11 @@ def sensitivity(
             "output": output,
             "points": len(result.samples),
         }
+        tables = {"sensitivity_indices": result.indices, "sensitivity_samples": result.samples}
+        meta["columns"] = for_metadata(tables)
         text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
         with _writing_tables(out, f"the {len(result.samples) * reps} replications"):
-            for name, df in (
-                ("sensitivity_indices", result.indices),
-                ("sensitivity_samples", result.samples),
-            ):
+            for name, df in tables.items():
                 write_table(out, name, df)
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         out_console.print(
@@ -1247,11 +1503,35 @@ def roster_cmd(
     out_console.print(f"wrote {len(frame)} people to {out}", highlight=False)
 
 
+def _variant_lines(sc: Scenario) -> list[str]:
+    """One line a variant: its name for --variant, what it is (the page's English name), and
+    the settings it changes."""
+    from sim import i18n
+
+    names = i18n.section("variants")
+    lines = []
+    width = max((len(v) for v in sc.variants), default=0)
+    for v, settings in sc.variants.items():
+        what = names[v][1] if v in names else "(no description in sim/catalogue.yaml)"
+        shown = [f"{k}={_short(val)}" for k, val in list(settings.items())[:3]]
+        if len(settings) > 3:
+            shown.append(f"and {len(settings) - 3} more")
+        lines.append(f"--variant {v:<{width}}  {what} [{', '.join(shown)}]")
+    return lines
+
+
+def _short(value: Any, room: int = 24) -> str:
+    """A setting's value for one line: a long list or mapping cut with an ellipsis."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
 @app.command()
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario names or YAML files.")],
 ) -> None:
-    """Check scenario files and report every problem with its place in the file."""
+    """Check scenario files and report every problem with its place in the file; list each
+    valid scenario's variants (what each is and the settings it changes)."""
     bad = 0
     for name in scenarios:
         path = resolve_scenario_path(name)
@@ -1274,6 +1554,8 @@ def validate(
             highlight=False,
             soft_wrap=True,
         )
+        for line in _variant_lines(sc):
+            out_console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -1325,13 +1607,42 @@ def _main(
     """cadresim: how likely is each leadership target to be met, at what cost."""
 
 
+def _click_exceptions() -> Any:
+    """The module of the click exceptions Typer raises: recent Typer carries its own copy of
+    click (``typer._click``), older Typer uses click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older Typer
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def main() -> None:
     """Entry point of the console script: no traceback ever reaches the user.
 
     Set ``CADRESIM_DEBUG=1`` to see the full traceback of an unexpected error.
     """
+    ce = _click_exceptions()
     try:
-        app()
+        # Not standalone: click's usage errors reach this function, to be said in one line like
+        # every other error (Typer would draw them in a box, with a usage block above).
+        code = app(standalone_mode=False)
+    except ce.NoArgsIsHelpError as exc:  # bare `cadresim`: its help
+        out_console.print(exc.ctx.get_help() if exc.ctx else "", highlight=False, markup=False)
+        sys.exit(0)
+    except ce.ClickException as exc:  # a bad option, value or command
+        where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""  # type: ignore[attr-defined]
+        helper = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""  # type: ignore[attr-defined]
+        message = " ".join(exc.format_message().split())
+        err_console.print(
+            f"[bold red]error:[/] {escape(where + message + helper)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # Ctrl-C at a prompt
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
     except ScenarioError as exc:
         err_console.print(
             f"[bold red]error:[/] invalid scenario\n{escape(str(exc))}",
@@ -1352,3 +1663,4 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -97,10 +97,16 @@ def write_table(out: Path, name: str, frame: pd.DataFrame) -> list[Path]:
 
 def write_outputs(summary: Summary, out: Path, metadata: dict[str, Any]) -> list[Path]:
     """Write every table as CSV and Parquet, and the metadata as JSON; return the paths."""
+    from sim.dictionary import for_metadata
+
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, df in summary.tables().items():
+    tables = summary.tables()
+    for name, df in tables.items():
         written += write_table(out, name, df)
+    # What every column means (sim/dictionary.py), beside the tables; tables the caller wrote
+    # itself (the event log, robustness) may already be described there.
+    metadata = {**metadata, "columns": {**metadata.get("columns", {}), **for_metadata(tables)}}
     meta = out / "metadata.json"
     atomic_write(
         meta,
@@ -122,6 +128,7 @@ def metadata(
     source: str | None,
     variant: str | None = None,
     complete: bool | None = None,
+    command: str = "run",
 ) -> dict[str, Any]:
     """What is needed to reproduce a run. ``complete`` (default: every replication asked for
     is done) says the study ended normally; a study stopped early by a precision rule is
@@ -129,6 +136,7 @@ def metadata(
     return {
         "package": "cadresim",
         "version": __version__,
+        "command": command,
         "scenario": scenario.province,
         "scenario_file": source,
         "scenario_hash": scenario.digest(),

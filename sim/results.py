@@ -220,6 +220,15 @@ class Summary:
         }
 
 
+#: Columns of :attr:`Summary.committee` (also when the scenario has no congress).
+COMMITTEE_COLUMNS = (
+    "congress",
+    "size_mean",
+    "women_share_mean",
+    "young_share_mean",
+    "new_share_mean",
+)
+
 #: Columns of :attr:`Summary.targets` (also when a scenario has no target).
 TARGET_COLUMNS = (
     "target",
@@ -531,13 +540,13 @@ def summarise(
                     "new_share_mean": _ratio(c[3], c[0]),
                 }
             )
-    committee_df = pd.DataFrame(committee_rows)
+    committee_df = pd.DataFrame(committee_rows, columns=list(COMMITTEE_COLUMNS))
+
+    from sim.succession import POOL_STATS
 
     pool_rows = []
     pool_arr = arr.get("pool")
     if pool_arr is not None and n and scenario.policy.succession_pool.enabled:
-        from sim.succession import POOL_STATS
-
         for j, y in enumerate(years):
             row = {"year": y}
             for c, name in enumerate(POOL_STATS):
@@ -545,7 +554,9 @@ def summarise(
                 x = x[~np.isnan(x)]
                 row[f"{name}_mean"] = float(x.mean()) if len(x) else math.nan
             pool_rows.append(row)
-    pool_df = pd.DataFrame(pool_rows)
+    # Without a succession pool the table is empty but keeps its columns (a reader of several
+    # studies finds the same columns in each).
+    pool_df = pd.DataFrame(pool_rows, columns=["year", *(f"{s}_mean" for s in POOL_STATS)])
 
     rep_rows = {
         "rep": np.repeat(reps, len(targets)),

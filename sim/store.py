@@ -137,6 +137,8 @@ class ResultStore:
         self._last_flush = time.monotonic()
         self._done: dict[int, set[int]] = {}
         self._seq = 0
+        #: What a finished study this one replaced was (opened with ``force``), else None.
+        self.replaced: str | None = None
         #: The design points each chunk holds (so that reading one point opens only its chunks).
         self._points: dict[Path, list[int]] = {}
         #: The smallest and largest replication index in each chunk (to skip chunks on reading).
@@ -151,14 +153,16 @@ class ResultStore:
         ident: dict[str, Any],
         target_ids: list[str],
         resume: bool = False,
+        force: bool = False,
         **kwargs: Any,
     ) -> ResultStore:
         """Open ``folder`` for a study.
 
         With ``resume``, the folder must hold a study with the same identity, whose stored
         replications are kept (a folder with no study in it starts a new one). Without it, a
-        folder holding an unfinished study is refused (nothing computed is thrown away unasked);
-        a finished one is replaced.
+        folder holding a study is refused, so that nothing computed is thrown away unasked: an
+        unfinished one can be resumed, a finished one is replaced only with ``force`` (and
+        :attr:`replaced` then says what was replaced).
         """
         folder = Path(folder)
         run_file = folder / RUN_FILE
@@ -200,6 +204,17 @@ class ResultStore:
                     f"{folder} holds an unfinished {_describe(stored)} with {n} replications "
                     "stored; add --resume to continue it, or choose another folder"
                 )
+            if finished:
+                done = _finished_count(folder)
+                what = f"a finished {_describe(stored)}" + (
+                    f" with {done} replications" if done is not None else ""
+                )
+                if not force:
+                    raise StoreError(
+                        f"{folder} holds {what}; add --force to replace it, or choose another "
+                        "folder"
+                    )
+                store.replaced = what
         # A new study: clear what an earlier finished one left. Its metadata goes first: it
         # says "complete", which would let a later run replace this study's chunks unasked.
         try:
@@ -421,6 +436,16 @@ def _old_format(folder: Path, fmt: Any, chunk: Path | None = None) -> str:
         "appointments of each-year flow targets), so they cannot be resumed or read: run the "
         "study again into another folder, or delete the folder's chunks/ and run.json"
     )
+
+
+def _finished_count(folder: Path) -> int | None:
+    """The replications a finished study in ``folder`` kept (None when it does not say)."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    done = meta.get("replications_done")
+    return int(done) if isinstance(done, int) else None
 
 
 def _finished(folder: Path) -> bool:

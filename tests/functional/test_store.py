@@ -107,10 +107,17 @@ def test_unfinished_study_is_not_overwritten_and_identity_is_checked(tmp_path: P
     other = sc.with_overrides(["policy.appointment_share.women=0.3"])
     with pytest.raises(StoreError, match="scenario_hash differs"):
         ResultStore.open(tmp_path, identity("run", other, 1), [], resume=True)
-    # A finished study (its metadata says complete) may be replaced by a new one.
-    (tmp_path / "metadata.json").write_text(json.dumps({"complete": True}))
-    fresh = ResultStore.open(tmp_path, ident, [])
+    # A finished study (its metadata says complete) is replaced only when asked (force),
+    # and the store then says what it replaced.
+    (tmp_path / "metadata.json").write_text(
+        json.dumps({"complete": True, "replications_done": 1})
+    )
+    with pytest.raises(StoreError, match=r"finished run .* with 1 replications; add --force"):
+        ResultStore.open(tmp_path, ident, [])
+    assert (tmp_path / "metadata.json").exists()
+    fresh = ResultStore.open(tmp_path, ident, [], force=True)
     assert fresh.count() == 0 and not list((tmp_path / "chunks").iterdir())
+    assert fresh.replaced is not None and "finished run of quang_binh" in fresh.replaced
 
 
 def test_leftover_temporary_file_is_ignored_and_broken_chunk_is_named(tmp_path: Path) -> None:
