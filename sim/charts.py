@@ -29,18 +29,35 @@ import pandas as pd
 _SERIES: dict[str, tuple[tuple[str, str | None, str], ...]] = {
     "sobol": (("S1", "S1_conf", "S1 (first order)"), ("ST", "ST_conf", "ST (total)")),
     "morris": (("mu_star", "mu_star_conf", "mu* (mean |effect|)"),),
+    "fast": (("S1", "S1_conf", "S1 (first order)"), ("ST", "ST_conf", "ST (total)")),
+    "delta": (
+        ("S1", "S1_conf", "S1 (first order)"),
+        ("delta", "delta_conf", "delta"),
+    ),
+    "pawn": (("mean", None, "mean KS"), ("median", None, "median KS")),
 }
-_RANK_BY = {"sobol": "ST", "morris": "mu_star"}
+_RANK_BY = {"sobol": "ST", "morris": "mu_star", "fast": "ST", "delta": "delta", "pawn": "median"}
 _AXIS_LABEL = {
     "sobol": "Sobol index (share of the output variance)",
     "morris": "Morris mu* and sigma (output units)",
+    "fast": "FAST index (share of the output variance)",
+    "delta": "delta and S1 (0-1)",
+    "pawn": "PAWN: KS statistic between conditional and unconditional outputs (0-1)",
 }
-_COLOURS = {"S1": "#9ecae1", "ST": "#2171b5", "mu_star": "#2171b5", "sigma": "#d94801"}
+_COLOURS = {
+    "S1": "#9ecae1",
+    "ST": "#2171b5",
+    "mu_star": "#2171b5",
+    "sigma": "#d94801",
+    "delta": "#2171b5",
+    "mean": "#9ecae1",
+    "median": "#2171b5",
+}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 _CHAR_W = 6.6  # average width of a character at 12 px (sans-serif), for the left margin
 _MAX_LABEL = 50  # characters of a parameter name shown before it is shortened
 _PLOT_W = 420  # width of the plotting area (the left margin is added to the chart's width)
-_ROW_H = {"sobol": 34, "morris": 24}
+_ROW_H = {"sobol": 34, "morris": 24, "fast": 34, "delta": 34, "pawn": 34}
 # Characters XML 1.0 does not allow, even escaped.
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -107,15 +124,17 @@ def _ranked(indices: pd.DataFrame, method: str) -> pd.DataFrame:
 def sensitivity_svg(indices: pd.DataFrame, method: str, title: str) -> str:
     """A standalone SVG bar chart of sensitivity indices, most influential parameter on top.
 
-    ``indices`` is :attr:`sim.sensitivity.Sensitivity.indices`: for ``method="sobol"`` the
-    columns parameter, S1, S1_conf, ST, ST_conf; for ``"morris"`` parameter, mu_star,
-    mu_star_conf, sigma. Rows are drawn in ranking order (ST, resp. mu*, descending).
+    ``indices`` is :attr:`sim.sensitivity.Sensitivity.indices`: for ``method="sobol"`` (and
+    ``"fast"``) the columns parameter, S1, S1_conf, ST, ST_conf; for ``"morris"`` parameter,
+    mu_star, mu_star_conf, sigma; for ``"delta"`` parameter, delta, delta_conf, S1, S1_conf;
+    for ``"pawn"`` parameter and the mean and median KS statistics. Rows are drawn in ranking
+    order (by the method's main index, descending).
 
     Raises:
         ValueError: for an unknown method or a table without the method's columns.
     """
     if method not in _SERIES:
-        raise ValueError(f"method {method!r}: sobol or morris")
+        raise ValueError(f"method {method!r}: one of {', '.join(_SERIES)}")
     needed = ["parameter"] + [c for v, conf, _ in _SERIES[method] for c in (v, conf) if c]
     if method == "morris":
         needed.append("sigma")

@@ -1297,8 +1297,23 @@ def sensitivity(
         list[str] | None, typer.Option("--param", help="A setting's range: path=a:b.")
     ] = None,
     target: Annotated[str, typer.Option("--target", help="The target's id.")] = "",
-    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
-    n: Annotated[int, typer.Option("--n", min=2, help="Base samples (Sobol: N(D+2) points).")] = 16,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="sobol, morris, fast, delta or pawn (SALib; delta and pawn on a Latin hypercube).",
+        ),
+    ] = "sobol",
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n",
+            min=2,
+            help="Sample size: Sobol base samples (N(D+2) points, default 16), Morris "
+            "trajectories (N(D+1), 16), FAST points a parameter (N*D, at least 65), delta and "
+            "PAWN points (64).",
+        ),
+    ] = None,
     output: Annotated[
         str, typer.Option("--output", help="p_met (P(target met)) or metric (its mean).")
     ] = "p_met",
@@ -1404,9 +1419,17 @@ def sensitivity(
     )
     for col in result.indices.columns:
         table.add_column(col, justify="right" if col != "parameter" else "left", no_wrap=True)
-    for row in result.indices.itertuples(index=False):
-        table.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
+    checks = result.checks.set_index("parameter") if len(result.checks) else None
+    if checks is not None:
+        table.add_column("converged?", justify="left", no_wrap=True)
+    for row in result.indices.to_dict("records"):
+        cells = [v if isinstance(v, str) else f"{v:.3f}" for v in row.values()]
+        if checks is not None:
+            ok = checks["converged"].get(row["parameter"])
+            cells.append("-" if ok is None or _isnan(ok) else "yes" if bool(ok) else "no")
+        table.add_row(*cells)
     out_console.print(table)
+    out_console.print(f"convergence: {result.verdict}", highlight=False, markup=False)
     if out is not None:
         meta = metadata(
             sc,
@@ -1423,11 +1446,17 @@ def sensitivity(
             "method": method,
             "n": n,
             "params": list(param or []),
+            "verdict": result.verdict,
             "target": target,
             "output": output,
             "points": len(result.samples),
         }
-        tables = {"sensitivity_indices": result.indices, "sensitivity_samples": result.samples}
+        tables = {
+            "sensitivity_indices": result.indices,
+            "sensitivity_samples": result.samples,
+            "sensitivity_convergence": result.convergence,
+            "sensitivity_checks": result.checks,
+        }
         meta["columns"] = for_metadata(tables)
         text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
         with _writing_tables(out, f"the {len(result.samples) * reps} replications"):
@@ -1435,8 +1464,7 @@ def sensitivity(
                 write_table(out, name, df)
             atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
         out_console.print(
-            f"results written to {out}/ (sensitivity_indices, sensitivity_samples as CSV and "
-            "Parquet; metadata.json)",
+            f"results written to {out}/ ({', '.join(tables)} as CSV and Parquet; metadata.json)",
             markup=False,
         )
     if chart is not None:
@@ -1449,6 +1477,289 @@ def sensitivity(
         except OSError as exc:
             raise _fail(f"cannot write the chart {chart}: {exc.strerror or exc}", 1) from None
         out_console.print(f"chart written to {chart}", markup=False, highlight=False)
+
+
+@app.command()
+def explore(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A bundled scenario name or a path to a YAML file.")
+    ] = None,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lever",
+            help="What the province decides: path=a:b, path=a:b:step, path=v1,v2 or "
+            "path=word1,word2 (repeatable; default: the scenario's exploration block).",
+        ),
+    ] = None,
+    uncertainty: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--uncertainty",
+            help="What nobody controls, beyond the assumptions: path=a:b (repeatable; "
+            "default: the scenario's exploration block).",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Use only this group of assumptions (or this assumption's path) as an "
+            "uncertainty; repeatable (default: the exploration block's, else all).",
+        ),
+    ] = None,
+    assumptions: Annotated[
+        bool,
+        typer.Option(
+            "--assumptions/--no-assumptions",
+            help="Whether the scenario's assumptions are uncertainties of the study.",
+        ),
+    ] = True,
+    lever_design: Annotated[
+        str, typer.Option("--lever-design", help="grid, lhs or sobol over the levers.")
+    ] = "grid",
+    n_levers: Annotated[
+        int, typer.Option("--n-levers", min=1, help="Lever settings of an lhs or sobol design.")
+    ] = 4,
+    state_design: Annotated[
+        str,
+        typer.Option("--state-design", help="lhs, sobol or grid over the uncertainties."),
+    ] = "lhs",
+    n_states: Annotated[
+        int,
+        typer.Option("--n-states", min=1, help="States of the world (sobol: a power of two)."),
+    ] = 16,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            min=0.01,
+            max=1.0,
+            help="A point 'fails' a target when its P(met) is below this (scenario discovery).",
+        ),
+    ] = 0.5,
+    include_levers: Annotated[
+        bool,
+        typer.Option(
+            "--include-levers",
+            help="Let the discovery boxes restrict levers too, not only uncertainties.",
+        ),
+    ] = False,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="Report only these targets (repeatable; all are written)."),
+    ] = None,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications a point.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Master seed.")] = 2021,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256)] = DEFAULT_WORKERS,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting by dotted path.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="A named variant.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for the tables (explore_*.parquet/.csv)."),
+    ] = None,
+    quiet: QuietOption = False,
+    dask: DaskOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted study stored in --out (the same command): finished "
+            "replications are kept, only the missing ones run.",
+        ),
+    ] = False,
+    force: ForceOption = False,
+    yes: YesOption = False,
+) -> None:
+    """Exploratory modelling (XLRM): every lever setting against the same states of the world
+    (the uncertainties), on common random numbers; the robustness of each setting (worst case,
+    10th percentile, regret) and the regions of the uncertainties where a target fails (PRIM
+    boxes, CART).
+
+    With --out, replications are streamed to OUT/chunks/ as they finish; an interrupted or
+    killed study continues with --resume."""
+    from sim import explore as ex
+
+    try:
+        sc, path = _load(scenario, list(set_ or []), variant)
+    except ScenarioError as exc:
+        raise _fail(f"invalid scenario\n{exc}") from None
+    block = sc.exploration
+    levers = list(lever or (block.levers if block else []))
+    extra = list(uncertainty or (block.uncertainties if block else []))
+    picked = list(only or (block.assumptions or [] if block else []))
+    use_all = not only and (block is None or block.assumptions is None)
+    options: dict[str, Any] = {
+        "lever_design": lever_design,
+        "n_levers": n_levers,
+        "state_design": state_design,
+        "n_states": n_states,
+    }
+    try:
+        if assumptions and sc.assumptions and (use_all or picked):
+            study = ex.Study.from_assumptions(
+                sc, levers=levers, only=picked, extra=extra, **options
+            )
+        else:
+            study = ex.Study.from_specs(uncertainties=extra, levers=levers, **options)
+        plan = ex.design(study, seed)
+        ex.check(sc, plan, ex.settings(sc, study, plan))
+    except DesignError as exc:
+        raise _fail(f"bad exploration design\n{exc}") from None
+    n_settings, n_states_run = plan["lever_id"].nunique(), plan["state_id"].nunique()
+    out_console.print(
+        f"[bold]{escape(sc.name.en)}[/]: {n_settings} lever setting(s) x {n_states_run} "
+        f"state(s) of the world = {len(plan)} points, {reps} replications each (seed {seed})",
+        highlight=False,
+    )
+    for role, params in (("lever", study.levers), ("uncertainty", study.uncertainties)):
+        for p in params:
+            out_console.print(f"  {role}: {ex.spec(p)}", highlight=False, markup=False)
+    for note in study.notes:
+        out_console.print(f"  note: {note}", highlight=False, markup=False)
+    total = len(plan) * reps
+    _confirm_long(sc, seed, total, workers, yes)
+    store = None
+    if out is not None:
+        try:
+            store = ResultStore.open(
+                out,
+                ex.store_identity(sc, study, seed),
+                [t.id for t in sc.targets],
+                resume=resume,
+                force=force,
+            )
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        _say_replaced(store, out)
+        if resume:
+            err_console.print(
+                f"resuming: {store.count()} replications already stored in {out}",
+                highlight=False,
+                markup=False,
+            )
+    elif resume:
+        raise _fail("--resume needs --out, the folder of the study to continue")
+    runner = _runner(workers, reps, dask)
+    progress = _progress_bar(quiet)
+    started = time.perf_counter()
+    failed: str | None = None
+    code = EXIT_BAD_INPUT
+    try:
+        with progress, _sigterm_as_interrupt(), runner:
+            task = progress.add_task(f"{sc.province}: {len(plan)} points", total=total)
+            result = ex.explore(
+                sc,
+                study,
+                seed,
+                reps,
+                runner=runner,
+                progress=lambda k: progress.advance(task, k),
+                store=store,
+                threshold=threshold,
+                include_levers=include_levers,
+            )
+    except WorkerError as exc:
+        failed = str(exc)
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
+    except DesignError as exc:
+        raise _fail(f"bad exploration design\n{exc}") from None
+    except KeyboardInterrupt:
+        failed, code = "interrupted", EXIT_INTERRUPTED
+    except StoreError as exc:
+        failed = str(exc)
+    except OSError as exc:
+        failed = _write_failure(exc, out)
+    except ImportError as exc:
+        raise _fail(
+            f"explore needs the research extras ({exc.name}): pip install -e '.[research]'"
+        ) from None
+    finally:
+        unwritten = _flush(store, out)
+    if failed or unwritten:
+        raise _fail((failed or unwritten or "") + _kept(store, out), code)
+    elapsed = time.perf_counter() - started
+    _print_exploration(result, list(target or []))
+    out_console.print(f"{total} replications in {elapsed:.1f} s", highlight=False)
+    if out is not None:
+        meta = metadata(
+            sc, seed, reps, reps, list(set_ or []), workers, str(path), variant, command="explore"
+        )
+        meta["explore"] = result.metadata
+        meta["elapsed_seconds"] = round(elapsed, 3)
+        tables = {f"explore_{name}": df for name, df in result.tables().items()}
+        names = [p.path for p in (*study.levers, *study.uncertainties)]
+        meta["columns"] = for_metadata(tables, names)
+        text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+        with _writing_tables(out, f"the {total} replications"):
+            for name, df in tables.items():
+                write_table(out, name, df)
+            atomic_write(out / "metadata.json", lambda f: Path(f).write_text(text, "utf-8"))
+        out_console.print(
+            f"results written to {out}/ ({', '.join(tables)} as CSV and Parquet; metadata.json)",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _print_exploration(result: Any, only: list[str]) -> None:
+    """Per target: the most robust lever settings (least maximum regret), and the regions of
+    the uncertainties where it fails (the first PRIM box)."""
+    rob = result.robustness
+    levers = [c for c in result.design.columns if c in rob.columns and c not in ("lever_id",)]
+    levers = [c for c in levers if c not in ("point", "state_id")]
+    targets = list(dict.fromkeys(rob["target"]))
+    if only:
+        unknown = sorted(set(only) - set(targets))
+        if unknown:
+            err_console.print(
+                f"[yellow]note:[/] no target {escape(', '.join(unknown))} in the results",
+                highlight=False,
+            )
+        targets = [t for t in targets if t in only]
+    for t in targets:
+        rows = rob[rob["target"] == t].sort_values("rank_regret").head(5)
+        table = Table(
+            title=f"{t}: the most robust lever settings (least maximum regret over "
+            f"{int(rows['states'].iloc[0])} states)",
+            title_justify="left",
+        )
+        for col in (*levers, "mean P", "worst P", "P10", "max regret"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for d in rows.to_dict("records"):  # records: setting paths are not identifiers
+            cells = [_bound(d[c]) for c in levers]
+            cells += [_fmt(d[c]) for c in ("p_mean", "p_worst", "p10", "max_regret")]
+            table.add_row(*cells)
+        out_console.print(table)
+        boxes = result.prim[result.prim["target"] == t]
+        if len(boxes):
+            first = boxes[boxes["box"] == boxes["box"].min()]
+            b = first.iloc[0]
+            where = "; ".join(
+                f"{r.dimension} in [{_bound(r.low)}, {_bound(r.high)}]"
+                if not isinstance(r.categories, str) or not r.categories
+                else f"{r.dimension} in {{{r.categories}}}"
+                for r in first.itertuples()
+            )
+            out_console.print(
+                f"  fails (P(met) < threshold) mostly where {where}: coverage "
+                f"{_fmt(b['coverage'])} of the failing points, density {_fmt(b['density'])}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        else:
+            notes = result.discovery_notes
+            why = notes[(notes["target"] == t) & (notes["method"] == "prim")]["reason"]
+            if len(why):
+                out_console.print(f"  no PRIM box: {why.iloc[0]}", highlight=False, markup=False)
+
+
+def _bound(x: Any) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
 @app.command("roster")

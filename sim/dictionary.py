@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+#: The pattern of a column named by a study's lever or uncertainty: any name the study gives.
+PARAMS = "<params>"
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,11 @@ class Column:
     aggregation: str = "-"
     pattern: str = ""
 
-    def matches(self, column: str) -> bool:
+    def matches(self, column: str, params: frozenset[str] = frozenset()) -> bool:
+        """Whether this describes ``column``; a study's parameters (:data:`PARAMS`) match only
+        the names in ``params``."""
+        if self.pattern == PARAMS:
+            return column in params
         return bool(re.fullmatch(self.pattern, column)) if self.pattern else column == self.name
 
 
@@ -502,6 +510,39 @@ TABLES: dict[str, TableInfo] = {
                 "or non-linearity)",
                 "output units per unit range",
             ),
+            Column(
+                "delta",
+                "delta: the moment-independent index (Borgonovo): how far the "
+                "output's distribution moves when this setting is known",
+                "0-1",
+            ),
+            Column("delta_conf", "delta: half-width of its 95% bootstrap interval", "0-1"),
+            Column(
+                "minimum",
+                "PAWN: smallest Kolmogorov-Smirnov distance between the output "
+                "with this setting in one slice and the output overall",
+                "KS statistic 0-1",
+                "over the slices",
+            ),
+            Column(
+                "mean",
+                "PAWN: mean KS distance over the slices",
+                "KS statistic 0-1",
+                "over the slices",
+            ),
+            Column(
+                "median",
+                "PAWN: median KS distance (its main index)",
+                "KS statistic 0-1",
+                "over the slices",
+            ),
+            Column("maximum", "PAWN: largest KS distance", "KS statistic 0-1", "over the slices"),
+            Column(
+                "CV",
+                "PAWN: coefficient of variation of the KS distances",
+                "ratio",
+                "over the slices",
+            ),
         ),
     ),
     "sensitivity_samples": TableInfo(
@@ -515,6 +556,60 @@ TABLES: dict[str, TableInfo] = {
                 P,
                 "fraction (or mean) over the point's replications",
             ),
+        ),
+    ),
+    "sensitivity_convergence": TableInfo(
+        "setting and subsample (the method's main index recomputed on the first 25%, 50%, 75% "
+        "and 100% of the sample)",
+        "sensitivity",
+        (
+            Column("parameter", "The setting's dotted path", "text"),
+            Column("fraction", "The share of the sample used", "share (0-1)"),
+            Column(
+                "size",
+                "The subsample in the method's units (base samples, trajectories, points)",
+                "count",
+            ),
+            Column("points", "The sample points it holds", "points"),
+            Column(
+                "index",
+                "The index recomputed (the method's main one: ST, mu_star, delta, median)",
+                "text",
+            ),
+            Column("value", "Its value on the subsample", "the index's own"),
+            Column(
+                "conf",
+                "Half-width of its 95% bootstrap interval (empty for PAWN)",
+                "the index's own",
+            ),
+            Column(
+                "rank",
+                "The setting's rank by that index on the subsample (1 = most influential)",
+                "rank",
+            ),
+        ),
+    ),
+    "sensitivity_checks": TableInfo(
+        "setting: whether its index has converged",
+        "sensitivity",
+        (
+            Column("parameter", "The setting's dotted path", "text"),
+            Column("value", "The main index on the whole sample", "the index's own"),
+            Column("previous", "The main index on the next-smaller subsample", "the index's own"),
+            Column("change", "|value - previous|", "the index's own"),
+            Column(
+                "conf",
+                "Half-width of the 95% bootstrap interval on the whole sample",
+                "the index's own",
+            ),
+            Column(
+                "rank_stable",
+                "Whether no other setting swaps rank with it by more than the "
+                "tolerance (empty where not judged, e.g. FAST)",
+                "true/false",
+            ),
+            Column("converged", "change within the tolerance (0.05) and rank stable", "true/false"),
+            Column("verdict", "The check in words", "text"),
         ),
     ),
     "compare": TableInfo(
@@ -576,30 +671,242 @@ TABLES: dict[str, TableInfo] = {
     ),
 }
 
+#: A lever or uncertainty of an exploratory study: a setting path, ``path+shift`` or
+#: ``path*scale`` (an assumed share moved), or an assumption group's name (a position).
+STUDY_PARAM = Column(
+    "<lever or uncertainty>",
+    "A lever or uncertainty of the study at this point: a setting's value (its dotted path); "
+    "for 'path+shift' or 'path*scale' the amount added to (or factor on) an assumed share; for "
+    "an assumption group's name, a position from 0 (every member at its low end) to 1 (high)",
+    "the setting's own, or 0-1",
+    pattern=PARAMS,
+)
+IDS = (
+    POINT,
+    Column("lever_id", "The lever setting (0, 1, ...): the same at every state", "index"),
+    Column(
+        "state_id", "The state of the world (0, 1, ...): the same for every lever setting", "index"
+    ),
+)
+BOX = (
+    TARGET,
+    Column("box", "The box (1 = found first, the densest of enough coverage)", "index"),
+    Column("coverage", "Share of the failing points that fall in the box", SHARE),
+    Column("density", "Share of the points in the box that fail", SHARE),
+    Column("mass", "Share of all points in the box", SHARE),
+    Column("n", "Points in the box", "points", "count"),
+    Column("k", "Failing points in the box", "points", "count"),
+    Column("res_dim", "Dimensions the box restricts", "count"),
+    Column("dimension", "A restricted dimension (an uncertainty, or a lever)", "text"),
+    Column("low", "The box's lower bound on it (inclusive)", "the dimension's own"),
+    Column("high", "The box's upper bound on it (inclusive)", "the dimension's own"),
+    Column("data_low", "The dimension's lowest value in the design", "the dimension's own"),
+    Column("data_high", "The dimension's highest value in the design", "the dimension's own"),
+    Column("categories", "For a word-valued dimension: the values kept in the box", "text"),
+    Column(
+        "qp_low",
+        "PRIM quasi-p-value of the lower bound (small: the restriction is "
+        "unlikely by chance; empty for CART)",
+        P,
+    ),
+    Column("qp_high", "PRIM quasi-p-value of the upper bound", P),
+)
+TABLES.update(
+    {
+        "explore_design": TableInfo(
+            "point: a lever setting in a state of the world", "explore", (*IDS, STUDY_PARAM)
+        ),
+        "explore_points": TableInfo(
+            "point and target",
+            "explore",
+            (
+                *IDS,
+                TARGET,
+                BY,
+                P_MET,
+                CI_LOW,
+                CI_HIGH,
+                Column(
+                    "metric_median",
+                    "The metric at the deadline, median over replications",
+                    "the metric's own",
+                    "median over replications",
+                ),
+                Column(
+                    "metric_p5",
+                    "5th percentile of the metric",
+                    "the metric's own",
+                    "over replications",
+                ),
+                Column(
+                    "metric_p95",
+                    "95th percentile of the metric",
+                    "the metric's own",
+                    "over replications",
+                ),
+                STUDY_PARAM,
+            ),
+        ),
+        "explore_joint": TableInfo(
+            "point and deadline",
+            "explore",
+            (
+                *IDS,
+                BY,
+                Column("targets", "The modelled targets of that deadline (ids)", "text"),
+                Column(
+                    "p_all_met",
+                    "Probability that every target of the deadline is met in the same replication",
+                    P,
+                    FRACTION,
+                ),
+                CI_LOW,
+                CI_HIGH,
+            ),
+        ),
+        "explore_flows_costs": TableInfo(
+            "point: flows and costs over the whole horizon",
+            "explore",
+            (
+                *IDS,
+                Column(
+                    "appointments_<tier>",
+                    "Appointments to the tier's posts (l1, l2) over the horizon",
+                    "appointments",
+                    MEAN,
+                    pattern=r"appointments_l[12]",
+                ),
+                Column(
+                    "<group>_share_<tier>",
+                    "Share of women, under-40s or young women among "
+                    "the tier's appointments over the horizon",
+                    SHARE,
+                    "pooled over years and replications",
+                    pattern=r"(women|young|young_women)_share_l[12]",
+                ),
+                Column(
+                    "stock_<group>_share_<tier>_end",
+                    "Share of women or under-40s among the tier's holders at the end",
+                    SHARE,
+                    "pooled over replications",
+                    pattern=r"stock_(women|young)_share_l[12]_end",
+                ),
+                Column(
+                    "holders_<tier>_end",
+                    "Holders of the tier's posts at the end",
+                    "people",
+                    MEAN,
+                    pattern=r"holders_l[12]_end",
+                ),
+                Column(
+                    "<cost>",
+                    "A column of the costs table (vacancy- and reserved-months, "
+                    "exits by cause, rotations, training) summed over the horizon",
+                    "as in costs",
+                    MEAN,
+                    pattern=r"(vacancy|reserved)_months_l[12]|exits_[a-z_]+|rotations|"
+                    r"young_to_districts|training_[a-z_0-9]+_(nominated|started|completed)",
+                ),
+            ),
+        ),
+        "explore_robustness": TableInfo(
+            "target (or 'all targets by YEAR') and lever setting",
+            "explore",
+            (
+                TARGET,
+                BY,
+                Column("lever_id", "The lever setting", "index"),
+                Column("states", "States of the world it met", "count"),
+                Column("p_mean", "P(met), mean over the states", P, "mean over states"),
+                Column("p_worst", "P(met) in the worst state", P, "minimum over states"),
+                Column(
+                    "p10",
+                    "10th percentile of P(met) over the states",
+                    P,
+                    "10th percentile over states",
+                ),
+                Column("p_best", "P(met) in the best state", P, "maximum over states"),
+                Column("worst_state", "The state in which it does worst", "index"),
+                Column(
+                    "max_regret",
+                    "Largest shortfall against the best lever setting of each "
+                    "state (best P(met) in that state minus this one's)",
+                    "probability difference",
+                    "maximum over states",
+                ),
+                Column(
+                    "mean_regret",
+                    "Mean shortfall against the best setting of each state",
+                    "probability difference",
+                    "mean over states",
+                ),
+                Column(
+                    "rank_regret",
+                    "Rank by max_regret (1 = most robust; ties: higher worst case, then mean)",
+                    "rank",
+                ),
+                Column("rank_worst", "Rank by the worst case (1 = highest p_worst)", "rank"),
+                STUDY_PARAM,
+            ),
+        ),
+        "explore_prim": TableInfo(
+            "target, box and restricted dimension (scenario discovery: where P(met) < "
+            "threshold; EMA Workbench's PRIM)",
+            "explore",
+            BOX,
+        ),
+        "explore_cart": TableInfo(
+            "target, leaf and restricted dimension (a classification tree's leaves where most "
+            "points fail)",
+            "explore",
+            BOX,
+        ),
+        "explore_discovery_notes": TableInfo(
+            "target and method without a box",
+            "explore",
+            (
+                TARGET,
+                Column("method", "prim or cart", "text"),
+                Column(
+                    "reason",
+                    "Why no box (never fails, always fails, too few points, none dense enough)",
+                    "text",
+                ),
+            ),
+        ),
+        "explore_replications": TableInfo(
+            "point, replication and target", "explore", (*IDS, REP, TARGET, VALUE, MET)
+        ),
+    }
+)
 
-def describe(table: str, column: str) -> Column | None:
-    """The description of ``column`` of ``table`` (None when it has none)."""
+
+def describe(table: str, column: str, params: Iterable[str] = ()) -> Column | None:
+    """The description of ``column`` of ``table`` (None when it has none); ``params`` are
+    the levers and uncertainties of an exploratory study (their columns' names)."""
     info = TABLES.get(table)
     if info is None:
         return None
+    names = frozenset(params)
     exact = next((c for c in info.columns if not c.pattern and c.name == column), None)
-    return exact or next((c for c in info.columns if c.pattern and c.matches(column)), None)
+    return exact or next((c for c in info.columns if c.pattern and c.matches(column, names)), None)
 
 
-def undescribed(table: str, columns: list[str]) -> list[str]:
+def undescribed(table: str, columns: list[str], params: Iterable[str] = ()) -> list[str]:
     """The columns of ``table`` the dictionary does not describe."""
-    return [c for c in columns if describe(table, c) is None]
+    return [c for c in columns if describe(table, c, params) is None]
 
 
-def for_metadata(tables: dict[str, Any]) -> dict[str, Any]:
+def for_metadata(tables: dict[str, Any], params: Iterable[str] = ()) -> dict[str, Any]:
     """The ``columns`` entry of ``metadata.json``: for each table written (name -> frame),
     what a row is and each of its columns (meaning, unit, aggregation)."""
+    names = list(params)
     out: dict[str, Any] = {}
     for name, frame in tables.items():
         info = TABLES.get(name)
         cols = {}
         for col in frame.columns:
-            c = describe(name, str(col))
+            c = describe(name, str(col), names)
             cols[str(col)] = (
                 {"meaning": c.meaning, "unit": c.unit, "aggregation": c.aggregation}
                 if c is not None

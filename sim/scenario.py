@@ -1109,6 +1109,46 @@ class NotModelled(_Frozen):
 # Assumptions: what is assumed, and how far it could plausibly be
 # --------------------------------------------------------------------------- #
 
+# --------------------------------------------------------------------------- #
+# Exploration: the levers and uncertainties of an exploratory study
+# --------------------------------------------------------------------------- #
+
+
+class ExplorationSpec(_Frozen):
+    """What ``cadresim explore`` varies by default for this scenario (XLRM): the province's
+    levers, and the uncertainties beyond the scenario's own ``assumptions``. Each entry is a
+    spec as on the command line: ``path=a:b`` (a range), ``path=a:b:step`` or
+    ``path=v1,v2,...`` (values), ``path=word1,word2`` (words)."""
+
+    levers: list[Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=list,
+        description="What the province decides, e.g. policy.appointment_share.women=0.15,0.2,0.3",
+    )
+    uncertainties: list[Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=list,
+        description="What nobody controls, beyond the assumptions, e.g. "
+        "policy.evaluation_bias=0:0.3",
+    )
+    assumptions: list[str] | None = Field(
+        None,
+        description="Which of the scenario's assumptions (groups or paths) are uncertainties: "
+        "all when omitted, none when empty.",
+    )
+
+    @model_validator(mode="after")
+    def _check_specs(self) -> ExplorationSpec:
+        from sim.explore import parse_param  # the parser of the command line's specs
+        from sim.sweep import DesignError
+
+        for name in ("levers", "uncertainties"):
+            for k, text in enumerate(getattr(self, name)):
+                try:
+                    parse_param(text)
+                except DesignError as exc:
+                    raise FieldError((name, k), str(exc)) from None
+        return self
+
+
 #: The ways an assumption states its plausible range (exactly one is given).
 ASSUMPTION_FORMS = ("range", "shift", "scale")
 
@@ -1256,6 +1296,11 @@ class Scenario(_Frozen):
     assumptions: list[Assumption] = Field(
         default_factory=list,
         description="The assumed numbers and their plausible ranges (cadresim robustness).",
+    )
+    exploration: ExplorationSpec | None = Field(
+        None,
+        description="The exploratory study of this scenario (cadresim explore): its levers and "
+        "uncertainties. Not part of the model: it changes no replication (nor the hash).",
     )
 
     @model_validator(mode="after")
@@ -1452,8 +1497,11 @@ class Scenario(_Frozen):
         return list(range(self.start.year, self.end.year + 1))
 
     def digest(self) -> str:
-        """A stable hash of the validated content (used for caching and metadata)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """A stable hash of the validated content (used for caching and metadata). The
+        ``exploration`` block describes studies of the scenario, not the model: it is left out,
+        so that declaring one does not make stored results look stale."""
+        data = self.model_dump(mode="json", exclude={"exploration"})
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def with_overrides(self, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,10 @@ class Param:
     low: float = math.nan  # range (Latin hypercube)
     high: float = math.nan
     integer: bool = False
+    #: Text values of a setting that takes one of a few words (e.g. a quota reading, or
+    #: ``true``/``false``); used by exploratory designs (:mod:`sim.explore`), not by the grids
+    #: and Latin hypercubes here.
+    choices: tuple[str, ...] = ()
 
 
 def _number(text: str, spec: str) -> float:
@@ -141,6 +145,13 @@ def check_design(base: Scenario, design: pd.DataFrame) -> None:
 class SweepResult:
     points: pd.DataFrame  # one row a point and target
     replications: pd.DataFrame  # one row a point, replication and target
+    #: P(every target of a deadline met in the same replication): one row a point and deadline
+    #: (the columns of :attr:`sim.results.Summary.joint` after ``point``).
+    joint: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Mean yearly flows (:attr:`sim.results.Summary.flows`): one row a point, year and tier.
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Mean yearly costs (:attr:`sim.results.Summary.costs`): one row a point and year.
+    costs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_sweep(
@@ -157,11 +168,14 @@ def run_sweep(
     With a ``store``, each replication is streamed to it as it finishes, and the replications
     it already holds (an interrupted sweep being resumed) are read back instead of run again.
     ``progress(k)`` is called as ``k`` more replications are done (stored ones included).
+    Besides P(met) per point and target, the result holds per point the joint P of each
+    deadline's targets and the mean yearly flows and costs (:class:`SweepResult`).
     """
     check_design(base, design)
     params = [c for c in design.columns if c != "point"]
     runner = runner or SequentialRunner()
     point_rows, rep_frames = [], []
+    tables: dict[str, list[pd.DataFrame]] = {"joint": [], "flows": [], "costs": []}
     for _, row in design.iterrows():
         point = int(row["point"])
         sc = point_scenario(base, row, params)
@@ -203,4 +217,20 @@ def run_sweep(
         reps_df = summary.replications.copy()
         reps_df.insert(0, "point", point)
         rep_frames.append(reps_df)
-    return SweepResult(pd.DataFrame(point_rows), pd.concat(rep_frames, ignore_index=True))
+        for name, frame in (
+            ("joint", summary.joint),
+            ("flows", summary.flows),
+            ("costs", summary.costs),
+        ):
+            if len(frame):
+                tables[name].append(frame.assign(point=point)[["point", *frame.columns]])
+    stacked = {
+        k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in tables.items()
+    }
+    return SweepResult(
+        pd.DataFrame(point_rows),
+        pd.concat(rep_frames, ignore_index=True),
+        joint=stacked["joint"],
+        flows=stacked["flows"],
+        costs=stacked["costs"],
+    )

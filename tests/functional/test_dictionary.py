@@ -20,14 +20,21 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "OUTPUTS.md"
 
 def check_folder(out: Path) -> dict[str, list[str]]:
     """Every table in ``out`` against the dictionary and the folder's metadata.json; returns
-    the tables and their columns."""
+    the tables and their columns. An exploratory study's levers and uncertainties (the
+    columns of its design) are described as such, and only they."""
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     seen = {}
+    params: list[str] = []
+    if (out / "explore_design.parquet").exists():
+        design = pd.read_parquet(out / "explore_design.parquet")
+        params = [c for c in design.columns if c not in ("point", "lever_id", "state_id")]
+        assert params
     for parquet in sorted(out.glob("*.parquet")):
         name = parquet.stem
         cols = [str(c) for c in pd.read_parquet(parquet).columns]
         assert name in dictionary.TABLES, f"table {name} is not in sim/dictionary.py"
-        assert dictionary.undescribed(name, cols) == [], (name, dictionary.undescribed(name, cols))
+        missing = dictionary.undescribed(name, cols, params)
+        assert missing == [], (name, missing)
         described = meta["columns"][name]["columns"]
         assert set(described) == set(cols), name
         for col in cols:
@@ -75,6 +82,16 @@ def test_every_column_the_research_commands_write_is_described(tmp_path: Path) -
         "robust": [
             "robustness", "quang_binh", "--reps", "2", "-q", "--only", "specialist pool",
         ],
+        "delta": [
+            "sensitivity", "quang_binh", "--method", "delta", "--n", "20", "--reps", "2",
+            "--target", "QB-AW", "--output", "metric", "-q",
+            "--param", "policy.appointment_share.women=0.05:0.4",
+            "--param", "policy.evaluation_bias=0:0.5",
+        ],
+        "explore": [
+            "explore", "quang_binh", "--lever", "policy.appointment_share.women=0.1,0.3",
+            "--only", "exits", "--n-states", "4", "--reps", "2", "-q",
+        ],
     }  # fmt: skip
     tables: set[str] = set()
     for name, args in runs.items():
@@ -92,6 +109,12 @@ def test_every_column_the_research_commands_write_is_described(tmp_path: Path) -
         "solve_steps",
         "robustness",
         "robustness_summary",
+        "sensitivity_indices",
+        "sensitivity_samples",
+        "sensitivity_convergence",
+        "sensitivity_checks",
+        *(f"explore_{t}" for t in ("design", "points", "joint", "flows_costs", "robustness")),
+        *(f"explore_{t}" for t in ("prim", "cart", "discovery_notes", "replications")),
     } <= tables
 
 
@@ -113,3 +136,7 @@ def test_a_pattern_describes_only_its_own_columns() -> None:
     assert dictionary.describe("sweep_design", "policy.appointment_share.women") is not None
     assert dictionary.describe("sweep_design", "women") is None
     assert dictionary.describe("no_such_table", "target") is None
+    # A study's levers and uncertainties: only the names the study gives.
+    assert dictionary.describe("explore_design", "exits") is None
+    assert dictionary.describe("explore_design", "exits", ["exits"]) is not None
+    assert dictionary.describe("explore_design", "p_met", ["exits"]) is None

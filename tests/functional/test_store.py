@@ -109,9 +109,7 @@ def test_unfinished_study_is_not_overwritten_and_identity_is_checked(tmp_path: P
         ResultStore.open(tmp_path, identity("run", other, 1), [], resume=True)
     # A finished study (its metadata says complete) is replaced only when asked (force),
     # and the store then says what it replaced.
-    (tmp_path / "metadata.json").write_text(
-        json.dumps({"complete": True, "replications_done": 1})
-    )
+    (tmp_path / "metadata.json").write_text(json.dumps({"complete": True, "replications_done": 1}))
     with pytest.raises(StoreError, match=r"finished run .* with 1 replications; add --force"):
         ResultStore.open(tmp_path, ident, [])
     assert (tmp_path / "metadata.json").exists()

@@ -171,8 +171,14 @@ def test_degenerate_tables() -> None:
     )
     root = parse(sensitivity_svg(nan, "sobol", "all missing"))  # a control character too
     assert rows(root)[0].get("data-parameter") == "x?y"
-    with pytest.raises(ValueError, match="sobol or morris"):
-        sensitivity_svg(empty, "fast", "t")
+    with pytest.raises(ValueError, match="one of sobol, morris, fast, delta, pawn"):
+        sensitivity_svg(empty, "efast", "t")
+    with pytest.raises(ValueError, match="no column delta, delta_conf"):
+        sensitivity_svg(empty, "delta", "t")
+    # The methods beside Sobol and Morris draw their main index too.
+    pawn = pd.DataFrame({"parameter": ["a", "b"], "mean": [0.1, 0.4], "median": [0.2, 0.5]})
+    drawn = rows(parse(sensitivity_svg(pawn, "pawn", "pawn")))
+    assert [r.get("data-parameter") for r in drawn] == ["b", "a"]  # by the median, largest first
     with pytest.raises(ValueError, match="sigma"):
         sensitivity_svg(
             pd.DataFrame(columns=["parameter", "mu_star", "mu_star_conf"]), "morris", "t"
