@@ -708,7 +708,14 @@ def main(argv: list[str] | None = None) -> int:
     a = question_a(sizes, img_dir)
     b = question_b(sizes, args.provinces)
     seconds = time.perf_counter() - t0
-    write_atomic(out, page(command, sizes, args.quick, started, seconds, a, b, page_dir))
+    text = page(command, sizes, args.quick, started, seconds, a, b, page_dir)
+    # Part (c), the exploratory study, is written by scripts/explore_study.py: kept as it is.
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start, end = "<!-- explore:start -->", "<!-- explore:end -->"
+    if start in old and end in old:
+        kept = old[old.index(start) : old.index(end) + len(end)]
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    write_atomic(out, text)
     log(f"wrote {out} in {seconds / 60:.1f} min ({cpu_seconds() / 60:.1f} CPU min)")
     return 0
 

@@ -1021,8 +1021,12 @@ def sweep(
 
 def write_sweep(result: Any, design: Any, out: Path, meta: dict[str, Any]) -> None:
     """Write a sweep's tables (CSV and Parquet) and metadata atomically."""
+    from sim.explore import horizon_totals
+
     tables = {
         "sweep_points": result.points,
+        "sweep_joint": result.joint,  # the joint P of each deadline's targets, per point
+        "sweep_flows_costs": horizon_totals(result.flows, result.costs),
         "sweep_design": design,
         "sweep_replications": result.replications,
     }
@@ -1647,6 +1651,7 @@ def explore(
     started = time.perf_counter()
     failed: str | None = None
     code = EXIT_BAD_INPUT
+    read_back = store.count() if store is not None else 0
     try:
         with progress, _sigterm_as_interrupt(), runner:
             task = progress.add_task(f"{sc.province}: {len(plan)} points", total=total)
@@ -1683,7 +1688,11 @@ def explore(
         raise _fail((failed or unwritten or "") + _kept(store, out), code)
     elapsed = time.perf_counter() - started
     _print_exploration(result, list(target or []))
-    out_console.print(f"{total} replications in {elapsed:.1f} s", highlight=False)
+    out_console.print(
+        f"{total} replications in {elapsed:.1f} s"
+        + (f" ({read_back} of them read back from {out})" if read_back else ""),
+        highlight=False,
+    )
     if out is not None:
         meta = metadata(
             sc, seed, reps, reps, list(set_ or []), workers, str(path), variant, command="explore"

@@ -711,6 +711,46 @@ BOX = (
     ),
     Column("qp_high", "PRIM quasi-p-value of the upper bound", P),
 )
+#: The columns of a point's flows and costs over the horizon (sim.explore.horizon_totals).
+FLOWS_COSTS = (
+    Column(
+        "appointments_<tier>",
+        "Appointments to the tier's posts (l1, l2) over the horizon",
+        "appointments",
+        MEAN,
+        pattern=r"appointments_l[12]",
+    ),
+    Column(
+        "<group>_share_<tier>",
+        "Share of women, under-40s or young women among the tier's appointments over the horizon",
+        SHARE,
+        "pooled over years and replications",
+        pattern=r"(women|young|young_women)_share_l[12]",
+    ),
+    Column(
+        "stock_<group>_share_<tier>_end",
+        "Share of women or under-40s among the tier's holders at the end",
+        SHARE,
+        "pooled over replications",
+        pattern=r"stock_(women|young)_share_l[12]_end",
+    ),
+    Column(
+        "holders_<tier>_end",
+        "Holders of the tier's posts at the end",
+        "people",
+        MEAN,
+        pattern=r"holders_l[12]_end",
+    ),
+    Column(
+        "<cost>",
+        "A column of the costs table (vacancy- and reserved-months, "
+        "exits by cause, rotations, training) summed over the horizon",
+        "as in costs",
+        MEAN,
+        pattern=r"(vacancy|reserved)_months_l[12]|exits_[a-z_]+|rotations|"
+        r"young_to_districts|training_[a-z_0-9]+_(nominated|started|completed)",
+    ),
+)
 TABLES.update(
     {
         "explore_design": TableInfo(
@@ -765,49 +805,7 @@ TABLES.update(
             ),
         ),
         "explore_flows_costs": TableInfo(
-            "point: flows and costs over the whole horizon",
-            "explore",
-            (
-                *IDS,
-                Column(
-                    "appointments_<tier>",
-                    "Appointments to the tier's posts (l1, l2) over the horizon",
-                    "appointments",
-                    MEAN,
-                    pattern=r"appointments_l[12]",
-                ),
-                Column(
-                    "<group>_share_<tier>",
-                    "Share of women, under-40s or young women among "
-                    "the tier's appointments over the horizon",
-                    SHARE,
-                    "pooled over years and replications",
-                    pattern=r"(women|young|young_women)_share_l[12]",
-                ),
-                Column(
-                    "stock_<group>_share_<tier>_end",
-                    "Share of women or under-40s among the tier's holders at the end",
-                    SHARE,
-                    "pooled over replications",
-                    pattern=r"stock_(women|young)_share_l[12]_end",
-                ),
-                Column(
-                    "holders_<tier>_end",
-                    "Holders of the tier's posts at the end",
-                    "people",
-                    MEAN,
-                    pattern=r"holders_l[12]_end",
-                ),
-                Column(
-                    "<cost>",
-                    "A column of the costs table (vacancy- and reserved-months, "
-                    "exits by cause, rotations, training) summed over the horizon",
-                    "as in costs",
-                    MEAN,
-                    pattern=r"(vacancy|reserved)_months_l[12]|exits_[a-z_]+|rotations|"
-                    r"young_to_districts|training_[a-z_0-9]+_(nominated|started|completed)",
-                ),
-            ),
+            "point: flows and costs over the whole horizon", "explore", (*IDS, *FLOWS_COSTS)
         ),
         "explore_robustness": TableInfo(
             "target (or 'all targets by YEAR') and lever setting",
@@ -873,6 +871,28 @@ TABLES.update(
                     "text",
                 ),
             ),
+        ),
+        "sweep_joint": TableInfo(
+            "design point and deadline",
+            "sweep",
+            (
+                POINT,
+                BY,
+                Column("targets", "The modelled targets of that deadline", "count"),
+                Column(
+                    "p_all_met",
+                    "Probability that every target of the deadline is met in the same replication",
+                    P,
+                    FRACTION,
+                ),
+                CI_LOW,
+                CI_HIGH,
+            ),
+        ),
+        "sweep_flows_costs": TableInfo(
+            "design point: flows and costs over the whole horizon",
+            "sweep",
+            (POINT, *[c for c in FLOWS_COSTS]),
         ),
         "explore_replications": TableInfo(
             "point, replication and target", "explore", (*IDS, REP, TARGET, VALUE, MET)

@@ -749,56 +749,117 @@ def cart_boxes(
     label: str = "the target",
 ) -> pd.DataFrame:
     """CART leaves where the cases mostly fail: a classification tree (scikit-learn's, with
-    a fixed ``seed`` so that ties between splits are broken the same way every time), read
-    into boxes by EMA Workbench's :class:`~ema_workbench.analysis.cart.CART`. Leaves hold at
-    least ``mass_min`` of the cases; those with a density above ``density`` (default: more
-    than half of their cases fail) are returned, largest coverage first, in the columns of
-    :func:`prim_boxes` (no quasi-p-values). Same errors as :func:`prim_boxes`."""
+    a fixed ``seed`` so that ties between splits are broken the same way every time; a word
+    dimension enters as one indicator a value). Each leaf is read back as a box by following
+    its path from the root: a number's splits bound it, an indicator's split keeps or drops
+    its value. Leaves hold at least ``mass_min`` of the cases; those with a density above
+    ``density`` (default: more than half of their cases fail) are returned, largest coverage
+    first, in the columns of :func:`prim_boxes` (no quasi-p-values). Same errors as
+    :func:`prim_boxes`.
+
+    (EMA Workbench's CART reads leaves into boxes too, but drops the "is this value" side of
+    a split on a word dimension, and fails on a tree with one dimension or no split.)"""
     y = _cases(x, fail, min_cases, label)
     with _quiet():
-        from ema_workbench.analysis import cart as ema_cart
         from sklearn.tree import DecisionTreeClassifier
 
         data = x.reset_index(drop=True).copy()
+        words = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
         for c in data.columns:
-            if not pd.api.types.is_numeric_dtype(data[c]):
-                data[c] = data[c].astype(str).astype(object)
+            if c in words:
+                data[c] = data[c].astype(str)
             elif pd.api.types.is_bool_dtype(data[c]):
                 data[c] = data[c].astype(np.int64)
-        tree = ema_cart.CART(data, y, mass_min=mass_min)
+        # Features: the numbers as they are, then one indicator per value of each word.
+        features: list[tuple[str, Any]] = [(c, None) for c in data.columns if c not in words]
+        for c in words:
+            features += [(c, v) for v in sorted(data[c].unique())]
+        matrix = np.column_stack(
+            [
+                data[c].to_numpy(dtype=float) if v is None else (data[c] == v).to_numpy(float)
+                for c, v in features
+            ]
+        )
         leaf = max(1, int(mass_min * len(y)))
-        # EMA's build_tree leaves the tree's random state unset; the same tree, seeded.
-        tree.clf = DecisionTreeClassifier(min_samples_leaf=leaf, random_state=seed)
-        tree.clf.fit(tree._x, y)
-        init = tree.x.apply(lambda col: pd.Series([col.min(), col.max()]))
-        found = []
-        if tree.clf.tree_.node_count < 2:  # no split: one leaf, no region to tell apart
-            return pd.DataFrame(columns=list(BOX_COLUMNS))
-        # EMA reads a feature name for every node, leaves included (feature -2): with one
-        # dimension that index is out of range; a spare name (never a split's) avoids it.
-        tree.feature_names = [*tree.feature_names, "_leaf"]
-        for lims, st in zip(tree.boxes, tree.stats, strict=True):
-            if not st["density"] > density:
+        clf = DecisionTreeClassifier(min_samples_leaf=leaf, random_state=seed)
+        clf.fit(matrix, y)
+    tree = clf.tree_
+    if tree.node_count < 2:  # no split: one leaf, no region to tell apart
+        return pd.DataFrame(columns=list(BOX_COLUMNS))
+    total, n_all = int(y.sum()), len(y)
+    found = []
+    for node in range(tree.node_count):
+        if tree.children_left[node] != -1:
+            continue  # not a leaf
+        inside = np.ones(n_all, dtype=bool)
+        bounds: dict[str, list[float]] = {}
+        kept: dict[str, set[str]] = {}
+        for parent, went_left in _path(tree, node):
+            column, value = features[tree.feature[parent]]
+            threshold = float(tree.threshold[parent])
+            if value is None:
+                lo, hi = bounds.setdefault(column, [-math.inf, math.inf])
+                bounds[column] = [lo, min(hi, threshold)] if went_left else [max(lo, threshold), hi]
+            else:  # an indicator: left is "not this value", right is "this value"
+                values = kept.setdefault(column, set(data[column].unique()))
+                kept[column] = values - {value} if went_left else values & {value}
+        rows = []
+        for column, (lo, hi) in bounds.items():
+            col = data[column].to_numpy(dtype=float)
+            inside &= (col > lo) & (col <= hi)
+            seen = col[np.isfinite(col)]
+            rows.append(
+                {
+                    "dimension": str(column),
+                    "low": float(max(lo, seen.min())),
+                    "high": float(min(hi, seen.max())),
+                    "data_low": float(seen.min()),
+                    "data_high": float(seen.max()),
+                    "categories": "",
+                }
+            )
+        for column, values in kept.items():
+            inside &= data[column].isin(values).to_numpy()
+            if values == set(data[column].unique()):
                 continue
-            dims = _box_rows(data, lims.reset_index(drop=True), init, {})
-            if dims:
-                found.append((st, dims))
+            rows.append(
+                {
+                    "dimension": str(column),
+                    "low": math.nan,
+                    "high": math.nan,
+                    "data_low": math.nan,
+                    "data_high": math.nan,
+                    "categories": ",".join(sorted(values)),
+                }
+            )
+        n, k = int(inside.sum()), int(y[inside].sum())
+        if not n or not k / n > density or not rows:
+            continue
+        found.append(
+            ({"coverage": k / total, "density": k / n, "mass": n / n_all, "n": n, "k": k}, rows)
+        )
     found.sort(key=lambda f: (-f[0]["coverage"], -f[0]["density"]))
-    rows: list[dict[str, Any]] = []
-    total = int(y.sum())
+    out: list[dict[str, Any]] = []
     for number, (st, dims) in enumerate(found, start=1):
-        k = round(st["coverage"] * total)
-        head = {
-            "box": number,
-            "coverage": float(st["coverage"]),
-            "density": float(st["density"]),
-            "mass": float(st["mass"]),
-            "n": round(st["mass"] * len(y)),
-            "k": k,
-            "res_dim": len(dims),
-        }
-        rows.extend({**head, **d} for d in dims)
-    return pd.DataFrame(rows, columns=list(BOX_COLUMNS))
+        head = {"box": number, **st, "res_dim": len(dims)}
+        out.extend({**head, **d, "qp_low": math.nan, "qp_high": math.nan} for d in dims)
+    return pd.DataFrame(out, columns=list(BOX_COLUMNS))
+
+
+def _path(tree: Any, leaf: int) -> list[tuple[int, bool]]:
+    """The splits from the root of a fitted scikit-learn tree down to ``leaf``: (node, whether
+    the path goes to its left child), root first."""
+    parent_of = {}
+    for node in range(tree.node_count):
+        for child, left in ((tree.children_left[node], True), (tree.children_right[node], False)):
+            if child != -1:
+                parent_of[int(child)] = (node, left)
+    path = []
+    while leaf in parent_of:
+        node, left = parent_of[leaf]
+        path.append((node, left))
+        leaf = node
+    return path[::-1]
 
 
 # --------------------------------------------------------------------------- #

@@ -172,3 +172,85 @@ def test_the_estimate_is_measured_not_guessed() -> None:
     one = cli._estimate_seconds(sc, 1, 1, 1)
     many = cli._estimate_seconds(sc, 1, 1000, 2)
     assert one > 0 and many > 100 * one  # 1,000 runs on 2 workers: about 550 times one
+
+
+EXPLORE = [
+    "explore",
+    "quang_binh",
+    "--lever",
+    "policy.appointment_share.women=0.1,0.3",
+    "--only",
+    "exits",
+    "--n-states",
+    "4",
+    "--reps",
+    "2",
+    "-q",
+    "--workers",
+    "1",
+]
+
+
+def test_explore_names_a_bad_spec_and_runs_nothing(tmp_path: Path) -> None:
+    result = invoke([*EXPLORE[:3], "policy.appointment_share.women=0.3:0.1", *EXPLORE[4:]])
+    assert result.exit_code == 2
+    assert "bad exploration design" in result.stderr
+    assert "policy.appointment_share.women" in result.stderr
+    result = invoke([*EXPLORE, "--state-design", "sobol", "--n-states", "6"])
+    assert result.exit_code == 2 and "sobol" in result.stderr.lower()
+    result = invoke([*EXPLORE, "--only", "no such group"])
+    assert result.exit_code == 2 and "no such group" in result.stderr
+    # Nothing to explore: a scenario without an exploration block and no levers given.
+    result = invoke(["explore", "quang_binh", "--no-assumptions", "-q"])
+    assert result.exit_code == 2 and "nothing to explore" in result.stderr
+
+
+def test_explore_writes_tidy_tables_and_resumes_to_the_same(tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    first = invoke([*EXPLORE, "--out", str(out)])
+    assert first.exit_code == 0, first.stderr
+    assert "the most robust lever settings" in first.stdout
+    tables = {p.stem: pd.read_parquet(p) for p in out.glob("explore_*.parquet")}
+    design = tables["explore_design"]
+    assert len(design) == 8 and design["lever_id"].nunique() == 2
+    # Every lever setting meets the same states of the world.
+    states = design.groupby("lever_id")["exits"].apply(tuple)
+    assert states.iloc[0] == states.iloc[1]
+    joint = tables["explore_joint"].merge(
+        tables["explore_points"].groupby(["point", "by"])["p_met"].min().reset_index(),
+        on=["point", "by"],
+    )
+    assert (joint["p_all_met"] <= joint["p_met"] + 1e-12).all()
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["command"] == "explore" and meta["explore"]["points"] == 8
+    # A study stopped after its replications are stored resumes to identical tables.
+    (out / "metadata.json").unlink()
+    for p in out.glob("explore_*"):
+        p.unlink()
+    again = invoke([*EXPLORE, "--out", str(out), "--resume"])
+    assert again.exit_code == 0 and "resuming: 16 replications" in again.stderr
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), frame)
+
+
+def test_a_scenarios_exploration_block_is_checked_where_it_is(tmp_path: Path) -> None:
+    from sim.scenario import ScenarioError, load_scenario, resolve_scenario_path
+
+    text = resolve_scenario_path("ha_giang").read_text(encoding="utf-8")
+    bad = text.replace(
+        "    - policy.appointment_share.women=0.15,0.2,0.3\n",
+        "    - policy.appointment_share.women=0.3:0.1\n",
+    )
+    assert bad != text
+    path = tmp_path / "hg.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert "exploration.levers[1]" in message or "exploration.levers.1" in message, message
+    line = bad[: bad.index("women=0.3:0.1")].count("\n") + 1
+    assert f":{line}:" in message, message
+    # The block changes no replication: the scenario's hash is the same without it.
+    plain = load_scenario(resolve_scenario_path("ha_giang"))
+    assert plain.exploration is not None
+    assert plain.digest() == plain.model_copy(update={"exploration": None}).digest()

@@ -103,6 +103,8 @@ def test_every_column_the_research_commands_write_is_described(tmp_path: Path) -
         "events_appointments",
         "events_exits",
         "sweep_points",
+        "sweep_joint",
+        "sweep_flows_costs",
         "sweep_design",
         "sweep_replications",
         "compare",

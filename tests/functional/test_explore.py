@@ -103,6 +103,16 @@ def test_prim_over_a_categorical_dimension() -> None:
     first = boxes[boxes["box"] == 1].set_index("dimension")
     assert first.loc["reading", "categories"] == "none"
     assert first.loc["u", "high"] == pytest.approx(0.5, abs=0.05)
+    # CART splits on the words too (EMA reads them as categories), and on a single dimension.
+    leaves = cart_boxes(x, fail)
+    first = leaves[leaves["box"] == 1].set_index("dimension")
+    assert first.loc["reading", "categories"] == "none"
+    assert first.loc["u", "high"] == pytest.approx(0.5, abs=0.05)
+    one = cart_boxes(x[["u"]], (x["u"] < 0.3).to_numpy())
+    assert list(one["dimension"]) == ["u"] and one["high"].iloc[0] == pytest.approx(0.3, abs=0.05)
+    # No split at all (the same share fails everywhere): no leaf, not an error.
+    flat = pd.DataFrame({"u": np.r_[np.zeros(20), np.ones(20)]})
+    assert cart_boxes(flat, np.r_[[True, False] * 20]).empty
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""scripts/example_study.py --quick: the page has both sections and a well-formed chart."""
+"""scripts/example_study.py --quick: the page has both sections and a well-formed chart;
+scripts/explore_study.py writes part (c), which the other keeps."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ SCRIPT = ROOT / "scripts" / "example_study.py"
 def test_quick_study_writes_both_sections_and_the_chart(tmp_path: Path) -> None:
     pytest.importorskip("SALib")
     out = tmp_path / "STUDY.md"
+    # Part (c), written by scripts/explore_study.py, survives a rewrite of the page.
+    part = "<!-- explore:start -->\n## (c) kept\n<!-- explore:end -->"
+    out.write_text("old page\n\n" + part + "\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--workers", "1", "--out", str(out)],
         capture_output=True,
@@ -45,3 +49,22 @@ def test_quick_study_writes_both_sections_and_the_chart(tmp_path: Path) -> None:
     levers = [g.get("data-parameter") for g in root.iter() if g.get("class") == "row"]
     assert len(levers) == 4 and "policy.appointment_share.women" in levers
     assert not list(tmp_path.glob("**/*.tmp"))
+    assert text.count(part) == 1 and "old page" not in text
+
+
+@pytest.mark.slow
+def test_the_exploratory_study_writes_its_part_and_replaces_it(tmp_path: Path) -> None:
+    pytest.importorskip("ema_workbench")
+    page = tmp_path / "STUDY.md"
+    page.write_text("# the page\n\nits parts (a) and (b)\n", encoding="utf-8")
+    args = [sys.executable, str(ROOT / "scripts" / "explore_study.py"), "--reps", "2"]
+    args += ["--n-states", "2", "--workers", "1", "--out", str(tmp_path / "x")]
+    args += ["--page", str(page)]
+    for _ in range(2):  # the second call resumes from the stored replications
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stderr
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("# the page\n\nits parts (a) and (b)\n")
+    assert text.count("<!-- explore:start -->") == 1 and text.count("## (c) ") == 1
+    assert "### HG-W1-30" in text and "12 points (6 lever settings x 2 states" in text
+    assert "| reading | women's share |" in text
