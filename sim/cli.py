@@ -1344,6 +1344,7 @@ def sensitivity(
         ),
     ] = False,
     force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Global sensitivity of a target to settings (SALib: Sobol indices or Morris screening).
 
@@ -1362,6 +1363,22 @@ def sensitivity(
         if above is not None and not above.is_dir():
             raise _fail(f"cannot write the chart {chart}: {above} is not a folder", 1)
     design = {"method": method, "n": n, "params": list(param or [])}
+    try:
+        from sim.sensitivity import DEFAULT_N, METHODS, points
+
+        if method == "sobol" and n is not None and n & (n - 1):
+            low = 1 << (n.bit_length() - 1)
+            err_console.print(
+                f"note: Sobol's sample is balanced only when --n is a power of 2 (got {n}; "
+                f"{low} or {2 * low} would be)",
+                highlight=False,
+                markup=False,
+            )
+        if method in METHODS:
+            size = points(method, n or DEFAULT_N[method], len(param or []) or 1)
+            _confirm_long(sc, seed, size * reps, workers, yes)
+    except ImportError:
+        pass  # said below, where the analysis needs SALib
     store = _open_store(out, resume, "sensitivity", sc, seed, design=design, force=force)
     try:
         from sim.sensitivity import analyse

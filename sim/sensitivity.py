@@ -208,7 +208,10 @@ def sample(method: str, problem: Mapping[str, Any], n: int | None = None, seed: 
     if method == "sobol":
         from SALib.sample import sobol as sobol_sample
 
-        return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
+        # SALib warns when n is not a power of 2; the command line says so in its own words.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     if method == "morris":
         from SALib.sample import morris as morris_sample
 

@@ -129,3 +129,20 @@ def test_run_on_a_separately_started_scheduler_and_workers(tmp_path) -> None:
                 p.terminate()
             for p in procs:
                 p.wait(timeout=30)
+
+
+def test_an_exploratory_study_on_dask_equals_the_local_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """cadresim explore runs on any backend: the same tables on a Dask LocalCluster as in
+    this process."""
+    import pandas as pd
+
+    args = ["explore", "--lever", "policy.appointment_share.women=0.1,0.3", "--only", "exits"]
+    args += ["--n-states", "2", "--reps", "2", "-q"]
+    on_dask = invoke([*args, "--dask", "local", "-w", "2", "--out", str(tmp_path / "d")])
+    local = invoke([*args, "-w", "1", "--out", str(tmp_path / "l")])
+    assert on_dask.exit_code == 0 and local.exit_code == 0, on_dask.stderr + local.stderr
+    for name in ("explore_points", "explore_joint", "explore_robustness", "explore_flows_costs"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "d" / f"{name}.parquet"),
+            pd.read_parquet(tmp_path / "l" / f"{name}.parquet"),
+        )
