@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "quang_binh.yaml"
+
+# Helpers shared across folders (test_cli's ``invoke``): importable whichever folder's tests
+# are collected first, or alone.
+if str(ROOT / "tests" / "functional") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests" / "functional"))
 
 #: The test modules of the fast subset (``./dev test --fast``, about 2 minutes on 2 cores):
 #: the rules, the scenario and roster loaders, and the mechanisms' unit and functional tests,
