@@ -892,7 +892,7 @@ def sweep(
     ] = None,
     grid: Annotated[
         list[str] | None,
-        typer.Option("--grid", help="A grid over a setting: path=a:b:step or path=v1,v2,..."),
+        typer.Option("--grid", help="A grid over a setting: path=LOW:HIGH:STEP or path=V1,V2,..."),
     ] = None,
     lhs: Annotated[
         list[str] | None,
@@ -1509,7 +1509,7 @@ def explore(
         list[str] | None,
         typer.Option(
             "--lever",
-            help="What the province decides: path=a:b, path=a:b:step, path=v1,v2 or "
+            help="What the province decides: path=LOW:HIGH, path=LOW:HIGH:STEP, path=V1,V2 or "
             "path=word1,word2 (repeatable; default: the scenario's exploration block).",
         ),
     ] = None,

@@ -254,3 +254,16 @@ def test_a_scenarios_exploration_block_is_checked_where_it_is(tmp_path: Path) ->
     plain = load_scenario(resolve_scenario_path("ha_giang"))
     assert plain.exploration is not None
     assert plain.digest() == plain.model_copy(update={"exploration": None}).digest()
+
+
+def test_help_texts_print_their_specs_as_written() -> None:
+    """Rich turns ":b:" into an emoji in help texts (path=a:b:step printed as path=a🅱step):
+    no command's help may hold a character from the emoji blocks."""
+    from sim.cli import app as cli_app
+
+    names = [c.name or c.callback.__name__ for c in cli_app.registered_commands]  # type: ignore[union-attr]
+    assert "explore" in names and "sweep" in names
+    for name in names:
+        text = invoke([name, "--help"]).stdout
+        emoji = [ch for ch in text if 0x1F000 <= ord(ch) <= 0x1FAFF or 0x2600 <= ord(ch) <= 0x27BF]
+        assert not emoji, (name, emoji)
