@@ -1214,15 +1214,8 @@ def solve(
 
     steps = pd.DataFrame(
         [
-            {
-                "order": k,
-                "value": round(value, 6),  # as the scenario was set (sim.api.solve)
-                "p_met": p,
-                "ci_low": proportion_interval(round(p * reps), reps)[0],
-                "ci_high": proportion_interval(round(p * reps), reps)[1],
-                "reaches": p >= prob,
-            }
-            for k, (value, p) in enumerate(found.steps)
+            (k, round(value, 6), p, *proportion_interval(round(p * reps), reps), p >= prob)
+            for k, (value, p) in enumerate(found.steps)  # values as sim.api.solve set them
         ],
         columns=["order", "value", "p_met", "ci_low", "ci_high", "reaches"],
     )
@@ -1735,8 +1728,7 @@ def _print_exploration(result: Any, only: list[str]) -> None:
     """Per target: the most robust lever settings (least maximum regret), and the regions of
     the uncertainties where it fails (the first PRIM box)."""
     rob = result.robustness
-    levers = [c for c in result.design.columns if c in rob.columns and c not in ("lever_id",)]
-    levers = [c for c in levers if c not in ("point", "state_id")]
+    levers = [spec.partition("=")[0] for spec in result.metadata["study"]["levers"]]
     targets = list(dict.fromkeys(rob["target"]))
     if only:
         unknown = sorted(set(only) - set(targets))

@@ -70,6 +70,40 @@ P_MET = Column(
     P,
     FRACTION,
 )
+#: The metric's quantiles at the deadline (targets, sweeps, explorations).
+METRIC = (
+    Column(
+        "metric_median",
+        "The metric at the deadline, median over replications",
+        "the metric's own",
+        "median over replications",
+    ),
+    Column(
+        "metric_p5",
+        "5th percentile of the metric over replications",
+        "the metric's own",
+        "5th percentile over replications",
+    ),
+    Column(
+        "metric_p95",
+        "95th percentile of the metric over replications",
+        "the metric's own",
+        "95th percentile over replications",
+    ),
+)
+#: The joint P of a deadline's targets (run, sweep, explore), after the row's keys.
+JOINT = (
+    BY,
+    Column("targets", "The modelled targets of that deadline (their ids, space-separated)", "text"),
+    Column(
+        "p_all_met",
+        "Probability that every target of the deadline is met in the same replication",
+        P,
+        FRACTION,
+    ),
+    CI_LOW,
+    CI_HIGH,
+)
 REP = Column("rep", "Replication number (its random numbers depend on seed and rep only)", "index")
 VALUE = Column(
     "value",
@@ -117,24 +151,7 @@ TABLES: dict[str, TableInfo] = {
             ),
             Column("upper_ci_low", "Lower end of the 95% interval of p_upper_met", P),
             Column("upper_ci_high", "Upper end of the 95% interval of p_upper_met", P),
-            Column(
-                "metric_median",
-                "The metric at the deadline, median over replications",
-                "the metric's own",
-                "median over replications",
-            ),
-            Column(
-                "metric_p5",
-                "5th percentile of the metric over replications",
-                "the metric's own",
-                "5th percentile over replications",
-            ),
-            Column(
-                "metric_p95",
-                "95th percentile of the metric over replications",
-                "the metric's own",
-                "95th percentile over replications",
-            ),
+            *METRIC,
             Column(
                 "undefined_reps",
                 "Replications in which the metric is undefined (no one "
@@ -191,18 +208,7 @@ TABLES: dict[str, TableInfo] = {
     "joint": TableInfo(
         "deadline",
         "run",
-        (
-            BY,
-            Column("targets", "The modelled targets of that deadline", "count"),
-            Column(
-                "p_all_met",
-                "Probability that every target of the deadline is met in the same replication",
-                P,
-                FRACTION,
-            ),
-            CI_LOW,
-            CI_HIGH,
-        ),
+        JOINT,
     ),
     "trajectories": TableInfo(
         "target and year",
@@ -454,21 +460,7 @@ TABLES: dict[str, TableInfo] = {
             P_MET,
             CI_LOW,
             CI_HIGH,
-            Column(
-                "metric_median",
-                "The metric at the deadline, median over replications",
-                "the metric's own",
-                "median over replications",
-            ),
-            Column(
-                "metric_p5", "5th percentile of the metric", "the metric's own", "over replications"
-            ),
-            Column(
-                "metric_p95",
-                "95th percentile of the metric",
-                "the metric's own",
-                "over replications",
-            ),
+            *METRIC,
         ),
     ),
     "sweep_design": TableInfo("design point", "sweep", (POINT, SETTING)),
@@ -766,43 +758,14 @@ TABLES.update(
                 P_MET,
                 CI_LOW,
                 CI_HIGH,
-                Column(
-                    "metric_median",
-                    "The metric at the deadline, median over replications",
-                    "the metric's own",
-                    "median over replications",
-                ),
-                Column(
-                    "metric_p5",
-                    "5th percentile of the metric",
-                    "the metric's own",
-                    "over replications",
-                ),
-                Column(
-                    "metric_p95",
-                    "95th percentile of the metric",
-                    "the metric's own",
-                    "over replications",
-                ),
+                *METRIC,
                 STUDY_PARAM,
             ),
         ),
         "explore_joint": TableInfo(
             "point and deadline",
             "explore",
-            (
-                *IDS,
-                BY,
-                Column("targets", "The modelled targets of that deadline (ids)", "text"),
-                Column(
-                    "p_all_met",
-                    "Probability that every target of the deadline is met in the same replication",
-                    P,
-                    FRACTION,
-                ),
-                CI_LOW,
-                CI_HIGH,
-            ),
+            (*IDS, *JOINT),
         ),
         "explore_flows_costs": TableInfo(
             "point: flows and costs over the whole horizon", "explore", (*IDS, *FLOWS_COSTS)
@@ -875,24 +838,12 @@ TABLES.update(
         "sweep_joint": TableInfo(
             "design point and deadline",
             "sweep",
-            (
-                POINT,
-                BY,
-                Column("targets", "The modelled targets of that deadline", "count"),
-                Column(
-                    "p_all_met",
-                    "Probability that every target of the deadline is met in the same replication",
-                    P,
-                    FRACTION,
-                ),
-                CI_LOW,
-                CI_HIGH,
-            ),
+            (POINT, *JOINT),
         ),
         "sweep_flows_costs": TableInfo(
             "design point: flows and costs over the whole horizon",
             "sweep",
-            (POINT, *[c for c in FLOWS_COSTS]),
+            (POINT, *FLOWS_COSTS),
         ),
         "explore_replications": TableInfo(
             "point, replication and target", "explore", (*IDS, REP, TARGET, VALUE, MET)

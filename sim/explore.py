@@ -787,6 +787,7 @@ def cart_boxes(
     if tree.node_count < 2:  # no split: one leaf, no region to tell apart
         return pd.DataFrame(columns=list(BOX_COLUMNS))
     total, n_all = int(y.sum()), len(y)
+    parent_of = _parents(tree)
     found = []
     for node in range(tree.node_count):
         if tree.children_left[node] != -1:
@@ -794,7 +795,7 @@ def cart_boxes(
         inside = np.ones(n_all, dtype=bool)
         bounds: dict[str, list[float]] = {}
         kept: dict[str, set[str]] = {}
-        for parent, went_left in _path(tree, node):
+        for parent, went_left in _path(parent_of, node):
             column, value = features[tree.feature[parent]]
             threshold = float(tree.threshold[parent])
             if value is None:
@@ -846,14 +847,20 @@ def cart_boxes(
     return pd.DataFrame(out, columns=list(BOX_COLUMNS))
 
 
-def _path(tree: Any, leaf: int) -> list[tuple[int, bool]]:
-    """The splits from the root of a fitted scikit-learn tree down to ``leaf``: (node, whether
-    the path goes to its left child), root first."""
+def _parents(tree: Any) -> dict[int, tuple[int, bool]]:
+    """For each node of a fitted scikit-learn tree but the root: its parent, and whether it
+    is the parent's left child."""
     parent_of = {}
     for node in range(tree.node_count):
         for child, left in ((tree.children_left[node], True), (tree.children_right[node], False)):
             if child != -1:
                 parent_of[int(child)] = (node, left)
+    return parent_of
+
+
+def _path(parent_of: dict[int, tuple[int, bool]], leaf: int) -> list[tuple[int, bool]]:
+    """The splits from the root down to ``leaf``: (node, whether the path goes to its left
+    child), root first."""
     path = []
     while leaf in parent_of:
         node, left = parent_of[leaf]
