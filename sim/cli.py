@@ -340,6 +340,19 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+
+def _roster_start(sc: Scenario) -> Scenario:
+    """A merged province read from a roster starts on its roster date (the merger and the
+    years before it skipped): say so, and what it leaves out."""
+    if sc.merger is None:
+        return sc
+    from sim import merging
+
+    for note in merging.roster_notes(sc):
+        err_console.print(f"[yellow]{escape(sc.province)}:[/] {escape(note)}", highlight=False)
+    return merging.roster_scenario(sc)
+
+
 def _load(scenario: str | None, overrides: list[str], variant: str | None) -> tuple[Scenario, Path]:
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path)
@@ -568,6 +581,7 @@ def run(
         raise _fail(f"invalid scenario\n{exc}") from None
     people = None
     if roster is not None:
+        sc = _roster_start(sc)
         try:
             people = load_roster(roster, sc, build_layout(sc))
         except RosterError as exc:
@@ -1805,6 +1819,7 @@ def roster_cmd(
         sc, _path = _load(scenario, list(set_ or []), variant)
     except ScenarioError as exc:
         raise _fail(f"invalid scenario\n{exc}") from None
+    sc = _roster_start(sc)
     if check is not None:
         try:
             found = load_roster(check, sc, build_layout(sc))

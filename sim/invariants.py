@@ -116,8 +116,16 @@ def check_scenario_replications(
     from sim.model import Model
     from sim.population import build_layout
 
-    layout = build_layout(scenario)
     bad = []
+    if scenario.merger is not None:  # every part of the replication, and the merger date
+        from sim import merger
+
+        for rep in reps:
+            errors = merger.check_invariants(scenario, seed, rep)
+            if errors:
+                bad.append((rep, errors))
+        return bad
+    layout = build_layout(scenario)
     for rep in reps:
         model = Model(scenario, seed, rep, keep_log=True, layout=layout)
         errors = check_invariants(model.run(), layout.post_rank)

@@ -7,6 +7,7 @@ results, so a new mechanism is appended.
 
 from __future__ import annotations
 
+from sim.merger import MergerDesk
 from sim.plugin import Host, Mechanism
 from sim.restructuring import RestructuringDesk
 from sim.rotation import RotationDesk
@@ -14,7 +15,13 @@ from sim.scenario import Scenario
 from sim.succession import SuccessionPlan
 from sim.training import TrainingDesk
 
-REGISTRY: list[type[Mechanism]] = [SuccessionPlan, RestructuringDesk, RotationDesk, TrainingDesk]
+REGISTRY: list[type[Mechanism]] = [
+    SuccessionPlan,
+    RestructuringDesk,
+    RotationDesk,
+    TrainingDesk,
+    MergerDesk,
+]
 
 
 def build(host: Host, scenario: Scenario) -> list[Mechanism]:

@@ -112,14 +112,18 @@ def _retirement_months(female: np.ndarray, birth: np.ndarray) -> np.ndarray:
     return _retirement_lut()[female.astype(np.intp), k]
 
 
-def stream_seeds(seed: int, rep: int) -> dict[str, np.random.SeedSequence]:
+def stream_seeds(seed: int, rep: int, branch: int = 0) -> dict[str, np.random.SeedSequence]:
     """The seed of every named stream of replication ``rep`` under master seed ``seed``.
 
     The seed tree is master seed -> replication -> stream; it depends on nothing else, so
-    replication ``rep`` is the same whatever the number of workers or the backend.
+    replication ``rep`` is the same whatever the number of workers or the backend. A merged
+    province runs several models in one replication (each source province, then the merged
+    one): ``branch`` tells them apart. Branch 0 is the plain tree, so the first source
+    province of a merger sees the same draws as its own scenario run alone.
     """
+    key = (lambda k: (rep, k)) if branch == 0 else (lambda k: (rep, k, branch))
     return {
-        name: np.random.SeedSequence(entropy=seed, spawn_key=(rep, k))
+        name: np.random.SeedSequence(entropy=seed, spawn_key=key(k))
         for k, name in enumerate(STREAMS)
     }
 
@@ -176,19 +180,25 @@ class Model:
         params: Params | None = None,
         fast: bool = True,
         roster: Roster | None = None,
+        branch: int = 0,
+        handoff: Any = None,
     ) -> None:
         if params is None or params.scenario is not scenario:
             params = compile_params(scenario, layout)
         self.params = params
         self.sc = scenario
         self.roster = roster  # start from a real roster instead of a synthetic population
+        # Start from the people of merged provinces on the merger date (sim/merger.py).
+        self.handoff = handoff
         self.fast = fast  # use the sorted-scan selection where it applies (same results)
         self.rep = rep
         self.keep_log = keep_log
         self.layout = params.layout
-        self.seeds = stream_seeds(seed, rep)
+        self.seeds = stream_seeds(seed, rep, branch)
         self.rng = {n: np.random.Generator(np.random.PCG64(s)) for n, s in self.seeds.items()}
-        self.env = simpy.Environment(initial_time=scenario.start_month)
+        # The run begins at the start, or on the merger date for a merged province's people.
+        self.t_begin = float(handoff.t) if handoff is not None else float(scenario.start_month)
+        self.env = simpy.Environment(initial_time=self.t_begin)
         self.t0 = params.t0
         self.t_end = params.t_end
         self.year0 = params.year0
@@ -334,7 +344,9 @@ class Model:
         self.metric_units = [(u, list(tiers)) for u, tiers in prm.metric_units]
 
     def _init_people(self) -> None:
-        if self.roster is not None:
+        if self.handoff is not None:
+            people = self.handoff.people
+        elif self.roster is not None:
             people = self.roster.people
         else:
             people = build_people(self.rng["population"], self.sc, self.layout)
@@ -373,16 +385,22 @@ class Model:
             for col, values in self.roster.quals.items():
                 target = "update_t" if col == "knowledge_update" else col
                 getattr(self.qual, target)[idx] = values
+        if self.handoff is not None:  # people of merged provinces keep their state
+            self.handoff.apply(self, idx)
         # Women holding posts, by unit and tier (for the women-staff rule).
         self.women_at = [[0, 0, 0] for _ in range(self.layout.n_units)]
         for i in holders[people.female[holders]].tolist():
             p = int(people.post[i])
             self.women_at[self.post_unit_l[p]][self.post_tier_l[p]] += 1
         self.initial_holder = self.post_holder.copy() if self.keep_log else None
-        self.pool_target = pool_size(self.sc, self.layout)
+        self.pool_target = (
+            self.handoff.pool_target
+            if self.handoff is not None
+            else pool_size(self.sc, self.layout)
+        )
         self._update_pool_gone(np.flatnonzero(pool))
         self._init_mirrors()
-        self._refresh_scores(self.sc.start.year)
+        self._refresh_scores(int(self.t_begin // 12))
         self._schedule_first(holders)
         # Posts a roster leaves empty start vacant.
         for p in np.flatnonzero(self.post_holder < 0).tolist():
@@ -958,12 +976,19 @@ class Model:
             if base is not None:
                 tb = max(float(self.t0), date_time(self.sc.baseline_date(base)))
                 by_time.setdefault(tb, []).append(k)
+        preset = getattr(self.handoff, "baselines", {})
+        for k, target in enumerate(self.targets):
+            if target.id in preset:  # measured on the source province before a merger
+                self.baseline_value[k] = preset[target.id]
+                by_time = {tb: [j for j in ks if j != k] for tb, ks in by_time.items()}
         for tb, ks in sorted(by_time.items()):
-            if tb <= self.t0:
+            if not ks:
+                continue
+            if tb <= self.t_begin:
                 self._record_baselines(ks)
             else:
                 self.schedule_at(tb, lambda _ev, ks=ks: self._record_baselines(ks), urgent=True)
-        if self.t_levers > self.t0:
+        if self.t_levers > self.t_begin:
             self.share_reading = Reading.NONE
             self.reserve = False
             self.rule_tier_l = [False, False, False]
@@ -1011,18 +1036,34 @@ class Model:
         cand, inc, score = cand[order], inc[order], score[order]
         female = self.female[cand]
         young = (t - self.birth[cand]) < rules.YOUNG_AGE_MONTHS
-        cap = None if initial else math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
+        # A merged province's first committee is appointed (SPEC §8): no vote, no cap on
+        # sitting members, and some seats go to people outside the modelled leaders.
+        outsiders = self.handoff.outsiders if self._first_appointed(initial) else None
+        appointed = outsiders is not None
+        seats = cfg.size - (outsiders or 0)
+        cap = (
+            None
+            if initial or appointed
+            else math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
+        )
         if cfg.enforce_floors:
             chosen = congress.floors_by_construction(
-                female, young, inc, cfg.size, cfg.women_floor, cfg.young_floor, cap
+                female, young, inc, seats, cfg.women_floor, cfg.young_floor, cap
             )
         else:
-            chosen = self._congress_vote(cand, score, inc, female, young, cap)
+            chosen = self._congress_vote(cand, score, inc, female, young, cap, seats, appointed)
         members = cand[chosen]
         new = int((~inc[chosen]).sum())
         self.committee = {int(m) for m in members}
         if not initial:
-            row = (len(members), int(female[chosen].sum()), int(young[chosen].sum()), new)
+            # Outsiders are counted as men aged 40 or more (the non-local secretary and the
+            # like); they are not among the modelled leaders.
+            row = (
+                len(members) + (outsiders or 0),
+                int(female[chosen].sum()),
+                int(young[chosen].sum()),
+                new,
+            )
             self.committee_rows.append(row)
             if self.keep_log:
                 self.committee_members.append(members.copy())
@@ -1035,8 +1076,15 @@ class Model:
         female: np.ndarray,
         young: np.ndarray,
         cap: int | None,
+        seats: int | None = None,
+        appointed: bool = False,
     ) -> np.ndarray:
-        """The congress as it happens: list, the directive's floors on it, the vote."""
+        """The congress as it happens: list, the directive's floors on it, the vote.
+
+        ``appointed``: the committee is appointed, not elected (a merged province's first,
+        SPEC §8): the list and the directive's floors on it as at an election (the calibrated
+        compliance), then the best-placed by evaluation, sitting members favoured as by the
+        vote, without the delegates' noise."""
         cfg = self.sc.congress
         assert cfg is not None
         g = self.rng["congress"]
@@ -1044,33 +1092,62 @@ class Model:
         # One vote draw per person, whoever is on the list: lists that differ (another
         # compliance) meet the same delegates' judgements (common random numbers).
         noise = g.standard_normal(self.n)
-        length = rules.congress_list_length(cfg.size, cfg.list_surplus)
+        size = cfg.size if seats is None else seats
+        length = rules.congress_list_length(size, cfg.list_surplus)
         on = congress.nominate(inc, length, cap)
         groups = [(young, cfg.young_floor), (female, cfg.women_floor)]
         on = congress.comply(on, groups, ~(female | young), cfg.compliance, u)
-        votes = score + cfg.incumbent_bonus * inc + cfg.vote_noise * noise[cand]
-        return congress.vote(on, votes, cfg.size)
+        noise_sd = 0.0 if appointed else cfg.vote_noise
+        votes = score + cfg.incumbent_bonus * inc + noise_sd * noise[cand]
+        return congress.vote(on, votes, size)
+
+    def _first_appointed(self, initial: bool) -> bool:
+        """Whether this congress is a merged province's first, appointed committee."""
+        h = self.handoff
+        return (
+            not initial
+            and h is not None
+            and h.outsiders is not None
+            and not self.committee_rows
+        )
 
     # ------------------------------------------------------------------- run
     def run(self) -> RepResult:
         """Run the replication to the end of the horizon and reduce it to a :class:`RepResult`."""
-        env = self.env
+        self.begin()
+        self.advance(self.t_end + 1e-9)
+        return self.finish()
+
+    def begin(self) -> None:
+        """Schedule the first events (the yearly cycle, congresses, the mechanisms)."""
+        t = self.t_begin
         start_year = self.sc.start.year
         self._start_policy_clock()
         if self.sc.congress is not None:
-            self._congress(initial=True)
+            if self.handoff is not None:  # the sitting members of the merged committees
+                self.committee = set(self.handoff.committee)
+            else:
+                self._congress(initial=True)
             for tc in self.congress_times:
-                self.schedule_at(tc, self._congress)
+                if tc >= t:
+                    self.schedule_at(tc, self._congress)
         rec_month = self.sc.dynamics.recruitment.month
         first_rec = 12 * start_year + rec_month - 1
-        if first_rec < self.t0:
+        while first_rec < max(self.t0, t):
             first_rec += 12
         self.schedule_at(first_rec, self._recruit)
         self._wire()
         for mechanism in self.mechanisms:
             mechanism.start()
-        self.schedule_at(12 * (start_year + 1), self._year_end, urgent=True)
-        env.run(until=self.t_end + 1e-9)
+        self.schedule_at(12 * (int(t // 12) + 1), self._year_end, urgent=True)
+
+    def advance(self, until: float) -> None:
+        """Run the events before ``until`` (months)."""
+        self.env.run(until=until)
+
+    def finish(self) -> RepResult:
+        """Reduce the replication, as far as it has run, to a :class:`RepResult`."""
+        env = self.env
         n_events = next(env._eid) - len(env._queue)
         return self._result(n_events)
 

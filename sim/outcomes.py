@@ -59,6 +59,8 @@ class RepResult:
     # (n_years, len(POOL_STATS)) succession-pool statistics at year end (NaN when off)
     log: dict[str, np.ndarray] | None = field(default=None)
     target_empty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # (len(sim.merger.LEDGER),) a merged province's ledger of the merger date (empty otherwise)
+    merger: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # (n_targets,) years of an each-year flow target's window with no appointment (0 for others)
 
 
@@ -280,6 +282,7 @@ def result(self: Model, n_events: int) -> RepResult:
         "rotations": np.zeros((self.n_years, len(ROTATION_COLUMNS)), dtype=np.int64),
         "pool": np.full((self.n_years, len(POOL_STATS)), np.nan),
         "training": np.zeros((self.n_years, 0, 3), dtype=np.int64),
+        "merger": np.zeros(0, dtype=np.int64),
     }
     for mechanism in self.mechanisms:
         tables.update(mechanism.result())

@@ -85,11 +85,22 @@ class Params:
     # Targets: the posts each measures (None for targets without posts).
     target_post_mask: list[np.ndarray | None]
     congress_times: list[float]
+    # A merged province: its plan (sim.merger.MergerPlan): sources, union layout, phases.
+    merger: Any = None
 
 
 def compile_params(scenario: Scenario, layout: Layout | None = None) -> Params:
     """Take ``scenario`` apart once for all its replications (``layout``: already built)."""
     sc = scenario
+    if sc.merger is not None and layout is None:
+        from dataclasses import replace
+
+        from sim.merger import compile_plan
+
+        plan = compile_plan(sc)
+        main = plan.phase_params if plan.phase_params is not None else plan.alone_params
+        assert main is not None
+        return replace(main, merger=plan)
     lay = layout if layout is not None else build_layout(sc)
     dyn = sc.dynamics
     pol = sc.policy

@@ -73,6 +73,11 @@ class RestructuringDesk(Mechanism):
                 m.set_post_unit(posts, target)
         if self.cfg.deputy_cap is not None:
             cut |= self._over_cap(cut, t)
+        self._settle(cut, t)
+
+    def _settle(self, cut: np.ndarray, t: float) -> None:
+        """Posts ``cut`` go; early retirement; the surplus reassigned, kept or retired."""
+        m = self.m
         for p in np.flatnonzero(cut).tolist():
             if m.post_active[p]:
                 self.gone_posts += 1

@@ -50,7 +50,7 @@ class RotationDesk(Mechanism):
     def start(self) -> None:
         """The first yearly plan under the levers."""
         first_rot = 12 * self.sc.start.year + self.cfg.month - 1
-        while first_rot < max(self.m.t0, self.t_levers):
+        while first_rot < max(self.m.t0, self.t_levers, self.m.env.now):
             first_rot += 12
         self.m.schedule_at(first_rot, self.plan)
 

@@ -42,7 +42,16 @@ def run_replication(
     """Run one replication: a pure function of (scenario, roster, seed, rep).
 
     ``params`` (or ``layout``) compiled once for the scenario saves compiling them again.
+    A merged province runs its sources and then itself (:mod:`sim.merger`); from a roster, it
+    starts on the roster's date as a province of its own.
     """
+    if scenario.merger is not None and roster is None:
+        from sim import merger
+
+        plan = params.merger if params is not None and params.merger is not None else None
+        if plan is None or plan.scenario is not scenario:
+            plan = merger.compile_plan(scenario)
+        return merger.run_replication(scenario, seed, rep, plan, keep_log=keep_log)
     model = Model(
         scenario, seed, rep, keep_log=keep_log, layout=layout, params=params, roster=roster
     )

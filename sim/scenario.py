@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     model_validator,
@@ -863,6 +864,111 @@ class Restructuring(_Frozen):
     )
 
 
+class PartnerScale(_Frozen):
+    """A province without a source document, laid out as another province's structure scaled
+    to its size (every number here is a public count or an assumption, said in the file)."""
+
+    l1_posts: Annotated[int, Field(ge=10, le=5000)] = Field(
+        description="L1 posts managed by the provincial standing committee."
+    )
+    district_units: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None, description="District-level units before 1 July 2025 (public count)."
+    )
+    women_share: Share = Field(description="Women among L1 leaders at the start.")
+    young_share: Share = Field(description="Under-40s among L1 leaders at the start.")
+
+
+class MergerSource(_Frozen):
+    """One of the provinces that merge: a bundled scenario (by name), or a province built from
+    one (``scale``) when it has no source document."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    scenario: Annotated[str, Field(min_length=1)] = Field(
+        description="Bundled scenario name (or path) the province is, or is built from."
+    )
+    name: Text | None = None
+    variant: str | None = Field(None, description="A variant of that scenario to run.")
+    scale: PartnerScale | None = Field(
+        None,
+        description="Build a province without a source document: the scenario's structure "
+        "scaled to these counts, its targets dropped (it has no plan of its own here).",
+    )
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the source scenario (dotted paths)."
+    )
+    assumption: str | None = Field(None, description="What about this province is assumed.")
+
+
+class BlockMap(_Frozen):
+    """A block of the merged province and the blocks of each source province joined into it.
+
+    By default unit k of a source block becomes unit k (modulo the merged block's units) of
+    the merged block: the two Departments of Finance, listed at the same place, become one
+    (``placement`` says otherwise)."""
+
+    block: str
+    sources: dict[str, list[str]] = Field(
+        description="Source province id -> its blocks joined into this block."
+    )
+    placement: Literal["join", "spread", "stack"] = Field(
+        "join",
+        description="How source units find their merged unit: 'join' unit k of each source "
+        "into unit k (modulo the merged units: the two Departments of Finance become one); "
+        "'spread' each source unit's posts over its share of the merged units, rank by rank "
+        "(a district into its communes); 'stack' the sources' units side by side, the next "
+        "source's after the last one's (none joined).",
+    )
+
+
+class FirstCommittee(_Frozen):
+    """The merged province's first Party committee: appointed, not elected (SPEC §8)."""
+
+    appointed: bool = Field(
+        True, description="Chosen by appointment at the first congress after the merger."
+    )
+    outsiders: Annotated[int, Field(ge=0, le=20)] = Field(
+        0,
+        description="Seats given to people outside the modelled leaders (a non-local secretary, "
+        "the procurator, the military commissar): counted as men aged 40 or more.",
+    )
+
+
+class Merger(_Frozen):
+    """Provinces merged into this one on a date (Resolution 60-NQ/TW, Resolution 202/2025/QH15).
+
+    Each source province runs under its own plan until the date; then their leaders and posts
+    become this province's (blocks joined as ``blocks`` says, posts above this file's
+    structure cut, early retirement, the surplus reassigned, kept or retired as a
+    restructuring does), which runs under this file's policy from then on."""
+
+    enabled: bool = Field(True, description="False: the first source province alone, no merger.")
+    date: dt.date = Field(dt.date(2025, 7, 1), description="The day the provinces merge.")
+    sources: Annotated[list[MergerSource], Field(min_length=1)]
+    blocks: list[BlockMap] = Field(default_factory=list)
+    abolish: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Source province id -> its blocks abolished on the date (the districts).",
+    )
+    grace_months: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        60.0, description="Surplus leaders may stay this long (Decree 45/2025: up to 5 years)."
+    )
+    surplus: Literal["reassign_or_wait", "reassign_or_retire"] = "reassign_or_wait"
+    early_retirement: list[EarlyRetirementBand] = Field(
+        default_factory=list,
+        description="Uptake of early retirement by years to retirement (Decree 178/2024).",
+    )
+    targets_after: str = Field(
+        "merged",
+        description="Whose targets apply after the merger date: 'merged' (this file's own) or a "
+        "source province id (its targets carried to the merged province's blocks).",
+    )
+    first_committee: FirstCommittee = FirstCommittee()
+    roster_start: dt.date = Field(
+        dt.date(2026, 1, 1),
+        description="The start date of a run from a roster of the merged province.",
+    )
+
+
 class Policy(_Frozen):
     """The levers an adviser can set."""
 
@@ -997,6 +1103,19 @@ class _TargetBase(_Frozen):
         "and P(upper met) for reaching ``upper`` as well.",
     )
     by: Annotated[int, Field(ge=1990, le=2100)] = Field(description="Deadline year.")
+    # Set by the loader of a merged province (sim/merging.py), never written by hand: the
+    # source province a target comes from, and whether it is measured on that province up
+    # to the merger date (a pre-merger target) rather than on the merged province.
+    source_province: str | None = Field(
+        None,
+        description="Filled in by the loader of a merged province: the source province whose "
+        "plan the target comes from (None: this file's own target).",
+    )
+    pre_merger: bool = Field(
+        False,
+        description="Filled in by the loader of a merged province: measured on the source "
+        "province up to the merger date.",
+    )
 
     @model_validator(mode="after")
     def _check_range(self) -> _TargetBase:
@@ -1297,11 +1416,17 @@ class Scenario(_Frozen):
         default_factory=list,
         description="The assumed numbers and their plausible ranges (cadresim robustness).",
     )
+    merger: Merger | None = Field(
+        None, description="Provinces merged into this one on a date (sim/merging.py)."
+    )
     exploration: ExplorationSpec | None = Field(
         None,
         description="The exploratory study of this scenario (cadresim explore): its levers and "
         "uncertainties. Not part of the model: it changes no replication (nor the hash).",
     )
+
+    # The source provinces of a merger, as scenarios (set by the check below).
+    _sources: tuple[Scenario, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -1309,6 +1434,8 @@ class Scenario(_Frozen):
             raise FieldError(("end",), f"end ({self.end}) must be after start ({self.start})")
         if self.start.day != 1:
             raise FieldError(("start",), f"start ({self.start}) must be the first day of a month")
+        if self.merger is not None:
+            self._set_up_merger()
         lf = self.policy.levers_from
         if lf is not None and not (self.start <= lf <= self.end):
             raise FieldError(
@@ -1326,6 +1453,30 @@ class Scenario(_Frozen):
                     ("targets", k, "by"),
                     f"target {t.id}: deadline {t.by} is outside the horizon "
                     f"{self.start.year}-{self.end.year}",
+                )
+            if t.pre_merger:
+                continue  # measured on its source province (checked with it)
+            if (
+                self.merger is not None
+                and isinstance(t, FlowTarget)
+                and t.from_year < self.merger.date.year
+            ):
+                raise FieldError(
+                    ("targets", k, "from_year"),
+                    f"target {t.id}: the merged province counts appointments from the merger "
+                    f"({self.merger.date.year}), not from {t.from_year}",
+                )
+            if (
+                self.merger is not None
+                and getattr(t, "baseline", None) is not None
+                and t.source_province is None
+                and t.baseline.year < self.merger.date.year
+            ):
+                raise FieldError(
+                    ("targets", k, "baseline", "year"),
+                    f"target {t.id}: a baseline before the merger ({t.baseline.year}) is not "
+                    "the merged province's; carry the target from a source province "
+                    "(merger.targets_after) or use a later baseline year",
                 )
             who = getattr(t, "who", None)
             if who is not None and who.blocks is not None:
@@ -1470,6 +1621,32 @@ class Scenario(_Frozen):
             )
         return self
 
+    def _set_up_merger(self) -> None:
+        """Load the source provinces of the merger, check the joining of their blocks, and
+        set the targets the merged scenario reports (:mod:`sim.merging`)."""
+        from sim import merging
+
+        m = self.merger
+        assert m is not None
+        try:
+            sources = merging.resolve_sources(m, self.start, self.end)
+            merging.check_blocks(m, sources, {b.id for b in self.structure.blocks})
+        except merging.MergerError as exc:
+            raise FieldError(("merger", *exc.loc), str(exc)) from None
+        targets = merging.merger_targets(list(self.targets), m, sources)
+        object.__setattr__(self, "targets", targets)
+        self._sources = sources
+
+    @property
+    def merger_sources(self) -> tuple[Scenario, ...]:
+        """The source provinces of the merger as scenarios (empty without a merger)."""
+        return self._sources
+
+    @property
+    def merged(self) -> bool:
+        """Whether a replication runs a merger (a merger block that is switched on)."""
+        return self.merger is not None and self.merger.enabled
+
     # ----------------------------------------------------------------- helpers
     @property
     def start_month(self) -> int:
@@ -1501,6 +1678,8 @@ class Scenario(_Frozen):
         ``exploration`` block describes studies of the scenario, not the model: it is left out,
         so that declaring one does not make stored results look stale."""
         data = self.model_dump(mode="json", exclude={"exploration"})
+        if self._sources:  # a merged province rests on its sources' whole content
+            data["merger_sources"] = [s.digest() for s in self._sources]
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

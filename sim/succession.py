@@ -55,9 +55,10 @@ class SuccessionPlan(Mechanism):
 
     def start(self) -> None:
         """Plan the pool at the start, then review it each year (re-plan in a new term)."""
-        self.replan(self.m.t0)
+        now = self.m.env.now  # the start, or the merger date of a merged province
+        self.replan(now)
         first_review = 12 * self.sc.start.year + self.cfg.review_month - 1
-        if first_review <= self.m.t0:
+        while first_review <= now:
             first_review += 12
         self.m.schedule_at(first_review, self._yearly)
 

@@ -52,7 +52,7 @@ class TrainingDesk(Mechanism):
     def start(self) -> None:
         """The first yearly plan: the plan's month of the first year, or of the next."""
         first_plan = 12 * self.sc.start.year + self.cfg.month - 1
-        if first_plan < self.m.t0:
+        while first_plan < max(self.m.t0, self.m.env.now):
             first_plan += 12
         self.m.schedule_at(first_plan, self.plan)
 

@@ -30,6 +30,8 @@ def test_bundled_scenario_keeps_every_invariant(path, variant) -> None:  # type:
     if variant is not None:
         sc = sc.variant(variant)
     reps = REPS if variant is None else REPS // 10  # every variant, the scenario itself in full
+    if sc.merger is not None:  # three models a replication, each replayed: a quarter
+        reps //= 4
     chunks = [range(k, reps, 2) for k in range(2)]
     with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
         found = [
