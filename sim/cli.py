@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import __version__, api
+from sim import __version__, api, merging
 from sim import robustness as rb
 from sim.dictionary import for_metadata
 from sim.model import Model
@@ -431,7 +431,7 @@ def _target_notes(targets: Any) -> list[str]:
     return notes
 
 
-def _print_targets(summary, console: Console, robust=None, robust_note=None) -> None:  # type: ignore[no-untyped-def]
+def _print_targets(summary, console: Console, robust=None, robust_note=None, sc=None) -> None:  # type: ignore[no-untyped-def]
     """The targets table; ``robust`` (target id -> (robust, assumption that moves it most))
     adds a column saying whether each answer is robust to the scenario's assumptions, and
     ``robust_note`` says where that column comes from (or why it is absent)."""
@@ -479,7 +479,10 @@ def _print_targets(summary, console: Console, robust=None, robust_note=None) -> 
             cells.append(_robust_cell(robust.get(r.target)))
         table.add_row(*cells)
     console.print(table)
-    for note in _target_notes(summary.targets):
+    notes = _target_notes(summary.targets)
+    if sc is not None:
+        notes += merging.result_notes(sc)
+    for note in notes:
         console.print(escape(note), highlight=False, soft_wrap=True)
     if robust_note is not None:
         console.print(robust_note, highlight=False, markup=False, soft_wrap=True)
@@ -684,7 +687,11 @@ def run(
     elif not interrupted:
         robust, robust_note = _run_robustness(sc, seed, reps, workers, dask, quiet, robustness)
     _print_targets(
-        summary, out_console, robust.verdicts() if robust is not None else None, robust_note
+        summary,
+        out_console,
+        robust.verdicts() if robust is not None else None,
+        robust_note,
+        sc,
     )
     if out is not None:
         # A run stopped by --precision before --reps is finished too; only an interrupted one
@@ -1898,7 +1905,7 @@ def validate(
             highlight=False,
             soft_wrap=True,
         )
-        for line in _variant_lines(sc):
+        for line in [*merging.describe(sc), *_variant_lines(sc)]:
             out_console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -38,7 +38,7 @@ from sim.merging import back_target
 from sim.outcomes import RepResult
 from sim.params import Params, compile_params
 from sim.plugin import Host, Mechanism
-from sim.population import POOL, Layout, People, build_layout, pool_size
+from sim.population import POOL, Layout, People, build_layout, build_people, pool_size
 from sim.restructuring import RestructuringDesk
 from sim.scenario import CommitteeTarget, Scenario
 
@@ -56,6 +56,7 @@ LEDGER = (
     "in_post",  # leaders in a post of the merged structure after the date
     "grace_reassigned",  # surplus moved to a post at the end of the grace period
     "grace_left",  # surplus who left at the end of the grace period
+    "retiring",  # surplus whose statutory retirement falls on the date itself
 )
 
 
@@ -206,6 +207,9 @@ class MergerPlan:
     phase: Scenario | None  # the merged province after the date (its own targets)
     phase_params: Params | None
     pool_target: int
+    # Posts of newcomer blocks that no source post takes: filled on the date by newcomers.
+    newcomer_posts: np.ndarray | None
+    merged_start: Scenario | None  # the merged scenario as of the date (for the newcomers)
     # Where each of the scenario's targets comes from: ("phase", k), ("source", s, k) or
     # ("alone", k) (the "no merger" path), or None (not measured on that path).
     slots: tuple[tuple[Any, ...] | None, ...]
@@ -256,12 +260,20 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
             phase=None,
             phase_params=None,
             pool_target=0,
+            newcomer_posts=None,
+            merged_start=None,
             slots=tuple(slots),
             alone=alone,
             alone_params=compile_params(alone),
         )
     union = union_layout(scenario, sources)
     phase = scenario.model_copy(update={"targets": after})
+    base = build_layout(scenario)
+    taken = np.zeros(union.n_norm, dtype=bool)
+    for pmap in union.post_map:
+        taken[pmap[pmap < union.n_norm]] = True
+    blocks = [base.block_ids.index(b) for b in merger.newcomer_blocks]
+    newcomer = np.isin(base.post_block, blocks) & ~taken
     phase_params = compile_params(phase, union.layout)
     k_after = 0
     for t in targets:
@@ -279,7 +291,11 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
         union=union,
         phase=phase,
         phase_params=phase_params,
-        pool_target=pool_size(scenario, build_layout(scenario)),
+        pool_target=pool_size(scenario, base),
+        newcomer_posts=np.flatnonzero(newcomer),
+        merged_start=scenario.model_copy(
+            update={"start": merger.date.replace(day=1), "merger": None, "targets": []}
+        ),
         slots=tuple(slots),
     )
 
@@ -301,10 +317,13 @@ class Handoff:
     pool_target: int
     origin: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # source
     union: UnionLayout | None = None
+    newcomers: int = 0  # people entering on the date (the last ones), with drawn states
 
     def apply(self, m: Any, idx: np.ndarray) -> None:
         """Give the merged model's people ``idx`` their state from the source provinces (the
-        model calls it while it sets up its people, before anything is scheduled)."""
+        model calls it while it sets up its people, before anything is scheduled). Newcomers
+        (the last ``newcomers``) keep the state drawn for them, as a roster's people do."""
+        idx = idx[: len(idx) - self.newcomers]
         st = self.state
         m.max_rank[idx] = st["max_rank"]
         m.elig_from[idx] = st["elig_from"]
@@ -373,8 +392,39 @@ def export(m: Any, t: float, pmap: np.ndarray, umap: np.ndarray, post_unit: np.n
     return {"state": state, "quals": quals, "committee": committee}
 
 
-def join(parts: list[dict], t: float, plan: MergerPlan, baselines: dict[str, float]) -> Handoff:
-    """The hand-off of several sources' exports (first source's people first)."""
+def newcomers(plan: MergerPlan, seed: int, rep: int) -> People | None:
+    """The people entering the merged province's corps on the date in its newcomer blocks (one
+    for each post there that no source leader takes), drawn from the merged file's population
+    as of the date with the merged province's ``population`` stream."""
+    from sim.model import stream_seeds
+
+    posts = plan.newcomer_posts
+    if posts is None or len(posts) == 0 or plan.merged_start is None:
+        return None
+    g = np.random.Generator(
+        np.random.PCG64(stream_seeds(seed, rep, MERGED_BRANCH)["population"])
+    )
+    everyone = build_people(g, plan.merged_start, build_layout(plan.scenario))
+    pick = np.flatnonzero(np.isin(everyone.post, posts))
+    return People(
+        female=everyone.female[pick],
+        birth=everyone.birth[pick],
+        post=everyone.post[pick],
+        rank=everyone.rank[pick],
+        unit=everyone.unit[pick],
+        since=everyone.since[pick],
+    )
+
+
+def join(
+    parts: list[dict],
+    t: float,
+    plan: MergerPlan,
+    baselines: dict[str, float],
+    new: People | None = None,
+) -> Handoff:
+    """The hand-off of several sources' exports (first source's people first), and the
+    newcomers ``new`` last."""
     offset = 0
     committee: list[int] = []
     for part in parts:
@@ -390,6 +440,15 @@ def join(parts: list[dict], t: float, plan: MergerPlan, baselines: dict[str, flo
         unit=state["unit"],
         since=np.full(len(state["rank"]), t),
     )
+    n_new = 0
+    if new is not None and len(new.post):
+        n_new = len(new.post)
+        people = People(
+            **{
+                f: np.concatenate([getattr(people, f), getattr(new, f).astype(getattr(people, f).dtype)])
+                for f in ("female", "birth", "post", "rank", "unit", "since")
+            }
+        )
     merger = plan.scenario.merger
     assert merger is not None
     fc = merger.first_committee
@@ -405,8 +464,9 @@ def join(parts: list[dict], t: float, plan: MergerPlan, baselines: dict[str, flo
         baselines=baselines,
         outsiders=fc.outsiders if fc.appointed else None,
         pool_target=plan.pool_target,
-        origin=origin,
+        origin=np.concatenate([origin, np.full(n_new, -1, dtype=np.int64)]),
         union=plan.union,
+        newcomers=n_new,
     )
 
 
@@ -462,8 +522,12 @@ class MergerDesk(RestructuringDesk):
         led[5] = int(m.exits[yi, RESTRUCTURED]) - exits_before - self.early
         held = m.post_holder >= 0
         active = np.asarray(m.post_active)
-        led[6] = int(np.count_nonzero(held & ~active))  # incl. those retiring that very day
+        surplus = held & ~active
+        retiring = surplus.copy()
+        retiring[surplus] = m.retire[m.post_holder[surplus]] <= t
+        led[6] = int(np.count_nonzero(surplus & ~retiring))
         led[7] = int(np.count_nonzero(held & active))
+        led[10] = int(np.count_nonzero(retiring))
 
     def _over_norm(self, t: float) -> np.ndarray:
         """Posts above the merged norm in each group: vacant ones first, then those whose
@@ -558,7 +622,7 @@ def run_parts(
         m.t_end = t  # its vacancies and records end on the date
         results.append(m.finish())
         models.append(m)
-    handoff = join(parts, t, plan, baselines)
+    handoff = join(parts, t, plan, baselines, newcomers(plan, seed, rep))
     phase = Model(
         plan.phase,
         seed,
@@ -670,7 +734,7 @@ def check_invariants(scenario: Scenario, seed: int, rep: int) -> list[str]:
     """The invariants of every part of a merged replication (:mod:`sim.invariants`), and the
     conservation of people across the date: everyone present in a source province on the date
     is handed over once, and each leader handed over is then in a post, waiting as surplus,
-    retired early or retired as surplus."""
+    retired early, retired as surplus, or retiring that day (their statutory date)."""
     from sim.invariants import check_invariants as check
 
     plan = _plan_for(scenario)
@@ -688,14 +752,24 @@ def check_invariants(scenario: Scenario, seed: int, rep: int) -> list[str]:
         n = m.n
         rank = m.rank[:n]
         present += int(np.count_nonzero((rank > 0) | ((rank == POOL) & (m.gone_t[:n] > t))))
-    handed = len(run.handoff.people.rank)
+    handed = len(run.handoff.people.rank) - run.handoff.newcomers
     if handed != present:
         errors.append(f"{present} people present on the merger date, {handed} handed over")
     led = dict(zip(LEDGER, run.phase.merger.tolist(), strict=True))
     leaders = int(np.count_nonzero(run.handoff.people.post >= 0))
     if led["holders"] != leaders:
         errors.append(f"{leaders} leaders handed over, {led['holders']} in post on the date")
-    parts = led["in_post"] + led["waiting"] + led["early_retired"] + led["retired_surplus"]
+    if run.handoff.newcomers:
+        new_posts = run.handoff.people.post[-run.handoff.newcomers :]
+        if not np.isin(new_posts, plan.newcomer_posts).all():  # type: ignore[arg-type]
+            errors.append("a newcomer holds a post outside the newcomer blocks' free posts")
+    parts = (
+        led["in_post"]
+        + led["waiting"]
+        + led["early_retired"]
+        + led["retired_surplus"]
+        + led["retiring"]
+    )
     if parts != leaders or led["retired_surplus"] < 0:
         errors.append(f"leaders not conserved across the merger: {led}")
     return errors

@@ -376,6 +376,11 @@ def check_blocks(merger: Merger, sources: tuple[Scenario, ...], block_ids: set[s
                 f"{sid}'s block(s) {', '.join(missing)} are neither joined into a merged block "
                 "nor abolished (merger.abolish)",
             )
+    for k, b in enumerate(merger.newcomer_blocks):
+        if b not in block_ids:
+            raise MergerError(
+                ("newcomer_blocks", k), f"{b} is not a block of the merged structure"
+            )
     if merger.targets_after not in ("merged", *ids):
         raise MergerError(
             ("targets_after",),
@@ -453,5 +458,67 @@ def roster_notes(scenario: Scenario) -> list[str]:
         notes.append(
             f"left out, not measurable from {start}: {', '.join(dropped)} (due before it, "
             "measured on a source province, or against an earlier baseline)"
+        )
+    return notes
+
+
+def describe(scenario: Scenario) -> list[str]:
+    """A merged scenario in a few lines: the date, the sources (and which are assumed), the
+    targets after the merger, the pre-merger targets."""
+    m = scenario.merger
+    if m is None:
+        return []
+    parts = []
+    for spec, src in zip(m.sources, scenario.merger_sources, strict=True):
+        how = (
+            f"assumed: {spec.scenario}'s layout scaled to {spec.scale.l1_posts} L1 posts"
+            if spec.scale is not None
+            else f"scenario {spec.scenario}" + (f", variant {spec.variant}" if spec.variant else "")
+        )
+        parts.append(f"{src.province} ({how})")
+    lines = [
+        f"merger on {m.date}{'' if m.enabled else ' (switched off: the first source alone)'}: "
+        + " + ".join(parts)
+    ]
+    pre = sum(1 for t in scenario.targets if t.pre_merger)
+    after = (
+        "its own" if m.targets_after == "merged" else f"{m.targets_after}'s, carried to it"
+    )
+    lines.append(
+        f"targets after the merger: {after}; {pre} target(s) of the sources measured before it"
+    )
+    return lines
+
+
+def result_notes(scenario: Scenario) -> list[str]:
+    """The assumptions a merged scenario's numbers rest on, said next to them (one line each)."""
+    m = scenario.merger
+    if m is None:
+        return []
+    if not m.enabled:
+        first = scenario.merger_sources[0].province
+        return [
+            f"no merger: {first} alone on its own path; the merged province's targets are read "
+            f"on {first}'s blocks, and targets it cannot measure are left blank"
+        ]
+    notes = [
+        f"merger on {m.date}: targets named source:id are measured on that province up to the "
+        f"date (those due in {m.date.year} on the date itself); the others on the merged "
+        "province from the date on"
+    ]
+    for spec in m.sources:
+        if spec.scale is not None:
+            s = spec.scale
+            notes.append(
+                f"{spec.id} is assumed ({spec.scenario}'s layout scaled to {s.l1_posts} L1 posts, "
+                f"{s.women_share:.0%} women, {s.young_share:.0%} under 40): cadresim robustness "
+                f"{scenario.province} shows how much the answers rest on it"
+            )
+    fc = m.first_committee
+    if fc.appointed and scenario.congress is not None:
+        notes.append(
+            f"the first committee after the merger is appointed, not elected ("
+            f"{scenario.congress.size} seats, {fc.outsiders} of them to people outside the "
+            "modelled leaders, counted as men aged 40 or more)"
         )
     return notes

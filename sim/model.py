@@ -371,7 +371,7 @@ class Model:
         # A first appointment is exempt from the 24 months in post, but specialists serve a
         # minimum time in the pool first (assumption).
         self.elig_from[idx[pool]] = people.since[pool] + self.sc.dynamics.pool_min_months
-        self.hz_t[idx] = self.t0
+        self.hz_t[idx] = self.t_begin
         for i, s in zip(idx.tolist(), people.since.tolist(), strict=True):
             self.term_end[i] = s + rules.TERM_MONTHS
         holders = np.flatnonzero(~pool)
@@ -1154,6 +1154,10 @@ class Model:
 
 def run_model(scenario: Scenario, seed: int, rep: int, keep_log: bool = False) -> RepResult:
     """Run replication ``rep`` of ``scenario`` with master seed ``seed``."""
+    if scenario.merger is not None:  # its sources, then itself (sim/merger.py)
+        from sim.runner import run_replication
+
+        return run_replication(scenario, seed, rep, keep_log=keep_log)
     return Model(scenario, seed, rep, keep_log=keep_log).run()
 
 

@@ -120,13 +120,21 @@ class RestructuringDesk(Mechanism):
         leave."""
         m = self.m
         waiting = []
+        # The vacant posts of each rank, longest-waiting first (what m.longest_vacant would
+        # return one call at a time; nothing else fills a post while this runs).
+        free: dict[int, list[int]] = {}
+        for q, _opened in sorted(m.vacant_since.items(), key=lambda kv: kv[1]):  # stable
+            free.setdefault(m.post_rank_l[q], []).append(q)
+        for lst in free.values():
+            lst.reverse()  # pop() from the end: the longest-waiting
         for p in self.surplus:
             i = m.post_holder.item(p)
             if i < 0:
                 continue  # left meanwhile: the post is simply gone
             if m.retire_l[i] <= t:
                 continue  # retires this very moment: their retirement is already scheduled
-            q = m.longest_vacant(m.post_rank_l[p])
+            queue = free.get(m.post_rank_l[p], [])
+            q = queue.pop() if queue else -1
             if q >= 0:
                 m.move(i, q, REASSIGN)
             elif final:

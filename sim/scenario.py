@@ -957,6 +957,13 @@ class Merger(_Frozen):
         default_factory=list,
         description="Uptake of early retirement by years to retirement (Decree 178/2024).",
     )
+    newcomer_blocks: list[str] = Field(
+        default_factory=list,
+        description="Merged blocks whose posts no source leader takes are filled on the date by "
+        "people entering the provincial corps (e.g. commune leaders brought under the "
+        "province's management), drawn from this file's population; elsewhere such posts "
+        "start vacant.",
+    )
     targets_after: str = Field(
         "merged",
         description="Whose targets apply after the merger date: 'merged' (this file's own) or a "

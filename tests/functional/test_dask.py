@@ -13,9 +13,10 @@ from sim.runner import DaskRunner, ProcessPoolRunner, SequentialRunner
 from sim.scenario import load_scenario
 
 
-def test_dask_local_cluster_equals_the_other_runners() -> None:
-    sc = load_scenario(BUNDLED)
-    reps = range(10)
+@pytest.mark.parametrize("name", [None, "scenarios/quang_tri_2025.yaml"])
+def test_dask_local_cluster_equals_the_other_runners(name: str | None) -> None:
+    sc = load_scenario(name or BUNDLED)  # a province, and a merged province
+    reps = range(10 if name is None else 4)
     seq = {r.rep: r for r in SequentialRunner().results(sc, 17, reps)}
     pool = {r.rep: r for r in ProcessPoolRunner(2).results(sc, 17, reps)}
     dask = {r.rep: r for r in DaskRunner("local", 2).results(sc, 17, reps)}
@@ -25,6 +26,7 @@ def test_dask_local_cluster_equals_the_other_runners() -> None:
             assert np.array_equal(seq[k].target_value, other.target_value, equal_nan=True)
             assert np.array_equal(seq[k].appointments, other.appointments)
             assert np.array_equal(seq[k].exits, other.exits)
+            assert np.array_equal(seq[k].trajectory, other.trajectory, equal_nan=True)
 
 
 def test_cli_on_dask_and_an_unreachable_scheduler() -> None:
