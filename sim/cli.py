@@ -340,6 +340,33 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _event_log(sc: Scenario, seed: int, people: Any) -> dict[str, Any]:
+    """The event log of replication 0 as tables; for a merged province, each source's events
+    to the merger date and the merged province's from it, with a ``province`` column."""
+    if sc.merger is None or people is not None:
+        model = Model(sc, seed, 0, keep_log=True, roster=people)
+        return event_log_frames(model.run(), model.layout)
+    import pandas as pd
+
+    from sim import merger
+
+    plan = merger.compile_plan(sc)
+    run = merger.run_parts(sc, seed, 0, plan, keep_log=True)
+    if plan.alone is not None:  # no merger: the first source alone
+        model = run.models[0]
+        return event_log_frames(run.result, model.layout)
+    parts = [
+        (src.province, res, m.layout)
+        for src, res, m in zip(plan.sources, run.sources, run.models, strict=False)
+    ]
+    assert run.phase is not None
+    parts.append((sc.province, run.phase, run.models[-1].layout))
+    out: dict[str, list[Any]] = {}
+    for name, res, layout in parts:
+        for table, frame in event_log_frames(res, layout).items():
+            out.setdefault(table, []).append(frame.assign(province=name)[["province", *frame]])
+    return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
+
 
 def _roster_start(sc: Scenario) -> Scenario:
     """A merged province read from a roster starts on its roster date (the merger and the
@@ -714,8 +741,7 @@ def run(
             meta["roster"] = {"file": str(roster), "people": len(people.ids)}
         with _writing_tables(out, f"the {summary.n_reps} replications"):
             if log:  # before the tables: metadata.json, written last, says the run is done
-                model = Model(sc, seed, 0, keep_log=True, roster=people)
-                frames = event_log_frames(model.run(), model.layout)
+                frames = _event_log(sc, seed, people)
                 for name, df in frames.items():
                     write_table(out, name, df)
                 meta["columns"] = for_metadata(frames)

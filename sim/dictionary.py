@@ -383,11 +383,33 @@ TABLES: dict[str, TableInfo] = {
             ),
         ),
     ),
+    "merger": TableInfo(
+        "count of the merger date (empty, with its columns, for a province that did not merge)",
+        "run",
+        (
+            Column(
+                "item",
+                "What is counted on the merger date: holders, pool, posts_cut, early_retired, "
+                "reassigned, retired_surplus, waiting, in_post, grace_reassigned, grace_left, "
+                "retiring (sim/merger.py LEDGER)",
+                "text",
+            ),
+            Column("mean", "The count, averaged over the replications", "people or posts", MEAN),
+            Column("meaning", "What the item counts, in words", "text"),
+        ),
+    ),
     "replications": TableInfo("replication and target", "run", (REP, TARGET, VALUE, MET)),
     "events_appointments": TableInfo(
         "appointment in replication 0 (run --log)",
         "run --log",
         (
+            Column(
+                "province",
+                "A merged province's runs only: the province the event happened in (a source "
+                "province before the merger date, the merged one from it); post, unit and "
+                "person indices are that province's model's",
+                "text",
+            ),
             Column("month", "When (YYYY-MM)", "month"),
             Column("t", "When, in months since January of year 0", "months"),
             Column("post", "The post's index", "index"),
@@ -409,6 +431,13 @@ TABLES: dict[str, TableInfo] = {
         "exit from a post in replication 0 (run --log)",
         "run --log",
         (
+            Column(
+                "province",
+                "A merged province's runs only: the province the event happened in (a source "
+                "province before the merger date, the merged one from it); post, unit and "
+                "person indices are that province's model's",
+                "text",
+            ),
             Column("month", "When (YYYY-MM)", "month"),
             Column("t", "When, in months since January of year 0", "months"),
             Column("post", "The post's index", "index"),

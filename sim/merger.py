@@ -44,20 +44,21 @@ from sim.scenario import CommitteeTarget, Scenario
 
 #: The branch of the merged province's own streams (the sources take 0, 1, ...).
 MERGED_BRANCH = 1000
-#: The merger's ledger (:attr:`MergerDesk.ledger`), in this order.
-LEDGER = (
-    "holders",  # leaders handed over on the date
-    "pool",  # specialists handed over
-    "posts_cut",  # posts above the merged norm, cut on the date
-    "early_retired",  # took early retirement on the date
-    "reassigned",  # surplus moved to a vacant post of their rank on the date
-    "retired_surplus",  # surplus retired on the date (reassign_or_retire)
-    "waiting",  # surplus kept on the date, waiting for a post or the grace period's end
-    "in_post",  # leaders in a post of the merged structure after the date
-    "grace_reassigned",  # surplus moved to a post at the end of the grace period
-    "grace_left",  # surplus who left at the end of the grace period
-    "retiring",  # surplus whose statutory retirement falls on the date itself
-)
+#: The merger's ledger (:attr:`MergerDesk.ledger`), in this order, and what each count is.
+LEDGER_MEANING = {
+    "holders": "leaders (L1 and L2) handed over on the date",
+    "pool": "specialists of the pool handed over",
+    "posts_cut": "posts above the merged structure's norm, cut on the date",
+    "early_retired": "leaders who took early retirement on the date (Decree 178/2024)",
+    "reassigned": "surplus leaders moved on the date to a vacant post of their rank",
+    "retired_surplus": "surplus leaders retired on the date (surplus: reassign_or_retire)",
+    "waiting": "surplus leaders kept on the date, waiting for a post or the grace period's end",
+    "in_post": "leaders in a post of the merged structure after the date",
+    "grace_reassigned": "surplus leaders moved to a post at the end of the grace period",
+    "grace_left": "surplus leaders who left at the end of the grace period",
+    "retiring": "surplus leaders whose statutory retirement falls on the date itself",
+}
+LEDGER = tuple(LEDGER_MEANING)
 
 
 # --------------------------------------------------------------------------- layout
@@ -227,12 +228,10 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
     targets = scenario.targets
     after = [t for t in targets if not t.pre_merger]
     slots: list[tuple[Any, ...] | None] = []
-    src_index = {
-        s: {t.id: k for k, t in enumerate(src.targets)} for s, src in enumerate(sources)
-    }
+    src_index = {s: {t.id: k for k, t in enumerate(src.targets)} for s, src in enumerate(sources)}
     if not merger.enabled:
         first = sources[0]
-        extra = []
+        extra: list[Any] = []
         where: dict[str, int] = {}
         for t in after:
             b = back_target(t, ids[0], merger)
@@ -281,7 +280,7 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
             slots.append(("phase", k_after))
             k_after += 1
         else:
-            s = ids.index(t.source_province)
+            s = ids.index(str(t.source_province))
             slots.append(("source", s, src_index[s][t.id.split(":", 1)[1]]))
     return MergerPlan(
         scenario=scenario,
@@ -401,9 +400,7 @@ def newcomers(plan: MergerPlan, seed: int, rep: int) -> People | None:
     posts = plan.newcomer_posts
     if posts is None or len(posts) == 0 or plan.merged_start is None:
         return None
-    g = np.random.Generator(
-        np.random.PCG64(stream_seeds(seed, rep, MERGED_BRANCH)["population"])
-    )
+    g = np.random.Generator(np.random.PCG64(stream_seeds(seed, rep, MERGED_BRANCH)["population"]))
     everyone = build_people(g, plan.merged_start, build_layout(plan.scenario))
     pick = np.flatnonzero(np.isin(everyone.post, posts))
     return People(
@@ -445,7 +442,9 @@ def join(
         n_new = len(new.post)
         people = People(
             **{
-                f: np.concatenate([getattr(people, f), getattr(new, f).astype(getattr(people, f).dtype)])
+                f: np.concatenate(
+                    [getattr(people, f), getattr(new, f).astype(getattr(people, f).dtype)]
+                )
                 for f in ("female", "birth", "post", "rank", "unit", "since")
             }
         )
@@ -488,8 +487,9 @@ class MergerDesk(RestructuringDesk):
                 "a merged province runs through sim.merger.run_replication (its model starts "
                 "from the source provinces' people on the merger date)"
             )
-        self.cfg = scenario.merger
-        self.when = float(host.t_begin)  # type: ignore[attr-defined]
+        assert scenario.merger is not None
+        self.cfg = scenario.merger  # type: ignore[assignment]  # the fields it reads are the same
+        self.when = float(host.t_begin)
         self.bands = [(b.min_years, b.max_years, b.uptake) for b in self.cfg.early_retirement]
         self.surplus: list[int] = []
         self.gone_posts = 0
@@ -613,7 +613,9 @@ def run_parts(
         m.advance(t)
         _measure_now(m)
         parts.append(
-            export(m, t, plan.union.post_map[s], plan.union.unit_map[s], plan.union.layout.post_unit)
+            export(
+                m, t, plan.union.post_map[s], plan.union.unit_map[s], plan.union.layout.post_unit
+            )
         )
         if src.province == carried:
             for k, target in enumerate(src.targets):
@@ -709,9 +711,7 @@ def _assemble(
             )
         }
         same = all(np.shape(r.training) == np.shape(phase.training) for r in sources)
-        tables["training"] = (
-            sum(np.asarray(r.training) for r in parts) if same else phase.training
-        )
+        tables["training"] = sum(np.asarray(r.training) for r in parts) if same else phase.training
         tables["pool"] = phase.pool
         events = sum(int(r.n_events) for r in parts)
     return RepResult(
@@ -741,6 +741,7 @@ def check_invariants(scenario: Scenario, seed: int, rep: int) -> list[str]:
     run = run_parts(scenario, seed, rep, plan, keep_log=True)
     errors: list[str] = []
     if plan.alone is not None:
+        assert plan.alone_params is not None
         return [f"alone: {e}" for e in check(run.result, plan.alone_params.layout.post_rank)]
     for s, (res, prm) in enumerate(zip(run.sources, plan.source_params, strict=True)):
         errors += [f"source {s}: {e}" for e in check(res, prm.layout.post_rank)]
@@ -788,6 +789,7 @@ def _plan_for(scenario: Scenario) -> MergerPlan:
 
 __all__ = [
     "LEDGER",
+    "LEDGER_MEANING",
     "Handoff",
     "MergedRun",
     "MergerDesk",

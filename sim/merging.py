@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
-    from sim.scenario import Merger, MergerSource, PartnerScale, Scenario, Target
+    from sim.scenario import Merger, PartnerScale, Scenario, Target
 
 
 class MergerError(ValueError):
@@ -118,16 +118,12 @@ def resolve_sources(merger: Merger, start: dt.date, end: dt.date) -> tuple[Scena
         except (ScenarioError, ValidationError, ValueError) as exc:
             if isinstance(exc, MergerError):
                 raise
-            raise MergerError(
-                ("sources", k), f"source {src.id}: {_first_problem(exc)}"
-            ) from None
+            raise MergerError(("sources", k), f"source {src.id}: {_first_problem(exc)}") from None
         out.append(sc)
     return tuple(out)
 
 
-def build_partner(
-    base: Scenario, pid: str, scale: PartnerScale, name: Any = None
-) -> Scenario:
+def build_partner(base: Scenario, pid: str, scale: PartnerScale, name: Any = None) -> Scenario:
     """A province without a source document: ``base``'s structure and assumptions scaled to
     ``scale`` (its L1 posts, district units, women and under-40 shares), without targets.
 
@@ -153,7 +149,6 @@ def build_partner(
         if isinstance(share, list):
             b["women_staff_share"] = [share[i % len(share)] for i in range(units)]
 
-    base_total = sum(l1(b) for b in blocks)
     district = [b for b in blocks if b.get("district")]
     provincial = [b for b in blocks if not b.get("district")]
     if scale.district_units is not None and district:
@@ -307,6 +302,7 @@ def merger_targets(
             c = carry_target(t, sid, merger)
             if c is not None:
                 carried.append(c)
+
         def key(t: Target) -> tuple[str, str, int]:
             return (t.kind, str(getattr(t, "group", "")), t.by)
 
@@ -350,9 +346,7 @@ def check_blocks(merger: Merger, sources: tuple[Scenario, ...], block_ids: set[s
             have = {b.id for b in src.structure.blocks}
             for b in blocks:
                 if b not in have:
-                    raise MergerError(
-                        ("blocks", k, "sources", sid), f"{sid} has no block {b!r}"
-                    )
+                    raise MergerError(("blocks", k, "sources", sid), f"{sid} has no block {b!r}")
                 if (sid, b) in seen:
                     raise MergerError(
                         ("blocks", k, "sources", sid),
@@ -365,7 +359,8 @@ def check_blocks(merger: Merger, sources: tuple[Scenario, ...], block_ids: set[s
         for b in blocks:
             if (sid, b) in seen:
                 raise MergerError(
-                    ("abolish", sid), f"{sid}.{b} is both abolished and joined into {seen[(sid, b)]}"
+                    ("abolish", sid),
+                    f"{sid}.{b} is both abolished and joined into {seen[(sid, b)]}",
                 )
             seen[(sid, b)] = ""
     for sid, src in zip(ids, sources, strict=True):
@@ -378,9 +373,7 @@ def check_blocks(merger: Merger, sources: tuple[Scenario, ...], block_ids: set[s
             )
     for k, b in enumerate(merger.newcomer_blocks):
         if b not in block_ids:
-            raise MergerError(
-                ("newcomer_blocks", k), f"{b} is not a block of the merged structure"
-            )
+            raise MergerError(("newcomer_blocks", k), f"{b} is not a block of the merged structure")
     if merger.targets_after not in ("merged", *ids):
         raise MergerError(
             ("targets_after",),
@@ -408,9 +401,9 @@ def roster_scenario(scenario: Scenario) -> Scenario:
     dates = []
     if scenario.congress is not None:
         dates = [d for d in scenario.congress.dates if d >= start]
-        data["congress"] = None if not dates else {**data["congress"], "dates": [
-            d.isoformat() for d in dates
-        ]}
+        data["congress"] = (
+            None if not dates else {**data["congress"], "dates": [d.isoformat() for d in dates]}
+        )
     years = {d.year for d in dates}
     targets = []
     for t, raw in zip(scenario.targets, data["targets"], strict=True):
@@ -481,9 +474,7 @@ def describe(scenario: Scenario) -> list[str]:
         + " + ".join(parts)
     ]
     pre = sum(1 for t in scenario.targets if t.pre_merger)
-    after = (
-        "its own" if m.targets_after == "merged" else f"{m.targets_after}'s, carried to it"
-    )
+    after = "its own" if m.targets_after == "merged" else f"{m.targets_after}'s, carried to it"
     lines.append(
         f"targets after the merger: {after}; {pre} target(s) of the sources measured before it"
     )
@@ -522,3 +513,57 @@ def result_notes(scenario: Scenario) -> list[str]:
             "modelled leaders, counted as men aged 40 or more)"
         )
     return notes
+
+
+def doubled(base: Scenario) -> Scenario:
+    """``base`` merged with itself on 1 July 2025, side by side (every block's units, heads and
+    deputies doubled, the second copy's units after the first's): a province of twice the
+    size, whose merger joins and cuts nothing. The metamorphic check of the merger: it must
+    behave like ``base`` twice (tests/functional/test_merger.py), and its cost per replication
+    is the merger's own overhead (benchmarks/bench_merger.py). No congress, no targets but one
+    stock target per group of the women's and under-40s' share of L1 in the last year."""
+    from sim.scenario import Scenario
+
+    data = base.model_dump(mode="json")
+    for b in data["structure"]["blocks"]:
+        b["units"] *= 2
+        b["heads"] *= 2
+        b["deputies"] *= 2
+        if isinstance(b["women_staff_share"], list):
+            b["women_staff_share"] = b["women_staff_share"] * 2
+    data["structure"]["l1_total"] = None
+    ids = [b["id"] for b in data["structure"]["blocks"]]
+    last = base.end.year
+    data.update(
+        province=f"{base.province}_twice",
+        targets=[
+            {
+                "id": f"{g[0].upper()}1",
+                "source": "metamorphic check",
+                "text": {"en": f"{g} among L1", "vi": g},
+                "kind": "stock",
+                "who": {"ranks": ["l1_head", "l1_deputy"]},
+                "group": g,
+                "value": 0.15,
+                "by": last,
+            }
+            for g in ("women", "young")
+        ],
+        not_modelled=[],
+        variants={},
+        assumptions=[],
+        exploration=None,
+        congress=None,
+        merger={
+            "date": "2025-07-01",
+            "sources": [
+                {"id": "a", "scenario": base.province},
+                {"id": "b", "scenario": base.province},
+            ],
+            "blocks": [
+                {"block": b, "placement": "stack", "sources": {"a": [b], "b": [b]}} for b in ids
+            ],
+            "first_committee": {"appointed": False},
+        },
+    )
+    return Scenario.model_validate(data)

@@ -1042,9 +1042,7 @@ class Model:
         appointed = outsiders is not None
         seats = cfg.size - (outsiders or 0)
         cap = (
-            None
-            if initial or appointed
-            else math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
+            None if initial or appointed else math.floor(cfg.max_incumbent_share * cfg.size + 1e-9)
         )
         if cfg.enforce_floors:
             chosen = congress.floors_by_construction(
@@ -1104,12 +1102,7 @@ class Model:
     def _first_appointed(self, initial: bool) -> bool:
         """Whether this congress is a merged province's first, appointed committee."""
         h = self.handoff
-        return (
-            not initial
-            and h is not None
-            and h.outsiders is not None
-            and not self.committee_rows
-        )
+        return not initial and h is not None and h.outsiders is not None and not self.committee_rows
 
     # ------------------------------------------------------------------- run
     def run(self) -> RepResult:

@@ -45,6 +45,11 @@ class Host(Protocol):
     t0: int  # start of the horizon (month index)
     rng: dict[str, np.random.Generator]
     update_months: float
+    t_begin: float  # when the run begins (the start, or a merged province's merger date)
+    handoff: Any  # a merged province's people on the merger date (sim.merger.Handoff), or None
+    # records (read only)
+    appt_log: list[tuple[Any, ...]]  # appointments and moves, in order (sim/outcomes.py)
+    exits: np.ndarray  # (years, causes) exits of post holders
     # people
     rank: np.ndarray
     female: np.ndarray

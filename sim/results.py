@@ -52,6 +52,7 @@ STREAMED = (
     "committee",
     "training",
     "rotations",
+    "merger",
 )
 
 
@@ -73,6 +74,7 @@ def _fields(res: RepResult) -> dict[str, np.ndarray]:
         "pool": res.pool,
         "rotations": res.rotations,
         "target_empty_years": res.target_empty_years,
+        "merger": res.merger,
     }
 
 
@@ -206,6 +208,9 @@ class Summary:
     n_reps: int
     n_events_mean: float
     pool: pd.DataFrame = field(default_factory=pd.DataFrame)
+    merger: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["item", "mean", "meaning"])
+    )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -216,11 +221,15 @@ class Summary:
             "costs": self.costs,
             "committee": self.committee,
             "pool": self.pool,
+            "merger": self.merger,
             "replications": self.replications,
         }
 
 
 #: Columns of :attr:`Summary.committee` (also when the scenario has no congress).
+#: Columns of :attr:`Summary.merger` (the merger date of a merged province).
+MERGER_COLUMNS = ("item", "mean", "meaning")
+
 COMMITTEE_COLUMNS = (
     "congress",
     "size_mean",
@@ -577,6 +586,23 @@ def summarise(
         n,
         float(ne.mean()) if ne is not None and n else math.nan,
         pool_df,
+        _merger_table(sums.get("merger"), n),
+    )
+
+
+def _merger_table(sums: np.ndarray | None, n: int) -> pd.DataFrame:
+    """The merger date of a merged province (:data:`sim.merger.LEDGER`), averaged over the
+    replications; empty, with its columns, for other scenarios."""
+    from sim.merger import LEDGER, LEDGER_MEANING
+
+    if sums is None or n == 0 or np.size(sums) != len(LEDGER):
+        return pd.DataFrame(columns=list(MERGER_COLUMNS))
+    return pd.DataFrame(
+        {
+            "item": list(LEDGER),
+            "mean": np.asarray(sums, dtype=float) / n,
+            "meaning": [LEDGER_MEANING[k] for k in LEDGER],
+        }
     )
 
 

@@ -1473,15 +1473,16 @@ class Scenario(_Frozen):
                     f"target {t.id}: the merged province counts appointments from the merger "
                     f"({self.merger.date.year}), not from {t.from_year}",
                 )
+            base_of_t = getattr(t, "baseline", None)
             if (
                 self.merger is not None
-                and getattr(t, "baseline", None) is not None
+                and base_of_t is not None
                 and t.source_province is None
-                and t.baseline.year < self.merger.date.year
+                and base_of_t.year < self.merger.date.year
             ):
                 raise FieldError(
                     ("targets", k, "baseline", "year"),
-                    f"target {t.id}: a baseline before the merger ({t.baseline.year}) is not "
+                    f"target {t.id}: a baseline before the merger ({base_of_t.year}) is not "
                     "the merged province's; carry the target from a source province "
                     "(merger.targets_after) or use a later baseline year",
                 )

@@ -35,3 +35,19 @@ def test_readme_lists_every_target_of_every_bundled_scenario() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_readme_tables_the_merged_provinces_with_and_without_the_merger() -> None:
+    """The README's merger table (written by scripts/merger_table.py) covers every target of
+    every merged scenario."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, str(root / "scripts" / "merger_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -77,9 +77,7 @@ def test_people_conserved_across_the_merger_date(name: str) -> None:
         start = 0
         for s, m in enumerate(run.models[:-1]):
             n = m.n
-            present = np.flatnonzero(
-                (m.rank[:n] > 0) | ((m.rank[:n] == POOL) & (m.gone_t[:n] > t))
-            )
+            present = np.flatnonzero((m.rank[:n] > 0) | ((m.rank[:n] == POOL) & (m.gone_t[:n] > t)))
             k = len(present)
             part = slice(start, start + k)
             assert (h.origin[part] == s).all()
@@ -164,54 +162,9 @@ def test_no_merger_is_the_first_source_alone(qt) -> None:  # type: ignore[no-unt
     assert m.headcount[0, 2, 0] > b.headcount[0, 2, 0]  # the sum of both provinces
 
 
-def _self_merger() -> dict:
-    """Quảng Bình merged with a second Quảng Bình, side by side: no post joined or cut."""
-    base = load_scenario("scenarios/quang_binh.yaml")
-    data = base.model_dump(mode="json")
-    for b in data["structure"]["blocks"]:
-        b["units"] *= 2
-        b["heads"] *= 2
-        b["deputies"] *= 2
-        if isinstance(b["women_staff_share"], list):
-            b["women_staff_share"] = b["women_staff_share"] * 2
-    data["structure"]["l1_total"] = None
-    ids = [b["id"] for b in data["structure"]["blocks"]]
-    data.update(
-        province="quang_binh_twice",
-        targets=[
-            {
-                "id": "W1",
-                "source": "test",
-                "text": {"en": "women L1", "vi": "nữ"},
-                "kind": "stock",
-                "who": {"ranks": ["l1_head", "l1_deputy"]},
-                "group": "women",
-                "value": 0.15,
-                "by": 2030,
-            }
-        ],
-        variants={},
-        assumptions=[],
-        exploration=None,
-        congress=None,
-        merger={
-            "date": "2025-07-01",
-            "sources": [
-                {"id": "a", "scenario": "quang_binh"},
-                {"id": "b", "scenario": "quang_binh"},
-            ],
-            "blocks": [
-                {"block": b, "placement": "stack", "sources": {"a": [b], "b": [b]}} for b in ids
-            ],
-            "first_committee": {"appointed": False},
-        },
-    )
-    return data
-
-
 def test_a_province_merged_with_itself_is_one_twice_the_size() -> None:
-    twice = scenario_from_dict(_self_merger())
     qb = load_scenario("scenarios/quang_binh.yaml")
+    twice = merging.doubled(qb)  # Quảng Bình merged with itself, side by side
     reps = 16
     t = list(run_many(twice, 4, reps))
     o = list(run_many(qb, 4, reps))
@@ -271,12 +224,24 @@ def test_roster_start_takes_a_fitting_roster_and_refuses_others(qt, tmp_path) ->
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        (lambda d: d["merger"]["sources"][1].update(scenario="no_such_province"), "merger.sources[1].scenario", "cannot load"),
+        (
+            lambda d: d["merger"]["sources"][1].update(scenario="no_such_province"),
+            "merger.sources[1].scenario",
+            "cannot load",
+        ),
         (lambda d: d["merger"]["blocks"].pop(), "merger.blocks", "neither joined"),
-        (lambda d: d["merger"]["blocks"][0].update(block="nowhere"), "merger.blocks[0].block", "not a block"),
+        (
+            lambda d: d["merger"]["blocks"][0].update(block="nowhere"),
+            "merger.blocks[0].block",
+            "not a block",
+        ),
         (lambda d: d["merger"].update(targets_after="hanoi"), "merger.targets_after", "source id"),
         (lambda d: d["merger"].update(date="2019-07-01"), "merger.date", "after the start"),
-        (lambda d: d["merger"]["sources"][1].update(id="quang_binh"), "merger.sources[1].id", "used twice"),
+        (
+            lambda d: d["merger"]["sources"][1].update(id="quang_binh"),
+            "merger.sources[1].id",
+            "used twice",
+        ),
     ],
 )
 def test_a_malformed_merger_names_the_field(qt, change, field, words) -> None:  # type: ignore[no-untyped-def]
