@@ -8,6 +8,7 @@ The page only gathers settings and shows results: every computation goes through
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -19,10 +20,10 @@ import plotly.graph_objects as go
 import streamlit as st
 import yaml
 
-from sim import __version__, api, i18n, spreadsheet
+from sim import __version__, api, i18n, merging, spreadsheet
 from sim import robustness as rb
 from sim.population import build_layout
-from sim.results import NOT_APPLICABLE, Collector
+from sim.results import NOT_APPLICABLE, Collector, proportion_interval
 from sim.roster import RosterError, load_roster
 from sim.scenario import (
     Scenario,
@@ -117,6 +118,139 @@ def select_kept(
 
 def pct(x: Any) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+# --------------------------------------------------------------------------- merged provinces
+
+
+def text_in(key: str, k: int, **kw: Any) -> str:
+    """:func:`T` in language ``k`` (a widget's label function is bound to its language)."""
+    text = TEXT[key][k]
+    return text.format(**kw) if kw else text
+
+
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")  # fmt: skip
+
+
+def date_text(d: dt.date, k: int | None = None) -> str:
+    """A date as the page writes it: 1/7/2025 (day first, as in Vietnam); in running English
+    text (``k`` = 1) 1 July 2025, which no reader takes for 7 January."""
+    if k == 1:
+        return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+    return f"{d.day}/{d.month}/{d.year}"
+
+
+def top_name(name: str) -> str:
+    """A scenario's name before its first colon outside brackets, the province: 'Quảng Bình:
+    Đề án 01-ĐA/TU (2021-2025)' -> 'Quảng Bình'; 'Quảng Trị (merged 1/7/2025: ...), to 2030'
+    is kept whole (its colon is inside the brackets)."""
+    depth = 0
+    for i, c in enumerate(name):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth = max(0, depth - 1)
+        elif c == ":" and depth == 0:
+            return name[:i].strip()
+    return name.strip()
+
+
+def province_name(name: Any, k: int) -> str:
+    """A province's short name from a scenario's (or a merger source's) name in language
+    ``k``: before the plan and any bracket ('Quảng Trị cũ (giả định, ...)' -> 'Quảng Trị cũ')."""
+    return top_name(name.vi if k == 0 else name.en).split(" (")[0].strip()
+
+
+def scenario_name(sc: Scenario, k: int) -> str:
+    """A scenario's name in the chooser and the heading: its province ('Quảng Bình'); a merged
+    province with its merger date ('Quảng Trị (hợp nhất 1/7/2025)': without the word 'Tỉnh',
+    as the other provinces, and short enough for the sidebar's box)."""
+    if sc.merger is None:
+        return top_name(sc.name.vi if k == 0 else sc.name.en)
+    name = province_name(sc.name, k).removeprefix("Tỉnh ")
+    return text_in("merged_short", k, name=name, date=date_text(sc.merger.date))
+
+
+def source_names(sc: Scenario, k: int) -> dict[str, str]:
+    """The source provinces of a merged scenario by id, each by its short name: the merger's
+    name for it, else its scenario's."""
+    m = sc.merger
+    if m is None:
+        return {}
+    return {
+        spec.id: province_name(spec.name if spec.name is not None else src.name, k)
+        for spec, src in zip(m.sources, sc.merger_sources, strict=True)
+    }
+
+
+def merger_date(sc: Scenario) -> dt.date | None:
+    """The date a run of ``sc`` merges provinces (None: no merger in its runs)."""
+    return sc.merger.date if sc.merger is not None and sc.merged else None
+
+
+def merger_text(sc: Scenario) -> str:
+    """What a merged scenario is, in plain words: when and from which provinces, which runs
+    under its own plan and which is assumed; with its merger switched off, what runs instead."""
+    k = lang()
+    m = sc.merger
+    assert m is not None
+    names = source_names(sc, k)
+    if not m.enabled:
+        first = names[m.sources[0].id]
+        return T("merger_off", name=first, end=sc.end.year)
+    # Inside a sentence an English name is not capitalised ("from Hà Giang and former ...").
+    inside = [
+        n[:1].lower() + n[1:] if k == 1 and n.startswith("Former ") else n for n in names.values()
+    ]
+    parts = [T("merger_info", date=date_text(m.date, k), sources=T("and").join(inside))]
+    for spec in m.sources:
+        if spec.scale is None:
+            parts.append(T("merger_own", name=names[spec.id]))
+        else:  # scaled from a bundled scenario (by name or path), as the loader found it
+            try:
+                base = province_name(merging.load_source(spec.scenario).name, k)
+            except (ScenarioError, OSError):
+                base = spec.scenario
+            parts.append(T("merger_assumed", name=names[spec.id], base=base))
+    parts.append(T("merger_after"))
+    return " ".join(parts)
+
+
+def target_scopes(sc: Scenario, unmeasured: list[str] | None = None) -> dict[str, str] | None:
+    """Where each target of a merged scenario is measured, in the page's words (None for a
+    scenario without a merger): a source province before the merger ('Quảng Bình, trước sáp
+    nhập'), the merged province (with the source whose target it carries), or, with the
+    merger switched off, the first source province (or that it cannot be measured there)."""
+    m = sc.merger
+    if m is None:
+        return None
+    k = lang()
+    names = source_names(sc, k)
+    first = names[m.sources[0].id]
+    out = {}
+    for t in sc.targets:
+        source = names.get(t.source_province or "", t.source_province or "")
+        if unmeasured is not None and t.id in unmeasured:
+            out[t.id] = T("scope_unmeasured", name=first)
+        elif not m.enabled:  # no merger: the first province measures every target it can
+            out[t.id] = first
+        elif t.pre_merger:
+            out[t.id] = T("scope_pre", name=source)
+        elif t.source_province:
+            out[t.id] = T("scope_carried", name=source)
+        else:
+            out[t.id] = T("scope_merged")
+    return out
+
+
+def no_merger_of(sc: Scenario) -> Scenario:
+    """The "no merger" path of a merged scenario with the page's settings: its variant
+    ``no_merger`` (the first source province alone, the same targets), else its merger
+    switched off."""
+    if "no_merger" in sc.variants:
+        return sc.variant("no_merger")
+    return sc.with_overrides({"merger.enabled": False})
 
 
 # --------------------------------------------------------------------------- data
@@ -233,13 +367,30 @@ def base_scenario() -> tuple[Scenario | None, Any, bool]:
             sc = mine
     roster = None
     up_roster = st.session_state.get("upload_roster")
+    st.session_state.pop("_roster_merger", None)
     if up_roster is not None:
         user_data = True
+        if sc.merger is not None:
+            # A roster of a merged province: the run starts on the roster's date, from it,
+            # without the merger or the years before it (what that leaves out is said on the
+            # page, roster_merger_notes). The roster is checked against that scenario.
+            st.session_state["_roster_merger"] = sc
+            sc = merging.roster_scenario(sc)
         roster, problems = read_uploaded_roster(up_roster.name, up_roster.getvalue(), sc)
         if roster is None:
             fail_problems(problems, T("refused_roster", name=up_roster.name, n=len(problems)))
             return None, None, True
     return sc, roster, user_data
+
+
+def roster_merger_notes(merged: Scenario) -> None:
+    """A roster of a merged province: the run starts from it on its date, and what that leaves
+    out (:func:`sim.merging.roster_notes`), one bullet each in the page's language."""
+    lines = [f"**{T('roster_merged_title')}**", ""]
+    for note in merging.roster_notes(merged):
+        text = i18n.problem_text(note, lang())
+        lines.append(f"- {text[:1].upper()}{text[1:]}")
+    st.info("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -281,8 +432,9 @@ def page_heading(base: Scenario, sc: Scenario, variant: str, roster_name: str | 
     """'Quảng Bình, annual floor, women 20%, bias 0.3': the scenario, the variant and every
     lever moved from the scenario's values (and the uploaded roster, if any)."""
     k = lang()
-    name = (sc.name.vi if k == 0 else sc.name.en).split(":")[0]
-    parts = [name, i18n.variant_name(variant, k), *moved_levers(base, sc, k)]
+    # A merged province started from a roster is named as the merged province it was.
+    named = st.session_state.get("_roster_merger") or sc
+    parts = [scenario_name(named, k), i18n.variant_name(variant, k), *moved_levers(base, sc, k)]
     if st.session_state.get("own_targets") is not None:
         parts.append(T("own_in_heading"))
     if roster_name:
@@ -409,6 +561,8 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
     # A first estimate as soon as the first replications are in, refreshed every second.
     early = st.empty()
     shown = [-math.inf]
+    unmeasured = api.unmeasured_targets(sc)
+    scopes = target_scopes(sc, unmeasured)
 
     def progress(p: api.StudyProgress) -> None:
         bar.progress(p.done / p.total, text=f"{T('running')} {p.done}/{p.total}")
@@ -417,7 +571,8 @@ def run_or_reuse(sc: Scenario, seed: int, reps: int, roster: Any, user: bool) ->
             shown[0] = now
             with early.container():
                 st.caption(T("provisional", done=p.done, reps=p.total))
-                table = targets_table(p.study.summary).set_index(T("target"))
+                table = targets_table(p.study.summary, None, scopes, unmeasured)
+                table = table.set_index(T("target"))
                 st.table(table.style.map(light_style, subset=[T("light")]))
 
     study.run(progress)
@@ -565,28 +720,40 @@ def target_notes(summary: Any) -> list[str]:
 
 
 def targets_table(
-    summary: Any, verdicts: dict[str, tuple[bool, str]] | None = None
+    summary: Any,
+    verdicts: dict[str, tuple[bool, str]] | None = None,
+    scopes: dict[str, str] | None = None,
+    unmeasured: list[str] | None = None,
 ) -> pd.DataFrame:
     """The targets table; with ``verdicts`` (target -> (robust, assumption that moves it
-    most)) a robustness column too."""
+    most)) a robustness column too; with ``scopes`` (a merged province: target -> where it is
+    measured, :func:`target_scopes`) a column that says so. The targets of ``unmeasured``
+    (the "no merger" path cannot measure them) show "–" instead of a P(met)."""
     rows = []
     complying = bool((summary.targets["complying_of"] != NOT_APPLICABLE).any())
+    where = {T("measured_on"): ""} if scopes is not None else {}
     for r in summary.targets.itertuples():
         text = r.text_vi if lang() == 0 else r.text_en
-        if r.status != "modelled":
+        if scopes is not None:
+            where = {T("measured_on"): scopes.get(r.target, "")}
+        if r.status != "modelled" or r.target in (unmeasured or ()):
+            modelled = r.status == "modelled"
             rows.append(
                 {
                     T("light"): T("light_none"),
                     T("target"): r.target,
                     T("text"): text,
-                    T("by"): "",
-                    T("goal"): "",
-                    T("p_met"): T("not_modelled"),
-                    T("interval"): r.status.removeprefix("not modelled: "),
+                    **where,
+                    T("by"): str(int(r.by)) if modelled else "",
+                    T("goal"): goal_text(r) if modelled else "",
+                    T("p_met"): "–" if modelled else T("not_modelled"),
+                    T("interval"): "" if modelled else r.status.removeprefix("not modelled: "),
                     **({T("complying"): ""} if complying else {}),
                     T("median"): "",
                 }
             )
+            if verdicts is not None:
+                rows[-1][T("robust")] = ""
             continue
         p = pct(r.p_met)
         if not math.isnan(r.p_upper_met):
@@ -596,6 +763,7 @@ def targets_table(
                 T("light"): light(r.p_met, r.ci_low, r.ci_high),
                 T("target"): r.target,
                 T("text"): text,
+                **where,
                 T("by"): str(int(r.by)),
                 T("goal"): goal_text(r),
                 T("p_met"): p,
@@ -606,7 +774,9 @@ def targets_table(
         )
         if verdicts is not None:
             rows[-1][T("robust")] = robust_text(verdicts.get(r.target))
-    columns = [T(k) for k in ("light", "target", "text", "by", "goal", "p_met", "interval")]
+    columns = [T(k) for k in ("light", "target", "text")]
+    columns += [T("measured_on")] if scopes is not None else []
+    columns += [T(k) for k in ("by", "goal", "p_met", "interval")]
     columns += [T("complying")] if complying else []
     columns += [T("median")]
     columns += [T("robust")] if verdicts is not None else []
@@ -708,10 +878,45 @@ def robustness_expander(
             st.rerun()
 
 
-def fan_chart(summary: Any, target: str) -> go.Figure:
+#: Kinds of target whose yearly value is a count over the whole year (appointments); the
+#: others' is read at a moment: a stock at the year's end, a committee at its congress (late in
+#: the year: the first congresses of the merged provinces followed the merger).
+PERIOD_KINDS = ("flow",)
+
+
+def merger_line(fig: go.Figure, merger: dt.date | None, period: bool = True) -> go.Figure:
+    """The merger date on a chart with years on its x axis: a vertical dashed line labelled
+    "Sáp nhập 1/7/2025" / "Merger 1/7/2025" (nothing without a merger). Every chart of a
+    merged province's results over the years draws it through here.
+
+    ``period``: the chart's year ``y`` stands for the whole year (bars of appointments, costs,
+    flow shares), drawn from y - 0.5 to y + 0.5, so 1 July 2025 is in the middle of 2025;
+    otherwise ``y`` is a value read at a moment late in the year (a stock at its end, a
+    committee at its congress), and the date falls between the points of 2024 and 2025."""
+    if merger is None:
+        return fig
+    start = dt.date(merger.year, 1, 1)
+    days = (dt.date(merger.year + 1, 1, 1) - start).days
+    part = (merger - start).days / days
+    x = merger.year - 0.5 + part if period else merger.year - 1 + part
+    charts = i18n.section("charts")
+    fig.add_vline(
+        x=x,
+        line_dash="dash",
+        line_color="#6a3d9a",
+        line_width=2,
+        annotation_text=charts["merger_line"][lang()].format(date=date_text(merger)),
+        annotation_position="top left",
+        annotation_font_color="#6a3d9a",
+    )
+    return fig
+
+
+def fan_chart(summary: Any, target: str, merger: dt.date | None = None) -> go.Figure:
     """A target's metric year by year: the median, the bands that hold 50% and 90% of the
-    replications, the target's threshold and its deadline, each named in the legend. A
-    committee target is measured at its congresses only: points, not a line."""
+    replications, the target's threshold and its deadline, each named in the legend (and the
+    merger date of a merged province). A committee target is measured at its congresses only:
+    points, not a line."""
     charts, k = i18n.section("charts"), lang()
     tr = summary.trajectories
     d = tr[tr["target"] == target]
@@ -773,6 +978,8 @@ def fan_chart(summary: Any, target: str) -> go.Figure:
             line_color="grey",
             annotation_text=charts["deadline_line"][k].format(year=by),
         )
+    kind = row["kind"].iloc[0] if len(row) else "stock"
+    merger_line(fig, merger, period=kind in PERIOD_KINDS)
     top = max([*d["p95"].tolist(), float(d["threshold"].max()) if len(d) else 0.0, 0.05])
     fig.update_layout(
         height=380,
@@ -800,13 +1007,23 @@ RANK_PLACE = {
     "l1_deputy": (0.6, 0.45),
     "l1_head": (0.72, 0.1),
 }
+# Where the moves at the same rank (rotations, reassignments) of each rank sit: along the
+# bottom and, for the head of L1, along the top, away from the exits' labels at the right and
+# from each other's (an L1 rank's name is long).
+MOVED_PLACE = {
+    "l2_deputy": (0.28, 0.86),
+    "l2_head": (0.48, 0.86),
+    "l1_deputy": (0.3, 0.97),
+    "l1_head": (0.5, 0.03),
+}
 
 
 def sankey_positions(nodes: list[str], flow: dict[str, float]) -> tuple[list[float], list[float]]:
     """Where each node of the moves diagram sits: ranks in columns from the pool (left) to the
-    head of L1, rotated ranks beside their rank, and the exits in one column at the right,
-    largest at the top and spread over the height in proportion to their size (so that small exits
-    keep room for their labels instead of stacking at the edge)."""
+    head of L1, moves at the same rank (rotated, reassigned) along the edges, and the exits in
+    one column at the right, largest at the top and spread over the height in proportion to
+    their size (so that small exits keep room for their labels instead of stacking at the
+    edge)."""
     exits = sorted((n for n in nodes if n.startswith("left: ")), key=lambda n: -flow.get(n, 0.0))
     total = sum(flow.get(n, 0.0) for n in exits) or 1.0
     pos: dict[str, tuple[float, float]] = {}
@@ -821,10 +1038,15 @@ def sankey_positions(nodes: list[str], flow: dict[str, float]) -> tuple[list[flo
         if n in pos:
             continue
         base, _, rest = n.partition(" ")
-        moved = bool(rest.strip())
         # Plotly places a node only when both its x and y are non-zero (its centre).
-        x, y = RANK_PLACE.get(base, (0.5, 0.5))
-        pos[n] = (min(x + 0.08, 0.9), 0.85) if moved else (x, y)
+        if not rest.strip():
+            pos[n] = RANK_PLACE.get(base, (0.5, 0.5))
+            continue
+        x, y = MOVED_PLACE.get(base, (0.5, 0.86))
+        # Rotated and reassigned at the same rank: the reassigned just beside the rotated.
+        if rest.strip() == "(reassigned)" and f"{base} (moved)" in nodes:
+            y += 0.06 if y < 0.5 else -0.06
+        pos[n] = (x, y)
     return [pos[n][0] for n in nodes], [pos[n][1] for n in nodes]
 
 
@@ -843,8 +1065,8 @@ def moves_chart(sc: Scenario, seed: int) -> go.Figure:
             name = causes.get(cause, (cause, cause))[lang()]
             return f"{T('left')}: {name} ({inflow.get(n, 0):,.0f})"
         base, _, rest = n.partition(" ")
-        moved = f" ({T('moved')})" if rest.strip() == "(moved)" else ""
-        return ranks.get(base, (base, base))[lang()] + moved
+        kind = {"(moved)": "moved", "(reassigned)": "reassigned"}.get(rest.strip())
+        return ranks.get(base, (base, base))[lang()] + (f" ({T(kind)})" if kind else "")
 
     xs, ys = sankey_positions(nodes, inflow)
     node = {"label": [label(n) for n in nodes], "pad": 18, "thickness": 14, "x": xs, "y": ys}
@@ -923,11 +1145,77 @@ def baseline_section(collector: Collector, sc: Scenario, seed: int, heading: str
     )
 
 
+def merger_comparison(collector: Collector, sc: Scenario, seed: int) -> None:
+    """Merged against no merger on the same seeds: a button runs the scenario's "no merger"
+    path (:func:`no_merger_of`) with this study's seed and replications, with progress and
+    Stop; then, per target, P(met) under each with its 95% interval, and the difference
+    merged - no merger, paired replication by replication (common random numbers)."""
+    alone = no_merger_of(sc)
+    m = sc.merger
+    assert m is not None
+    first = source_names(sc, lang())[m.sources[0].id]
+    reps = collector.reps
+    st.subheader(T("nomerger_title"))
+    st.caption(T("nomerger_what", name=first, seed=seed, reps=reps))
+    runs = st.session_state.setdefault("no_merger", {})
+    key = (alone.digest(), seed, reps)
+    if st.button(T("nomerger_run"), key="merger_compare"):
+        # Held by the session before anything runs: a Stop keeps what is done.
+        held = runs[key] = Collector(alone, reps)
+        slot = st.empty()
+        with slot.container():
+            progress = progress_with_stop("merger_compare")
+            api.run_study(alone, seed, reps, workers=2, progress=progress, into=held)
+        slot.empty()
+    held = runs.get(key)
+    if held is None or len(held.done) == 0:
+        return
+    if len(held.done) < reps:
+        st.warning(T("stopped", done=len(held.done), reps=reps))
+    table = api.paired_difference(held, collector, seed, seed)
+    unmeasured = set(api.unmeasured_targets(alone))
+    scopes = target_scopes(sc) or {}
+
+    def with_interval(p: float, n: int) -> str:
+        if math.isnan(p) or n == 0:
+            return "–"
+        low, high = proportion_interval(round(p * n), n)
+        return f"{pct(p)} ({pct(low)} – {pct(high)})"
+
+    rows = []
+    for r in table.itertuples():
+        n = int(r.reps)
+        gone = r.target in unmeasured
+        # A difference of two shares lies within ±100 points (its normal interval may not).
+        ends = f"{signed_points(max(-1.0, r.ci_low))} – {signed_points(min(1.0, r.ci_high))}"
+        diff = "–" if gone else f"{signed_pct(r.difference)} ({ends})"
+        rows.append(
+            {
+                T("target"): r.target,
+                T("measured_on"): scopes.get(r.target, ""),
+                T("by"): str(int(r.by)),
+                T("nomerger_merged_col"): with_interval(r.p_met_now, n),
+                T("nomerger_alone_col"): "–" if gone else with_interval(r.p_met_base, n),
+                T("nomerger_diff_col"): diff,
+            }
+        )
+    st.table(pd.DataFrame(rows).set_index(T("target")))
+    st.caption(T("baseline_paired", n=int(table["reps"].min())))
+
+
 def signed_pct(x: float) -> str:
     """A difference of shares in percentage points, with its sign."""
     if isinstance(x, float) and math.isnan(x):
         return "–"
-    return f"{100 * x:+.1f}".replace("-", "−") + (" điểm %" if lang() == 0 else " pp")
+    return signed_points(x) + (" điểm %" if lang() == 0 else " pp")
+
+
+def signed_points(x: float) -> str:
+    """A difference of shares as a signed number of points, without the unit (the ends of an
+    interval beside the difference, which names the unit)."""
+    if isinstance(x, float) and math.isnan(x):
+        return "–"
+    return f"{100 * x:+.1f}".replace("-", "−")
 
 
 def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) -> None:
@@ -945,13 +1233,20 @@ def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) ->
         verdicts = found[0].verdicts() if found is not None else None
         if verdicts is None and sc.assumptions and not roster:
             verdicts = {}
-        table = targets_table(summary, verdicts).set_index(T("target"))
+        unmeasured = api.unmeasured_targets(sc)
+        scopes = target_scopes(sc, unmeasured)
+        table = targets_table(summary, verdicts, scopes, unmeasured).set_index(T("target"))
         st.table(table.style.map(light_style, subset=[T("light")]))
         st.caption(T("basis", n=len(collector.done), seed=seed))
         st.caption(T("light_legend"))
+        if unmeasured and sc.merger is not None:
+            first = source_names(sc, lang())[sc.merger.sources[0].id]
+            st.caption(T("unmeasured_note", name=first, ids=", ".join(unmeasured)))
         for note in target_notes(summary):
             st.caption(note)
         robustness_expander(sc, seed, collector.reps, found)
+        if sc.merged:
+            merger_comparison(collector, sc, seed)
     st.subheader(T("joint"))
     j = summary.joint.copy()
     if len(j):
@@ -971,7 +1266,8 @@ def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) ->
         st.subheader(T("fan"))
         pick = st.selectbox(T("fan_pick"), modelled, key="fan_target")
         trajectory = summary.trajectories[summary.trajectories["target"] == pick]
-        chart_with_data(fan_chart(summary, pick), "trajectories", trajectory, f"fan_{pick}")
+        fig = fan_chart(summary, pick, merger_date(sc))
+        chart_with_data(fig, "trajectories", trajectory, f"fan_{pick}")
     st.subheader(T("moves"))
     st.plotly_chart(moves_chart(sc, seed), width="stretch", config=png_config("moves"))
     st.subheader(T("flows"))
@@ -981,7 +1277,8 @@ def show_results(collector: Collector, sc: Scenario, seed: int, heading: str) ->
     with st.expander(T("table")):
         st.dataframe(translated(flows), hide_index=True, width="stretch")
     st.subheader(T("costs"))
-    chart_with_data(costs_chart(summary.costs), "costs", summary.costs, "costs")
+    fig = costs_chart(summary.costs, merger_date(sc))
+    chart_with_data(fig, "costs", summary.costs, "costs")
     with st.expander(T("table")):
         st.dataframe(translated(summary.costs), hide_index=True, width="stretch")
 
@@ -1089,12 +1386,12 @@ def flows_chart(flows: pd.DataFrame, sc: Scenario) -> go.Figure:
         },
         legend={"orientation": "h"},
     )
-    return fig
+    return merger_line(fig, merger_date(sc))
 
 
-def costs_chart(costs: pd.DataFrame) -> go.Figure:
+def costs_chart(costs: pd.DataFrame, merger: dt.date | None = None) -> go.Figure:
     """Vacancy-months (and months held for a group) a year on the left axis; rotations, in
-    people, on the right axis when there are any."""
+    people, on the right axis when there are any (and the merger date of a merged province)."""
     charts, k = i18n.section("charts"), lang()
     fig = go.Figure()
     for col in ("vacancy_months_l1", "reserved_months_l1", "vacancy_months_l2"):
@@ -1122,7 +1419,7 @@ def costs_chart(costs: pd.DataFrame) -> go.Figure:
     if people:
         layout["yaxis2"] = right_axis(charts["people_axis"][k])
     fig.update_layout(**layout)
-    return fig
+    return merger_line(fig, merger)
 
 
 def downloads(collector: Collector, sc: Scenario, seed: int, heading: str) -> None:
@@ -1278,7 +1575,7 @@ def main() -> None:
         "scenario",
         T("scenario"),
         names,
-        lambda n, k: (bundled_scenario(n).name.vi, bundled_scenario(n).name.en)[k].split(":")[0],
+        lambda n, k: scenario_name(bundled_scenario(n), k),
         default=names.index("quang_binh"),
     )
     base_variants = ["", *sorted(bundled_scenario(st.session_state["scenario"]).variants)]
@@ -1335,6 +1632,11 @@ def main() -> None:
                 posts=f"{posts:,}".replace(",", "." if lang() == 0 else ","),
             )
         )
+    merged = st.session_state.get("_roster_merger")
+    if roster is not None and merged is not None:
+        roster_merger_notes(merged)
+    elif sc.merger is not None:
+        st.info(merger_text(sc))
     run_bar = st.columns([1, 3])
     if run_bar[0].button(T("run"), type="primary", key="run", width="stretch"):
         st.session_state["run_clicked"] = True
@@ -1437,6 +1739,13 @@ def population_tab(sc: Scenario, seed: int, roster: Any) -> None:
     for col in ("stock_women_share", "stock_young_share"):
         tiers[col] = tiers[col].map(pct)
     tiers["mean_age"] = tiers["mean_age"].map(lambda a: f"{a:.1f}")
+    if sc.merger is not None and roster is None:  # its people are the source provinces'
+        names = list(source_names(sc, lang()).values())
+        start = date_text(sc.start, lang())
+        if sc.merged:
+            st.caption(T("population_merged", sources=T("and").join(names), start=start))
+        else:
+            st.caption(T("population_alone", name=names[0], start=start))
     st.dataframe(translated(tiers), hide_index=True)
     st.plotly_chart(pyramid_chart(pop["pyramid"]), width="stretch", config=png_config("pyramid"))
 

@@ -492,17 +492,42 @@ def run_study(
     return Study.start(scenario, settings, into=into).run(tick, stop)
 
 
+def _starting_models(scenario: Scenario, seed: int, roster: Roster | None) -> list[Model]:
+    """The models a replication starts from: the scenario's own, or (a merged province
+    without a roster) each source province's, on its own random streams as in a merged run."""
+    if scenario.merger is None or roster is not None:
+        return [Model(scenario, seed, 0, roster=roster)]
+    sources = scenario.merger_sources
+    if not scenario.merger.enabled:
+        sources = sources[:1]
+    return [Model(src, seed, 0, branch=s) for s, src in enumerate(sources)]
+
+
+def unmeasured_targets(scenario: Scenario) -> list[str]:
+    """The targets a run of ``scenario`` cannot measure (their P(met) means nothing): with a
+    merger switched off (the "no merger" path, the first source province alone), the merged
+    province's targets it has no blocks or congress for, and the other sources' pre-merger
+    targets. Empty for any other scenario."""
+    if scenario.merger is None or scenario.merger.enabled:
+        return []
+    from sim import merger
+
+    slots = merger.compile_plan(scenario).slots
+    return [t.id for t, slot in zip(scenario.targets, slots, strict=True) if slot is None]
+
+
 def population_summary(
     scenario: Scenario, seed: int = 2021, roster: Roster | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The starting population: counts and shares by tier, and an age pyramid (5-year bands)."""
-    model = Model(scenario, seed, 0, roster=roster)
-    n = model.n
-    t = model.t0
-    rank = model.rank[:n]
+    """The starting population: counts and shares by tier, and an age pyramid (5-year bands).
+
+    A merged province (without a roster) starts as its source provinces, each with its own
+    people: their populations together (with the merger switched off, the first source's)."""
+    models = _starting_models(scenario, seed, roster)
+    rank = np.concatenate([m.rank[: m.n] for m in models])
+    female = np.concatenate([m.female[: m.n] for m in models])
+    age = np.concatenate([(m.t0 - m.birth[: m.n]) / 12.0 for m in models])
     tiers = {"L1": rank >= 3, "L2": (rank == 1) | (rank == 2), "pool": rank == 0}
-    female = model.female[:n]
-    age = (t - model.birth[:n]) / 12.0
     young = age * 12.0 < rules.YOUNG_AGE_MONTHS
     rows = []
     for name, sel in tiers.items():
@@ -863,27 +888,63 @@ def _shifted(
 def moves_between_ranks(
     scenario: Scenario, seed: int, reps: int = 5, roster: Roster | None = None
 ) -> pd.DataFrame:
-    """Mean number of moves over the horizon between ranks (promotions, rotations) and out of
-    the leadership (exits by cause), from the event logs of the first ``reps`` replications:
-    one row a (source, target) pair, for a flow chart."""
+    """Mean number of moves over the horizon between ranks (promotions, rotations, "(moved)";
+    reassignments when posts are cut, "(reassigned)") and out of the leadership (exits by
+    cause), from the event logs of the first ``reps`` replications: one row a (source,
+    target) pair, for a flow chart. A merged province's moves are those
+    of its source provinces to the merger date and of the merged province after it."""
+    counts: dict[tuple[str, str], float] = {}
+    logs = _event_logs(scenario, seed, roster)
+    for rep in range(reps):
+        for log in logs(rep):
+            _count_moves(log, counts)
+    rows = [{"source": s, "target": t, "moves": c / reps} for (s, t), c in sorted(counts.items())]
+    return pd.DataFrame(rows)
+
+
+def _event_logs(
+    scenario: Scenario, seed: int, roster: Roster | None
+) -> Callable[[int], list[dict[str, Any]]]:
+    """The event logs of replication ``rep``: its model's, or a merged province's parts (each
+    source province to the merger date, then the merged province)."""
+    if scenario.merger is None or roster is not None:
+
+        def one(rep: int) -> list[dict[str, Any]]:
+            log = Model(scenario, seed, rep, keep_log=True, roster=roster).run().log
+            assert log is not None
+            return [log]
+
+        return one
+    from sim import merger
+
+    plan = merger.compile_plan(scenario)
+
+    def parts(rep: int) -> list[dict[str, Any]]:
+        run = merger.run_parts(scenario, seed, rep, plan, keep_log=True)
+        done = [*run.sources, *([run.phase] if run.phase is not None else [])]
+        return [r.log for r in done if r.log is not None]
+
+    return parts
+
+
+def _count_moves(log: dict[str, Any], counts: dict[tuple[str, str], float]) -> None:
+    """Add one event log's moves between ranks, and its exits by cause, to ``counts``."""
+    from sim.codes import REASSIGN
     from sim.model import CAUSES
     from sim.scenario import RANKS
 
-    counts: dict[tuple[str, str], float] = {}
-    for rep in range(reps):
-        log = Model(scenario, seed, rep, keep_log=True, roster=roster).run().log
-        assert log is not None
-        a = log["appointments"]
-        for src, dst, kind in zip(
-            a["from_rank"].tolist(), a["rank"].tolist(), a["move"].tolist(), strict=True
-        ):
-            target = RANKS[dst] + (" (moved)" if kind else "")
-            key = (RANKS[src], target)
+    a = log["appointments"]
+    for src, dst, kind in zip(
+        a["from_rank"].tolist(), a["rank"].tolist(), a["move"].tolist(), strict=True
+    ):
+        # A move at the same rank: a rotation (or a posting to a district), or a leader
+        # reassigned to another post when posts were cut (a restructuring, a merger).
+        suffix = " (reassigned)" if kind == REASSIGN else " (moved)" if kind else ""
+        target = RANKS[dst] + suffix
+        key = (RANKS[src], target)
+        counts[key] = counts.get(key, 0.0) + 1.0
+    e = log["exits"]
+    for r, cause in zip(e["rank"].tolist(), e["cause"].tolist(), strict=True):
+        if r >= 0:
+            key = (RANKS[r], f"left: {CAUSES[cause]}")
             counts[key] = counts.get(key, 0.0) + 1.0
-        e = log["exits"]
-        for r, cause in zip(e["rank"].tolist(), e["cause"].tolist(), strict=True):
-            if r >= 0:
-                key = (RANKS[r], f"left: {CAUSES[cause]}")
-                counts[key] = counts.get(key, 0.0) + 1.0
-    rows = [{"source": s, "target": t, "moves": c / reps} for (s, t), c in sorted(counts.items())]
-    return pd.DataFrame(rows)

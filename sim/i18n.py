@@ -143,6 +143,18 @@ _PROBLEMS_VI: tuple[tuple[str, str], ...] = (
         r"(.*): the roster was not imported \((\d+) problems?\):?",
         "{0}: chưa nhập được danh sách ({1} lỗi)",
     ),
+    (
+        r"starts on (\S+) from the roster: the merger and the years before it are not simulated "
+        r"\(merger\.roster_start\)",
+        "bắt đầu từ {0} theo danh sách: việc sáp nhập và các năm trước đó không được mô phỏng "
+        "(merger.roster_start)",
+    ),
+    (
+        r"left out, not measurable from (\S+): (.*) \(due before it, measured on a source "
+        r"province, or against an earlier baseline\)",
+        "không tính các chỉ tiêu không đo được từ {0}: {1} (đến hạn trước ngày đó, đo trên một "
+        "tỉnh cũ trước sáp nhập, hoặc so với mốc trước ngày đó)",
+    ),
     (r"group must be women or young", "nhóm phải là nữ hoặc trẻ"),
     (r"tier must be L1 or L2", "cấp phải là L1 hoặc L2"),
     (

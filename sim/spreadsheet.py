@@ -68,6 +68,8 @@ def _key(table: str, column: str) -> str:
         return "rep_value"
     if table == "pool" and column != "year":
         return f"pool_{column}"
+    if table == "merger" and column == "mean":  # a count of people or posts, not a share
+        return "merger_mean"
     return column
 
 
@@ -106,7 +108,7 @@ def unit_of(table: str, column: str, lang: int) -> str:
         return text["unit_year"][lang]
     if column.startswith(("vacancy_months", "reserved_months")):
         return text["unit_months"][lang]
-    if column.startswith(NUMBER_PREFIXES) or column.endswith("_mean") or column in ("n", "rep"):
+    if column.startswith(NUMBER_PREFIXES) or key.endswith("_mean") or column in ("n", "rep"):
         return text["unit_count"][lang]
     return text["unit_text"][lang]
 
@@ -120,7 +122,16 @@ def _one_language(df: pd.DataFrame, lang: int) -> pd.DataFrame:
 
 
 #: Columns whose values are codes, named in the reader's language (catalogue "values").
-CODED = ("kind", "status", "baseline_reading", "empty_year_rule", "complying_of", "op", "tier")
+CODED = (
+    "kind",
+    "status",
+    "baseline_reading",
+    "empty_year_rule",
+    "complying_of",
+    "op",
+    "tier",
+    "item",
+)
 
 
 def value_name(column: str, value: Any, lang: int) -> Any:
@@ -149,6 +160,13 @@ def readable(
     translated."""
     out = _one_language(df, lang)
     text = i18n.section("text")
+    if table == "merger" and lang == 0 and {"item", "meaning"} <= set(out.columns):
+        # What each count of the merger date means, in Vietnamese where the catalogue has it.
+        values = i18n.section("values")
+        out["meaning"] = [
+            values[f"meaning.{i}"][0] if f"meaning.{i}" in values else m
+            for i, m in zip(out["item"], out["meaning"], strict=True)
+        ]
     for col in CODED:
         if col in out.columns:
             out[col] = out[col].map(lambda v, c=col: value_name(c, v, lang))

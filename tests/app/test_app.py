@@ -96,6 +96,7 @@ def test_every_bundled_scenario_and_variant_opens(app: AppTest) -> None:
         app.run()
         assert not app.exception and not app.error, name
     box(app, "scenario").set_value("quang_binh")
+    app.run()  # the variants offered are the chosen scenario's
     box(app, "variant").set_value("restructuring_2025")
     app.run()
     assert not app.exception and not app.error
