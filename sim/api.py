@@ -508,12 +508,9 @@ def unmeasured_targets(scenario: Scenario) -> list[str]:
     merger switched off (the "no merger" path, the first source province alone), the merged
     province's targets it has no blocks or congress for, and the other sources' pre-merger
     targets. Empty for any other scenario."""
-    if scenario.merger is None or scenario.merger.enabled:
-        return []
-    from sim import merger
+    from sim import merging
 
-    slots = merger.compile_plan(scenario).slots
-    return [t.id for t, slot in zip(scenario.targets, slots, strict=True) if slot is None]
+    return list(merging.unmeasured(scenario))
 
 
 def population_summary(

@@ -432,6 +432,8 @@ def _target_notes(targets: Any) -> list[str]:
     that comply, and for each-year flow targets the years without any appointment."""
     notes = []
     for r in targets.itertuples():
+        if r.status.startswith("not measured"):
+            notes.append(f"{r.target}: {r.status}")
         if r.status != "modelled":
             continue
         if r.complying_of != NOT_APPLICABLE:
@@ -489,7 +491,8 @@ def _print_targets(summary, console: Console, robust=None, robust_note=None, sc=
         table.add_column(col, justify=just, no_wrap=col != "target")  # type: ignore[arg-type]
     for r in summary.targets.itertuples():
         if r.status != "modelled":
-            table.add_row(r.target, "", "", "[dim]not modelled[/]", *[""] * (len(columns) - 4))
+            label = escape(r.status.split(":", 1)[0])  # not modelled, or not measured here
+            table.add_row(r.target, "", "", f"[dim]{label}[/]", *[""] * (len(columns) - 4))
             continue
         # Every metric is a share (the women-staff rule's is the share of complying units).
         cells = [

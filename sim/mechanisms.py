@@ -7,7 +7,7 @@ results, so a new mechanism is appended.
 
 from __future__ import annotations
 
-from sim.merger import MergerDesk
+from sim.mergerdesk import MergerDesk
 from sim.plugin import Host, Mechanism
 from sim.restructuring import RestructuringDesk
 from sim.rotation import RotationDesk

@@ -33,32 +33,16 @@ from typing import Any
 import numpy as np
 
 from sim import rules
-from sim.codes import REASSIGN, RESTRUCTURED, date_time
+from sim.codes import date_time
+from sim.mergerdesk import LEDGER, LEDGER_MEANING, MergerDesk
 from sim.merging import back_target
 from sim.outcomes import RepResult
 from sim.params import Params, compile_params
-from sim.plugin import Host, Mechanism
 from sim.population import POOL, Layout, People, build_layout, build_people, pool_size
-from sim.restructuring import RestructuringDesk
 from sim.scenario import CommitteeTarget, Scenario
 
 #: The branch of the merged province's own streams (the sources take 0, 1, ...).
 MERGED_BRANCH = 1000
-#: The merger's ledger (:attr:`MergerDesk.ledger`), in this order, and what each count is.
-LEDGER_MEANING = {
-    "holders": "leaders (L1 and L2) handed over on the date",
-    "pool": "specialists of the pool handed over",
-    "posts_cut": "posts above the merged structure's norm, cut on the date",
-    "early_retired": "leaders who took early retirement on the date (Decree 178/2024)",
-    "reassigned": "surplus leaders moved on the date to a vacant post of their rank",
-    "retired_surplus": "surplus leaders retired on the date (surplus: reassign_or_retire)",
-    "waiting": "surplus leaders kept on the date, waiting for a post or the grace period's end",
-    "in_post": "leaders in a post of the merged structure after the date",
-    "grace_reassigned": "surplus leaders moved to a post at the end of the grace period",
-    "grace_left": "surplus leaders who left at the end of the grace period",
-    "retiring": "surplus leaders whose statutory retirement falls on the date itself",
-}
-LEDGER = tuple(LEDGER_MEANING)
 
 
 # --------------------------------------------------------------------------- layout
@@ -211,8 +195,9 @@ class MergerPlan:
     # Posts of newcomer blocks that no source post takes: filled on the date by newcomers.
     newcomer_posts: np.ndarray | None
     merged_start: Scenario | None  # the merged scenario as of the date (for the newcomers)
-    # Where each of the scenario's targets comes from: ("phase", k), ("source", s, k) or
-    # ("alone", k) (the "no merger" path), or None (not measured on that path).
+    # Where each of the scenario's targets comes from: ("phase", k), ("source", s, k), or on
+    # the "no merger" path ("alone", k) or ("before", k) (read on the merger date); None: not
+    # measured on that path.
     slots: tuple[tuple[Any, ...] | None, ...]
     alone: Scenario | None = None
     alone_params: Params | None = None
@@ -246,8 +231,8 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
         for t in targets:
             if not t.pre_merger:
                 slots.append(("alone", where[t.id]) if t.id in where else None)
-            elif t.source_province == ids[0]:
-                slots.append(("alone", src_index[0][t.id.split(":", 1)[1]]))
+            elif t.source_province == ids[0]:  # read on the merger date (_measured_on_date)
+                slots.append(("before", src_index[0][t.id.split(":", 1)[1]]))
             else:
                 slots.append(None)
         return MergerPlan(
@@ -469,98 +454,61 @@ def join(
     )
 
 
-# --------------------------------------------------------------------------- the desk
-
-
-class MergerDesk(RestructuringDesk):
-    """The merger date in the merged model: the merged structure applied to the people handed
-    over (see the module's docstring). Its counts are :data:`LEDGER`."""
-
-    name = "merger"
-    moves_posts = True
-
-    def __init__(self, host: Host, scenario: Scenario) -> None:
-        Mechanism.__init__(self, host, scenario)
-        handoff = getattr(host, "handoff", None)
-        if handoff is None:
-            raise RuntimeError(
-                "a merged province runs through sim.merger.run_replication (its model starts "
-                "from the source provinces' people on the merger date)"
-            )
-        assert scenario.merger is not None
-        self.cfg = scenario.merger  # type: ignore[assignment]  # the fields it reads are the same
-        self.when = float(host.t_begin)
-        self.bands = [(b.min_years, b.max_years, b.uptake) for b in self.cfg.early_retirement]
-        self.surplus: list[int] = []
-        self.gone_posts = 0
-        self.early = 0
-        self.ledger = np.zeros(len(LEDGER), dtype=np.int64)
-        assert handoff.union is not None
-        self.union: UnionLayout = handoff.union
-
-    @classmethod
-    def enabled(cls, scenario: Scenario) -> bool:
-        return scenario.merged
-
-    def start(self) -> None:
-        self.m.schedule_at(self.when, self.apply, urgent=True)
-
-    def apply(self, _ev: Any = None) -> None:
-        m = self.m
-        t = m.env.now
-        led = self.ledger
-        led[0] = int(np.count_nonzero(m.post_holder >= 0))
-        led[1] = int(np.count_nonzero(np.asarray(m.rank_l) == POOL))
-        cut = self._over_norm(t)
-        n_moves = len(m.appt_log)
-        yi = m.year_index(t)
-        exits_before = int(m.exits[yi, RESTRUCTURED])
-        self._settle(cut, t)
-        led[2] = self.gone_posts
-        led[3] = self.early
-        led[4] = sum(1 for a in m.appt_log[n_moves:] if a[11] == REASSIGN)
-        led[5] = int(m.exits[yi, RESTRUCTURED]) - exits_before - self.early
-        held = m.post_holder >= 0
-        active = np.asarray(m.post_active)
-        surplus = held & ~active
-        retiring = surplus.copy()
-        retiring[surplus] = m.retire[m.post_holder[surplus]] <= t
-        led[6] = int(np.count_nonzero(surplus & ~retiring))
-        led[7] = int(np.count_nonzero(held & active))
-        led[10] = int(np.count_nonzero(retiring))
-
-    def _over_norm(self, t: float) -> np.ndarray:
-        """Posts above the merged norm in each group: vacant ones first, then those whose
-        holders retire soonest (ties: the later post)."""
-        m = self.m
-        u = self.union
-        cut = np.zeros(m.layout.n_posts, dtype=bool)
-        grouped = np.flatnonzero(u.post_group >= 0)
-        for g in np.unique(u.post_group[grouped]).tolist():
-            posts = grouped[u.post_group[grouped] == g]
-            over = len(posts) - int(u.group_keep[g])
-            if over <= 0:
-                continue
-            holder = m.post_holder[posts]
-            left = np.where(holder >= 0, m.retire[np.maximum(holder, 0)] - t, -np.inf)
-            order = np.lexsort((-posts, left))
-            cut[posts[order[:over]]] = True
-        return cut
-
-    def _grace_end(self, _ev: Any = None) -> None:
-        m = self.m
-        before = sum(1 for p in self.surplus if m.post_holder.item(p) >= 0)
-        n_moves = len(m.appt_log)
-        super()._grace_end(_ev)
-        moved = sum(1 for a in m.appt_log[n_moves:] if a[11] == REASSIGN)
-        self.ledger[8] += moved
-        self.ledger[9] += before - moved
-
-    def result(self) -> dict[str, np.ndarray]:
-        return {"merger": self.ledger}
-
-
 # --------------------------------------------------------------------------- running
+
+
+_TARGET_FIELDS = (
+    "target_value",
+    "target_met",
+    "target_threshold",
+    "target_met_upper",
+    "trajectory",
+    "target_empty_years",
+)
+
+
+def _measured_on_date(m: Any, ks: list[int]) -> dict[int, dict[str, Any]]:
+    """Targets ``ks`` of model ``m`` measured now (the merger date), as a merged run measures
+    a source's pre-merger targets, leaving the model as it was: per target, the fields of
+    :class:`sim.outcomes.RepResult` that hold it."""
+    from sim.outcomes import compare, thresholds
+    from sim.scenario import FlowTarget
+
+    if not ks:
+        return {}
+    saved = m.trajectory.copy()
+    saved_empty = getattr(m, "empty_years", None)
+    m.empty_years = np.zeros(len(m.targets), dtype=np.int64)
+    _measure_now(m)
+    appts = m._appt_array()
+    years = (appts["t"] // 12).astype(np.int64) if len(appts) else np.zeros(0, np.int64)
+    out: dict[int, dict[str, Any]] = {}
+    for k in ks:
+        target = m.targets[k]
+        if isinstance(target, FlowTarget):
+            value = m._flow_metric(k, target, appts, years)
+        else:
+            value = float(m.trajectory[k, target.by - m.year0])
+        lower, upper = thresholds(target, m.baseline_value[k])
+        met = compare(value, target.op, lower)
+        met_upper = compare(value, target.op, upper)
+        empty = int(m.empty_years[k])
+        if empty and getattr(target, "empty_year", "") == "fail":
+            met = met_upper = False
+        out[k] = {
+            "target_value": value,
+            "target_met": met,
+            "target_threshold": lower,
+            "target_met_upper": met_upper,
+            "trajectory": m.trajectory[k].copy(),
+            "target_empty_years": empty,
+        }
+    m.trajectory[:] = saved
+    if saved_empty is None:
+        del m.empty_years
+    else:
+        m.empty_years = saved_empty
+    return out
 
 
 def _measure_now(m: Any) -> None:
@@ -600,7 +548,16 @@ def run_parts(
 
     if plan.alone is not None:  # the "no merger" path: the first source alone
         model = Model(plan.alone, seed, rep, keep_log=keep_log, params=plan.alone_params)
-        res = model.run()
+        model.begin()
+        model.advance(plan.when)
+        # Its targets due before the merger are read on the date, as in the merged run, so
+        # that the two paths measure the same thing (it goes on to the end of 2025 unmerged).
+        early = _measured_on_date(model, [s[1] for s in plan.slots if s and s[0] == "before"])
+        model.advance(model.t_end + 1e-9)
+        res = model.finish()
+        for k, row in early.items():
+            for name, value in row.items():
+                getattr(res, name)[k] = value
         return MergedRun(_assemble(plan, rep, [res], None, alone=res), [res], None, None, [model])
     assert plan.union is not None and plan.phase is not None
     t = plan.when
@@ -669,7 +626,7 @@ def _assemble(
             continue
         if slot[0] == "phase":
             r, k = phase, slot[1]
-        elif slot[0] == "alone":
+        elif slot[0] in ("alone", "before"):
             r, k = alone, slot[1]
         else:
             r, k = sources[slot[1]], slot[2]

@@ -567,3 +567,27 @@ def doubled(base: Scenario) -> Scenario:
         },
     )
     return Scenario.model_validate(data)
+
+
+def unmeasured(scenario: Scenario) -> dict[str, str]:
+    """The targets a run of ``scenario`` cannot measure, with the reason: on the "no merger"
+    path (a merger switched off, the first source province alone) the merged province's
+    targets it has no blocks or congress for, and the other sources' pre-merger targets.
+    Empty for any other scenario (and for a merged run, which measures every target)."""
+    m = scenario.merger
+    if m is None or m.enabled or not scenario.merger_sources:
+        return {}
+    first = scenario.merger_sources[0]
+    sid = m.sources[0].id
+    years = {d.year for d in first.congress.dates} if first.congress is not None else set()
+    out = {}
+    for t in scenario.targets:
+        if t.pre_merger:
+            if t.source_province != sid:
+                out[t.id] = f"{t.source_province} is not simulated without the merger"
+            continue
+        if back_target(t, sid, m) is None:
+            out[t.id] = f"{sid} has none of the blocks it measures"
+        elif t.kind == "committee" and t.by not in years:
+            out[t.id] = f"{sid}'s plan has no Party committee congress in {t.by}"
+    return out

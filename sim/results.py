@@ -403,6 +403,21 @@ def summarise(
                 **_complying(complying_of(t) != NOT_APPLICABLE, med, p5, p95),
             }
         )
+    from sim.merging import unmeasured
+
+    missing = unmeasured(scenario)  # the "no merger" path of a merged province
+    for target_row in rows:
+        if target_row["target"] in missing:
+            for name in (
+                "p_met",
+                "ci_low",
+                "ci_high",
+                "p_upper_met",
+                "upper_ci_low",
+                "upper_ci_high",
+            ):
+                target_row[name] = math.nan
+            target_row["status"] = f"not measured: {missing[target_row['target']]}"
     for nm in scenario.not_modelled:
         rows.append(
             {
@@ -441,8 +456,22 @@ def summarise(
     target_df = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
 
     joint_rows = []
-    for by in sorted({t.by for t in targets}):
-        cols = [k for k, t in enumerate(targets) if t.by == by]
+    # A deadline's targets met together, measured on one province: a merged province's own,
+    # and each source's before the merger, apart (targets a run cannot measure left out).
+    groups = sorted(
+        {(t.by, t.source_province if t.pre_merger else "") for t in targets},
+        key=lambda g: (g[0], g[1]),
+    )
+    for by, where in groups:
+        cols = [
+            k
+            for k, t in enumerate(targets)
+            if t.by == by
+            and (t.source_province if t.pre_merger else "") == where
+            and t.id not in missing
+        ]
+        if not cols:
+            continue
         all_met = met[:, cols].all(axis=1) if n else np.zeros(0, bool)
         k_all = int(all_met.sum())
         lo, hi = proportion_interval(k_all, n)

@@ -1686,6 +1686,14 @@ class Scenario(_Frozen):
         ``exploration`` block describes studies of the scenario, not the model: it is left out,
         so that declaring one does not make stored results look stale."""
         data = self.model_dump(mode="json", exclude={"exploration"})
+        # Settings of mergers, at their defaults, are left out: a scenario that does not merge
+        # keeps the hash it had before mergers existed (stored results stay valid).
+        if data.get("merger") is None:
+            data.pop("merger", None)
+        for t in data["targets"]:
+            if t.get("source_province") is None and not t.get("pre_merger"):
+                t.pop("source_province", None)
+                t.pop("pre_merger", None)
         if self._sources:  # a merged province rests on its sources' whole content
             data["merger_sources"] = [s.digest() for s in self._sources]
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)

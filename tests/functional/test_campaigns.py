@@ -24,10 +24,12 @@ from strategies import (
     MALFORMED_ROSTER_KINDS,
     MALFORMED_SCENARIO_KINDS,
     Malformed,
+    MergerCase,
     ValidCase,
     check_cli_rejects,
     check_rejected_roster,
     check_rejected_scenario,
+    check_merger_case,
     check_valid_case,
     check_valid_roster,
     cli_roster_args,
@@ -35,6 +37,7 @@ from strategies import (
     malformed_rosters,
     malformed_scenario_texts,
     roster_scenario,
+    valid_mergers,
     valid_rosters,
     valid_scenarios,
     write_case,
@@ -80,6 +83,16 @@ def report(problems: list[str], what: str) -> str:
 def test_valid_scenarios_keep_every_invariant(case: ValidCase) -> None:
     """One replication with its event log: no invariant violated, every result plausible."""
     problems = check_valid_case(case)
+    assert not problems, report(problems, case.describe())
+
+
+@settings(CAMPAIGN, max_examples=max(1, EXAMPLES // 4))
+@given(valid_mergers())
+def test_valid_mergers_keep_every_invariant(case: MergerCase) -> None:
+    """A merged province with other merger settings (date, grace, surplus, early retirement,
+    newcomers, first committee): every part's invariants, people conserved across the date,
+    every result plausible."""
+    problems = check_merger_case(case)
     assert not problems, report(problems, case.describe())
 
 

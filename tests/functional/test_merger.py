@@ -147,11 +147,18 @@ def test_no_merger_is_the_first_source_alone(qt) -> None:  # type: ignore[no-unt
         b = run_replication(qb, 9, rep)
         np.testing.assert_array_equal(a.headcount, b.headcount)
         np.testing.assert_array_equal(a.appointments, b.appointments)
-        # Its own targets read the same; the merged province's are read on its blocks.
-        k = [t.id for t in alone.targets].index("quang_binh:QB-30W")
-        assert a.target_value[k] == b.target_value[[t.id for t in qb.targets].index("QB-30W")]
+        # The merged province's targets are read on its blocks and its congress.
         committee = [t.id for t in alone.targets].index("QT-W-PC-30")
         assert a.target_value[committee] == pytest.approx(b.committee[1, 1] / b.committee[1, 0])
+    # Both paths read Quảng Bình's own targets due before the merger on the merger date, on the
+    # same past: the same values, replication by replication.
+    for rep in range(3):
+        a = run_replication(alone, 9, rep)
+        m = run_replication(qt, 9, rep)
+        for k, t in enumerate(qt.targets):
+            if t.pre_merger:
+                assert a.target_value[k] == m.target_value[k], t.id
+                assert a.target_met[k] == m.target_met[k], t.id
     # The merged run coincides with Quảng Bình's own path up to the merger date.
     m = run_replication(qt, 9, 0)
     b = run_replication(qb, 9, 0)
