@@ -6,9 +6,11 @@ Goal (issue 16): a merged province is about twice as large, and its cost per rep
 stays within 2.2 times that of the larger source province. In interleaved rounds the script
 times ``--reps`` replications (the same indices) of each merged bundled scenario, of each of
 its source provinces run alone over the whole horizon, and of the merged scenario's
-``no_merger`` variant; it prints medians per replication, the ratio merged / larger source,
-and where a merged replication spends its time (the sources to the merger date, the merged
-province after it). It reports and does not assert.
+``no_merger`` variant; and, to tell the merger's cost from the engine's growth with size,
+Quảng Bình merged with itself side by side (``sim.merging.doubled``: nothing joined or cut)
+against Quảng Bình and against the same doubled province without a merger. It prints
+medians per replication, the ratios, and where a merged replication spends its time (the
+sources to the merger date, the merged province after it). It reports and does not assert.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ MERGED = ("quang_tri_2025", "tuyen_quang_2025")
 
 
 def per_rep(sc: Scenario, reps: int, seed: int = 7) -> tuple[float, float]:
-    """Seconds per replication, and events per replication."""
+    """CPU seconds per replication (this process's: less sensitive than the wall clock to
+    other work on a shared machine), and events per replication."""
     prm = compile_params(sc)
-    t = time.perf_counter()
+    t = time.process_time()
     events = 0
     for r in range(reps):
         events += run_replication(sc, seed, r, params=prm).n_events
-    return (time.perf_counter() - t) / reps, events / reps
+    return (time.process_time() - t) / reps, events / reps
 
 
 def phases(sc: Scenario, reps: int, seed: int = 7) -> dict[str, float]:
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     qb = load_scenario(resolve_scenario_path("quang_binh"))
     cases["quang_binh_twice"] = merging.doubled(qb)
     cases["quang_binh_twice<quang_binh"] = qb
+    cases["quang_binh_doubled (no merger)"] = merging.doubled(qb, merged=False)
     for sc in cases.values():  # warm: compile, caches, first-call costs
         per_rep(sc, 1)
     times: dict[str, list[float]] = {k: [] for k in cases}
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             times[key].append(sec)
             events[key] = ev
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"seconds per replication (median of {args.rounds} rounds of {args.reps}):")
+    print(f"CPU seconds per replication (median of {args.rounds} rounds of {args.reps}):")
     for key in cases:
         print(f"  {key:42s} {med[key]:7.3f} s  ({events[key]:,.0f} events)")
     report: dict[str, Any] = {"median_seconds": med, "events": events, "ratios": {}}
@@ -135,6 +139,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(
             "  of which: " + ", ".join(f"{k} {v:.3f} s" for k, v in split.items()) + " (one pass)"
         )
+    plain = med["quang_binh_doubled (no merger)"]
+    own = med["quang_binh_twice"] / plain
+    report["merger_overhead"] = own
+    print(
+        f"a province of twice Quảng Bình's size without a merger: {plain:.3f} s = "
+        f"{plain / med['quang_binh_twice<quang_binh']:.2f} x Quảng Bình (the engine's own "
+        f"growth with size); merged with itself: {own:.2f} x that (the merger's own overhead)"
+    )
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2))
     return report

@@ -14,7 +14,9 @@ same master seed and replication index:
    merged structure at once: posts above its norm cut (vacant ones first, then those whose
    holders retire soonest), early retirement (Decree 178/2024) by years to retirement, the
    surplus reassigned to vacant posts of their rank, kept until the grace period ends
-   (Decree 45/2025) or retired, as a restructuring does (:mod:`sim.restructuring`);
+   (Decree 45/2025) or retired, as a restructuring does (:mod:`sim.restructuring`); posts
+   of the merged file's ``newcomer_blocks`` that no source leader takes (the communes) are
+   filled on the date by people entering the provincial corps (:func:`newcomers`);
 3. the merged province, under the merged file's policy, to the end; its first committee is
    appointed (SPEC §8), the later ones elected.
 
@@ -323,14 +325,12 @@ class Handoff:
             m.removal.yearly_rate, st["merit"], m.removal.merit_slope, m.removal_multiplier
         )
         m.rm[idx] = rm
-        lists = ("term_end", "terms_done", "decisions", "rot_last", "rot_count")
-        for i, j in zip(idx.tolist(), range(len(idx)), strict=True):
-            m.rm_l[i] = float(rm[j])
-            for name in lists:
-                getattr(m, name)[i] = st[name][j].item()
-
-
-_QUAL_FIELDS: tuple[str, ...] | None = None
+        # The people handed over are the model's first ones: their list entries are a slice.
+        k = len(idx)
+        assert k == 0 or (idx[0] == 0 and idx[-1] == k - 1)
+        m.rm_l[:k] = rm.tolist()
+        for name in ("term_end", "terms_done", "decisions", "rot_last", "rot_count"):
+            getattr(m, name)[:k] = st[name].tolist()
 
 
 def export(m: Any, t: float, pmap: np.ndarray, umap: np.ndarray, post_unit: np.ndarray) -> dict:

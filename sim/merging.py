@@ -515,13 +515,15 @@ def result_notes(scenario: Scenario) -> list[str]:
     return notes
 
 
-def doubled(base: Scenario) -> Scenario:
+def doubled(base: Scenario, merged: bool = True) -> Scenario:
     """``base`` merged with itself on 1 July 2025, side by side (every block's units, heads and
     deputies doubled, the second copy's units after the first's): a province of twice the
     size, whose merger joins and cuts nothing. The metamorphic check of the merger: it must
     behave like ``base`` twice (tests/functional/test_merger.py), and its cost per replication
-    is the merger's own overhead (benchmarks/bench_merger.py). No congress, no targets but one
-    stock target per group of the women's and under-40s' share of L1 in the last year."""
+    against the same province without a merger (``merged=False``: the doubled structure and
+    stock from the start) is the merger's own overhead (benchmarks/bench_merger.py). No
+    congress, no targets but one stock target per group of the women's and under-40s' share
+    of L1 in the last year."""
     from sim.scenario import Scenario
 
     data = base.model_dump(mode="json")
@@ -566,6 +568,13 @@ def doubled(base: Scenario) -> Scenario:
             "first_committee": {"appointed": False},
         },
     )
+    if not merged:
+        data.update(merger=None, province=f"{base.province}_doubled")
+        l1 = data["population"]["l1"]
+        for group in ("women", "young"):
+            for area in ("provincial", "district"):
+                l1[group][area] *= 2
+        l1["young_women"] *= 2
     return Scenario.model_validate(data)
 
 
