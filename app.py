@@ -737,7 +737,8 @@ def targets_table(
         if scopes is not None:
             where = {T("measured_on"): scopes.get(r.target, "")}
         if r.status != "modelled" or r.target in (unmeasured or ()):
-            modelled = r.status == "modelled"
+            # A target the "no merger" path cannot measure is modelled, just not here: "–".
+            modelled = r.status == "modelled" or r.status.startswith("not measured")
             rows.append(
                 {
                     T("light"): T("light_none"),
