@@ -22,8 +22,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from targets_table import readme_section, write_readme_section  # noqa: E402
 
 from sim.merger import LEDGER  # noqa: E402
+from sim.results import proportion_interval  # noqa: E402
 from sim.runner import make_runner, run_many  # noqa: E402
 from sim.scenario import Scenario, bundled_scenarios_dir, load_scenario  # noqa: E402
 
@@ -41,17 +45,6 @@ def merged_scenarios() -> list[Scenario]:
 
 def pct(x: float) -> str:
     return "–" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    z = 1.959964
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 def table(reps: int, seed: int, workers: int) -> str:
@@ -77,7 +70,7 @@ def table(reps: int, seed: int, workers: int) -> str:
         def_b = np.array([~np.isnan(r.target_value) for r in b]).any(axis=0)
         name = sc.name.en.split(" (")[0]
         for k, t in enumerate(sc.targets):
-            lo, hi = wilson(int(met_a[:, k].sum()), reps)
+            lo, hi = proportion_interval(int(met_a[:, k].sum()), reps)
             goal = f"{t.op} {100 * t.value:.0f}%"
             if getattr(t, "baseline", None) is not None:
                 goal = f"{t.op} {t.baseline.year} {100 * t.value:+.0f} pp"
@@ -122,13 +115,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--check", action="store_true", help="only check the README's table")
     args = ap.parse_args()
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"README.md has no {START} ... {END} section", file=sys.stderr)
+    inside = readme_section(START, END)
+    if inside is None:
         return 1
     if args.check:
-        inside = text.split(START)[1].split(END)[0]
         missing = [
             t.id for sc in merged_scenarios() for t in sc.targets if f"| {t.id}" not in inside
         ]
@@ -137,11 +127,7 @@ def main() -> int:
             return 1
         print("the README's merger table lists every target of every merged scenario")
         return 0
-    new = table(args.reps, args.seed, args.workers)
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{new}\n{END}{tail}", encoding="utf-8")
-    print("README.md updated", file=sys.stderr)
+    write_readme_section(START, END, table(args.reps, args.seed, args.workers))
     return 0
 
 

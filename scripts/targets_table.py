@@ -70,6 +70,24 @@ def table(reps: int, seed: int, workers: int) -> str:
     return "\n".join(lines)
 
 
+def readme_section(start: str, end: str) -> str | None:
+    """The README's text between the markers ``start`` and ``end`` (None without them)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        print(f"README.md has no {start} ... {end} section", file=sys.stderr)
+        return None
+    return text.split(start)[1].split(end)[0]
+
+
+def write_readme_section(start: str, end: str, new: str) -> None:
+    """Put ``new`` between the README's markers ``start`` and ``end``, the rest left alone."""
+    readme = ROOT / "README.md"
+    head, rest = readme.read_text(encoding="utf-8").split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{new}\n{end}{tail}", encoding="utf-8")
+    print("README.md updated", file=sys.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=200)
@@ -77,13 +95,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--check", action="store_true", help="only check the README's table")
     args = ap.parse_args()
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"README.md has no {START} ... {END} section", file=sys.stderr)
+    inside = readme_section(START, END)
+    if inside is None:
         return 1
     if args.check:
-        inside = text.split(START)[1].split(END)[0]
         missing = []
         for path in sorted(bundled_scenarios_dir().glob("*.yaml")):
             sc = load_scenario(path)
@@ -94,11 +109,7 @@ def main() -> int:
             return 1
         print("the README table lists every target of every bundled scenario")
         return 0
-    new = table(args.reps, args.seed, args.workers)
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{new}\n{END}{tail}", encoding="utf-8")
-    print("README.md updated", file=sys.stderr)
+    write_readme_section(START, END, table(args.reps, args.seed, args.workers))
     return 0
 
 

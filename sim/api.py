@@ -917,9 +917,8 @@ def _event_logs(
     plan = merger.compile_plan(scenario)
 
     def parts(rep: int) -> list[dict[str, Any]]:
-        run = merger.run_parts(scenario, seed, rep, plan, keep_log=True)
-        done = [*run.sources, *([run.phase] if run.phase is not None else [])]
-        return [r.log for r in done if r.log is not None]
+        done = merger.logged_parts(scenario, seed, rep, plan)
+        return [res.log for _name, res, _layout in done if res.log is not None]
 
     return parts
 

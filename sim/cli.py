@@ -350,17 +350,10 @@ def _event_log(sc: Scenario, seed: int, people: Any) -> dict[str, Any]:
 
     from sim import merger
 
-    plan = merger.compile_plan(sc)
-    run = merger.run_parts(sc, seed, 0, plan, keep_log=True)
-    if plan.alone is not None:  # no merger: the first source alone
-        model = run.models[0]
-        return event_log_frames(run.result, model.layout)
-    parts = [
-        (src.province, res, m.layout)
-        for src, res, m in zip(plan.sources, run.sources, run.models, strict=False)
-    ]
-    assert run.phase is not None
-    parts.append((sc.province, run.phase, run.models[-1].layout))
+    parts = merger.logged_parts(sc, seed, 0)
+    if sc.merger is not None and not sc.merger.enabled:  # no merger: the first source alone
+        _name, res, layout = parts[0]
+        return event_log_frames(res, layout)
     out: dict[str, list[Any]] = {}
     for name, res, layout in parts:
         for table, frame in event_log_frames(res, layout).items():

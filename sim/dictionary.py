@@ -116,6 +116,15 @@ MET = Column(
 )
 
 
+#: The province of an event (the event logs of a merged province's runs).
+PROVINCE = Column(
+    "province",
+    "A merged province's runs only: the province the event happened in (a source province "
+    "before the merger date, the merged one from it); post, unit and person indices are that "
+    "province's model's",
+    "text",
+)
+
 TABLES: dict[str, TableInfo] = {
     "targets": TableInfo(
         "target",
@@ -403,13 +412,7 @@ TABLES: dict[str, TableInfo] = {
         "appointment in replication 0 (run --log)",
         "run --log",
         (
-            Column(
-                "province",
-                "A merged province's runs only: the province the event happened in (a source "
-                "province before the merger date, the merged one from it); post, unit and "
-                "person indices are that province's model's",
-                "text",
-            ),
+            PROVINCE,
             Column("month", "When (YYYY-MM)", "month"),
             Column("t", "When, in months since January of year 0", "months"),
             Column("post", "The post's index", "index"),
@@ -431,13 +434,7 @@ TABLES: dict[str, TableInfo] = {
         "exit from a post in replication 0 (run --log)",
         "run --log",
         (
-            Column(
-                "province",
-                "A merged province's runs only: the province the event happened in (a source "
-                "province before the merger date, the merged one from it); post, unit and "
-                "person indices are that province's model's",
-                "text",
-            ),
+            PROVINCE,
             Column("month", "When (YYYY-MM)", "month"),
             Column("t", "When, in months since January of year 0", "months"),
             Column("post", "The post's index", "index"),

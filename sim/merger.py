@@ -37,11 +37,11 @@ import numpy as np
 from sim import rules
 from sim.codes import date_time
 from sim.mergerdesk import LEDGER, LEDGER_MEANING, MergerDesk
-from sim.merging import back_target
+from sim.merging import back_target, unmeasured
 from sim.outcomes import RepResult
 from sim.params import Params, compile_params
 from sim.population import POOL, Layout, People, build_layout, build_people, pool_size
-from sim.scenario import CommitteeTarget, Scenario
+from sim.scenario import Scenario
 
 #: The branch of the merged province's own streams (the sources take 0, 1, ...).
 MERGED_BRANCH = 1000
@@ -218,14 +218,12 @@ def compile_plan(scenario: Scenario) -> MergerPlan:
     src_index = {s: {t.id: k for k, t in enumerate(src.targets)} for s, src in enumerate(sources)}
     if not merger.enabled:
         first = sources[0]
+        missing = unmeasured(scenario)  # what the first source alone cannot measure
         extra: list[Any] = []
         where: dict[str, int] = {}
         for t in after:
             b = back_target(t, ids[0], merger)
-            if b is None or (
-                isinstance(b, CommitteeTarget)
-                and (first.congress is None or b.by not in {d.year for d in first.congress.dates})
-            ):
+            if b is None or t.id in missing:
                 continue
             where[t.id] = len(first.targets) + len(extra)
             extra.append(b.model_copy(update={"id": f"~{t.id}"[:40]}))
@@ -512,21 +510,10 @@ def _measured_on_date(m: Any, ks: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _measure_now(m: Any) -> None:
-    """Measure the stock-like targets of a source province on the merger date (its last day)
-    in the column of the merger year."""
-    from sim.scenario import PoolTarget, StockTarget, UnitRuleTarget
-
+    """Measure the stock-like targets of a source province due in the merger year on the
+    merger date (its last day), in the column of that year."""
     t = m.env.now
-    yi = m.year_index(t)
-    for k, target in enumerate(m.targets):
-        if target.by != int(t // 12):
-            continue
-        if isinstance(target, StockTarget):
-            m.trajectory[k, yi] = m._stock_metric(k, target, t)
-        elif isinstance(target, PoolTarget):
-            m.trajectory[k, yi] = m._pool_metric(target, t)
-        elif isinstance(target, UnitRuleTarget):
-            m.trajectory[k, yi] = m._women_staff_metric()
+    m._measure_state(t, m.year_index(t), due=int(t // 12))
 
 
 @dataclass
@@ -603,6 +590,11 @@ def run_replication(
     return run_parts(scenario, seed, rep, plan, keep_log).result
 
 
+#: The yearly tables of a merged replication that add its parts: the sources' years before
+#: the date and the merged province's after it (they count events, so the sum is the whole).
+_SUMMED = ("appointments", "vacancy_months", "reserved_months", "exits", "headcount", "rotations")
+
+
 def _assemble(
     plan: MergerPlan,
     rep: int,
@@ -639,34 +631,12 @@ def _assemble(
         if len(r.target_empty_years):
             empty[i] = r.target_empty_years[k]
     if alone is not None:
-        tables = {
-            name: getattr(alone, name)
-            for name in (
-                "appointments",
-                "vacancy_months",
-                "reserved_months",
-                "exits",
-                "headcount",
-                "rotations",
-                "training",
-                "pool",
-            )
-        }
+        tables = {name: getattr(alone, name) for name in (*_SUMMED, "training", "pool")}
         events = alone.n_events
     else:
         assert phase is not None
         parts = [*sources, phase]
-        tables = {
-            name: sum(np.asarray(getattr(r, name)) for r in parts)
-            for name in (
-                "appointments",
-                "vacancy_months",
-                "reserved_months",
-                "exits",
-                "headcount",
-                "rotations",
-            )
-        }
+        tables = {name: sum(np.asarray(getattr(r, name)) for r in parts) for name in _SUMMED}
         same = all(np.shape(r.training) == np.shape(phase.training) for r in sources)
         tables["training"] = sum(np.asarray(r.training) for r in parts) if same else phase.training
         tables["pool"] = phase.pool
@@ -685,6 +655,26 @@ def _assemble(
         merger=main.merger,
         **tables,
     )
+
+
+def logged_parts(
+    scenario: Scenario, seed: int, rep: int, plan: MergerPlan | None = None
+) -> list[tuple[str, RepResult, Layout]]:
+    """Replication ``rep`` of a merged scenario run with its event logs, part by part: each
+    source province to the merger date, then the merged province (or, without the merger, the
+    first source alone), as (province, result with its log, the layout its posts index)."""
+    plan = plan or _plan_for(scenario)
+    run = run_parts(scenario, seed, rep, plan, keep_log=True)
+    if plan.alone is not None:
+        return [(plan.sources[0].province, run.result, run.models[0].layout)]
+    assert run.phase is not None
+    return [
+        *(
+            (src.province, res, m.layout)
+            for src, res, m in zip(plan.sources, run.sources, run.models, strict=False)
+        ),
+        (scenario.province, run.phase, run.models[-1].layout),
+    ]
 
 
 def check_invariants(scenario: Scenario, seed: int, rep: int) -> list[str]:

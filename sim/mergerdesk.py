@@ -56,12 +56,7 @@ class MergerDesk(RestructuringDesk):
                 "from the source provinces' people on the merger date)"
             )
         assert scenario.merger is not None
-        self.cfg = scenario.merger  # type: ignore[assignment]  # the fields it reads are the same
-        self.when = float(host.t_begin)
-        self.bands = [(b.min_years, b.max_years, b.uptake) for b in self.cfg.early_retirement]
-        self.surplus: list[int] = []
-        self.gone_posts = 0
-        self.early = 0
+        self._configure(scenario.merger, float(host.t_begin))
         self.ledger = np.zeros(len(LEDGER), dtype=np.int64)
         assert handoff.union is not None
         self.union: Any = handoff.union  # sim.merger.UnionLayout

@@ -256,6 +256,7 @@ class Model:
     _retry = selection.retry
     _year_end = outcomes.year_end
     _stock_metric = outcomes.stock_metric
+    _measure_state = outcomes.measure_state
     _target_flags = outcomes.target_flags
     _pool_metric = outcomes.pool_metric
     _holder_flags = outcomes.holder_flags

@@ -87,19 +87,28 @@ def year_end(self: Model, _ev: Any = None) -> None:
     )
     for hook in self._on_year_end:
         hook(yi, t)
-    for k, target in enumerate(self.targets):
-        if isinstance(target, StockTarget):
-            self.trajectory[k, yi] = self._stock_metric(k, target, t)
-        elif isinstance(target, PoolTarget):
-            self.trajectory[k, yi] = self._pool_metric(target, t)
-        elif isinstance(target, UnitRuleTarget):
-            self.trajectory[k, yi] = self._women_staff_metric()
+    self._measure_state(t, yi)
     self.year_count = [0, 0, 0]
     self.year_women = [0, 0, 0]
     self.year_young = [0, 0, 0]
     if t < self.t_end:
         self._refresh_scores(year + 1)
         self.schedule_at(t + 12, self._year_end, urgent=True)
+
+
+def measure_state(self: Model, t: float, yi: int, due: int | None = None) -> None:
+    """The targets measured on the state at ``t`` (stock, pool, women-staff rule) into year
+    ``yi`` of their trajectories; with ``due``, only those due that year (a merged province's
+    source measures its targets of the merger year on the merger date)."""
+    for k, target in enumerate(self.targets):
+        if due is not None and target.by != due:
+            continue
+        if isinstance(target, StockTarget):
+            self.trajectory[k, yi] = self._stock_metric(k, target, t)
+        elif isinstance(target, PoolTarget):
+            self.trajectory[k, yi] = self._pool_metric(target, t)
+        elif isinstance(target, UnitRuleTarget):
+            self.trajectory[k, yi] = self._women_staff_metric()
 
 
 def stock_metric(self: Model, k: int, target: StockTarget, t: float) -> float:

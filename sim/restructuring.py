@@ -40,9 +40,15 @@ class RestructuringDesk(Mechanism):
 
     def __init__(self, host: Host, scenario: Scenario) -> None:
         super().__init__(host, scenario)
-        self.cfg = cfg = scenario.policy.restructuring
+        cfg = scenario.policy.restructuring
         d = cfg.date
-        self.when = 12 * d.year + d.month - 1 + (d.day - 1) / 31.0
+        self._configure(cfg, 12 * d.year + d.month - 1 + (d.day - 1) / 31.0)
+
+    def _configure(self, cfg: Any, when: float) -> None:
+        """The shock's settings (``grace_months``, ``surplus``, ``early_retirement``, read
+        from a restructuring or a merger) and its date."""
+        self.cfg = cfg
+        self.when = when
         self.bands = [(b.min_years, b.max_years, b.uptake) for b in cfg.early_retirement]
         self.surplus: list[int] = []  # posts that went while held
         self.gone_posts = 0

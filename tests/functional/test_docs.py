@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from sim.scenario import json_schema, schema_markdown
@@ -22,32 +24,25 @@ def test_reference_page_is_current() -> None:
     )
 
 
-def test_readme_lists_every_target_of_every_bundled_scenario() -> None:
-    """The README's table (written by scripts/targets_table.py) covers every target id."""
-    import subprocess
-    import sys
-
+def _check_script(name: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/NAME --check`` (a README table's completeness check)."""
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run(
-        [sys.executable, str(root / "scripts" / "targets_table.py"), "--check"],
+    return subprocess.run(
+        [sys.executable, str(root / "scripts" / name), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_readme_lists_every_target_of_every_bundled_scenario() -> None:
+    """The README's table (written by scripts/targets_table.py) covers every target id."""
+    proc = _check_script("targets_table.py")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_readme_tables_the_merged_provinces_with_and_without_the_merger() -> None:
     """The README's merger table (written by scripts/merger_table.py) covers every target of
     every merged scenario."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run(
-        [sys.executable, str(root / "scripts" / "merger_table.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = _check_script("merger_table.py")
     assert proc.returncode == 0, proc.stderr
