@@ -624,6 +624,9 @@ def chart_buttons_css() -> str:
             f'.js-plotly-plot .plotly .modebar-btn[data-title="{title}"]::after '
             f'{{content: "{label}" !important;}}'
         )
+    # The sidebar's boxes hold the longest scenario name, a merged province with its date
+    # ('Tuyên Quang (hợp nhất 1/7/2025)'), whole: the default width cut its last characters.
+    rules.append("[data-testid='stSidebar'] {min-width: 19rem; max-width: 19rem;}")
     return "<style>" + "".join(rules) + "</style>"
 
 
