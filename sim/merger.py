@@ -723,15 +723,14 @@ def check_invariants(scenario: Scenario, seed: int, rep: int) -> list[str]:
     return errors
 
 
-_PLAN: tuple[Scenario, MergerPlan] | None = None
-
-
 def _plan_for(scenario: Scenario) -> MergerPlan:
-    """The scenario's plan, compiled once while the same scenario object comes back."""
-    global _PLAN
-    if _PLAN is None or _PLAN[0] is not scenario:
-        _PLAN = (scenario, compile_plan(scenario))
-    return _PLAN[1]
+    """The scenario's plan, compiled once while the same scenario object comes back (the
+    runners' cache of parameters, :func:`sim.runner.params_for`, holds it)."""
+    from sim.runner import params_for
+
+    plan = params_for(scenario).merger
+    assert plan is not None
+    return plan
 
 
 __all__ = [
