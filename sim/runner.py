@@ -271,14 +271,23 @@ def _died(processes: Iterable[Any]) -> str:
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued batches and stop the workers now (Python 3.11 has no public call for it)."""
-    processes = list(getattr(pool, "_processes", {}).values())
+    """Cancel queued batches and stop the workers now (Python 3.11 has no public call for it).
+
+    The pool's manager thread is let finish too. Python 3.11 wakes every manager thread
+    still running at interpreter exit without the lock the thread closes its pipe under,
+    so a run that stops on an error and then exits could print a traceback ("Bad file
+    descriptor") after its one-paragraph message.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
             proc.terminate()
     for proc in processes:
         proc.join(timeout=5)
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def make_runner(workers: int = 1, dask: str | None = None) -> Runner:

@@ -94,3 +94,23 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"  # a zombie has ended; only its exit status is left
+
+
+def test_an_abandoned_pool_run_leaves_no_thread_running() -> None:
+    """A pool run stopped early (an error in the caller, a full disk, Ctrl-C) stops its
+    manager thread before it returns. Python 3.11 wakes any manager thread still running at
+    interpreter exit without the lock that thread closes its pipe under: a CLI run that
+    stopped on an error printed a "Bad file descriptor" traceback after its message."""
+    import threading
+
+    from sim.runner import ProcessPoolRunner
+    from sim.scenario import load_scenario, resolve_scenario_path
+
+    sc = load_scenario(resolve_scenario_path("quang_binh"))
+    before = set(threading.enumerate())
+    results = ProcessPoolRunner(2, batch=1).results(sc, 1, range(40))
+    next(results)
+    started = [t for t in threading.enumerate() if t not in before]
+    assert started, "the pool started no manager thread"
+    results.close()  # the caller stops reading, as the CLI does on a write error
+    assert not [t.name for t in started if t.is_alive()]
