@@ -351,7 +351,7 @@ def _event_log(sc: Scenario, seed: int, people: Any) -> dict[str, Any]:
     from sim import merger
 
     parts = merger.logged_parts(sc, seed, 0)
-    if sc.merger is not None and not sc.merger.enabled:  # no merger: the first source alone
+    if len(parts) == 1:  # no merger: the first source alone, logged as a plain run
         _name, res, layout = parts[0]
         return event_log_frames(res, layout)
     out: dict[str, list[Any]] = {}

@@ -275,3 +275,22 @@ def test_params_hold_the_plan(qt) -> None:  # type: ignore[no-untyped-def]
     a = run_replication(qt, 2, 1, params=prm)
     b = run_replication(qt, 2, 1)
     np.testing.assert_array_equal(a.target_value, b.target_value)
+
+
+def test_event_log_of_a_merged_run_names_each_province_and_no_merger_is_plain(qt) -> None:  # type: ignore[no-untyped-def]
+    """``run --log``: a merged replication's events come from each source to the date and the
+    merged province after it, with a province column; without the merger, the first source's
+    plain log (no province column)."""
+    from sim.cli import _event_log
+
+    merged = _event_log(qt, 2021, None)
+    assert merged["events_appointments"].columns[0] == "province"
+    assert set(merged["events_appointments"]["province"]) == {
+        "quang_binh",
+        "quang_tri_former",
+        "quang_tri_2025",
+    }
+    alone = _event_log(qt.variant("no_merger"), 2021, None)
+    assert "province" not in alone["events_appointments"].columns
+    qb = _event_log(load_scenario("scenarios/quang_binh.yaml"), 2021, None)
+    assert len(alone["events_exits"]) == len(qb["events_exits"])
