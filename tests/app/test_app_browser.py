@@ -83,13 +83,38 @@ def server():  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def page_with_reps(server: str, reps: int) -> Iterator[Any]:
-    """A headless Chromium page on the app, with the replications set to ``reps``."""
-    with page_at(server, "", "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý") as page:
-        field = page.get_by_label("Số lần mô phỏng")
-        field.fill(str(reps))
-        field.press("Enter")
-        page.wait_for_timeout(1500)
+    """A headless Chromium page on the app, with the replications set to ``reps``.
+
+    Set by the page's address, not by typing: a number typed into the box reaches the app only
+    with the next message, and a Run clicked in between (a loaded machine) ran the old value.
+    The box is checked to show ``reps`` before the page is handed over."""
+    with page_at(server, f"reps={reps}", "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý") as page:
+        field = page.get_by_role("spinbutton", name="Số lần mô phỏng")
+        assert field.input_value() == str(reps), shown(page)
         yield page
+
+
+def shown(page: Any, chars: int = 1500) -> str:
+    """What the page shows now (its main area, shortened): said when a wait fails, so that a
+    failure on a CI machine tells what the page did instead."""
+    try:
+        text = page.locator("[data-testid='stMain']").first.inner_text(timeout=5_000)
+    except Exception as exc:  # the page itself is gone: say so
+        return f"(the page could not be read: {exc})"
+    text = re.sub(r"\n\s*\n+", "\n", text)
+    return "the page showed:\n" + (text if len(text) <= chars else text[:chars] + " …")
+
+
+def wait_text(page: Any, pattern: str | re.Pattern[str], timeout: float) -> Any:
+    """Wait for ``pattern`` on the page; on a timeout, fail with what the page showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    found = page.get_by_text(pattern).first
+    try:
+        found.wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        pytest.fail(f"{pattern!r} did not show within {timeout / 1000:.0f} s; {shown(page)}")
+    return found
 
 
 def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
@@ -117,13 +142,11 @@ def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
         page.get_by_role("button", name="Dừng").wait_for(timeout=150_000)  # a loaded machine
         # Stop once some replications are done (the progress bar counts them) and the
         # provisional estimate of the targets is on the page.
-        page.get_by_text(re.compile(r"Đang mô phỏng… [1-9]\d*/3000")).wait_for(timeout=120_000)
-        provisional = page.get_by_text(re.compile(r"Ước tính tạm thời từ [1-9]\d*/3000"))
-        provisional.wait_for(timeout=60_000)
+        wait_text(page, re.compile(r"Đang mô phỏng… [1-9]\d*/3000"), 120_000)
+        wait_text(page, re.compile(r"Ước tính tạm thời từ [1-9]\d*/3000"), 60_000)
         assert "QB-AW" in page.locator("table").first.inner_text()
         page.get_by_role("button", name="Dừng").click()
-        note = page.get_by_text("Đã dừng sau")
-        note.wait_for(timeout=60_000)
+        note = wait_text(page, "Đã dừng sau", 60_000)
         done = int(note.inner_text().split("sau ")[1].split("/")[0])
         assert 0 < done < 3000
         assert "QB-AW" in page.locator("table").first.inner_text()
