@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from sim.invariants import check_invariants
 from sim.model import Model, RepResult
 from sim.population import build_layout, build_people
 from sim.results import Collector
+from sim.roster import load_roster, roster_frame
 from sim.runner import ProcessPoolRunner, SequentialRunner, run_many
 from sim.scenario import Scenario, load_scenario, resolve_scenario_path
 
@@ -111,13 +113,33 @@ def test_same_seed_same_results(qb: Scenario) -> None:
 
 
 @pytest.mark.slow
-def test_process_pool_equals_sequential(qb: Scenario) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
+def test_process_pool_equals_sequential(qb: Scenario, start_method: str) -> None:
+    # fork is the default on Linux; spawn on macOS and Windows (the scenario and roster are
+    # then pickled to fresh workers that load the kernels themselves); forkserver is what a
+    # threaded host (a server) may choose.
     seq = {r.rep: r for r in SequentialRunner().results(qb, 9, range(6))}
-    runner = ProcessPoolRunner(workers=2, batch=2)
+    runner = ProcessPoolRunner(workers=2, batch=2, start_method=start_method)
     par = {r.rep: r for r in runner.results(qb, 9, range(6))}
     assert sorted(par) == list(range(6))
     for rep in range(6):
         assert _same(seq[rep], par[rep]), rep
+
+
+@pytest.mark.slow
+def test_a_roster_reaches_spawned_workers(qb: Scenario, tmp_path: Path) -> None:
+    # Under spawn (macOS, Windows) the imported roster is pickled to the workers with the
+    # scenario: a run on it equals the sequential one.
+    path = tmp_path / "roster.csv"
+    roster_frame(Model(qb, 3, 0)).to_csv(path, index=False)
+    roster = load_roster(path, qb, build_layout(qb))
+    seq = {r.rep: r for r in SequentialRunner().results(qb, 9, range(4), roster=roster)}
+    runner = ProcessPoolRunner(workers=2, batch=1, start_method="spawn")
+    par = {r.rep: r for r in runner.results(qb, 9, range(4), roster=roster)}
+    assert sorted(par) == list(range(4))
+    for rep in range(4):
+        assert _same(seq[rep], par[rep]), rep
+    assert not _same(seq[0], Model(qb, seed=9, rep=0).run())  # the roster was used
 
 
 def test_replication_does_not_depend_on_its_neighbours(qb: Scenario) -> None:
