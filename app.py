@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import yaml
 
-from sim import __version__, api, i18n, merging, spreadsheet
+from sim import __version__, api, i18n, merging, runner, spreadsheet
 from sim import robustness as rb
 from sim.population import build_layout
 from sim.results import NOT_APPLICABLE, Collector, proportion_interval
@@ -34,6 +34,12 @@ from sim.scenario import (
     within_ranges,
 )
 from sim.sweep import DesignError
+
+# The page's simulations run on worker processes. The server runs many threads, and a worker
+# forked straight from it would inherit any lock another thread held at that moment: the
+# workers are forked from a single-threaded fork server instead (started at the first run,
+# with the model's kernels loaded).
+runner.use_start_method("forkserver")
 
 # --------------------------------------------------------------------------- text
 # Every word of the page comes from sim/catalogue.yaml (sim/i18n.py).

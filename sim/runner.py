@@ -149,27 +149,33 @@ _WORKER_SCENARIO: Scenario | None = None
 _WORKER_ROSTER: Roster | None = None
 
 
-def _init_worker(scenario: Scenario, roster: Roster | None = None) -> None:
+def _init_worker(scenario: Scenario, roster: Roster | None = None, owner: Any = None) -> None:
     global _WORKER_SCENARIO, _WORKER_ROSTER
     _WORKER_SCENARIO = scenario
     _WORKER_ROSTER = roster
-    _exit_with_parent()
+    _exit_with_owner(owner)
 
 
-def _exit_with_parent(interval: float = 1.0) -> None:
-    """End this worker when the process that started it is gone (killed, say).
+def _exit_with_owner(owner: Any = None, interval: float = 1.0) -> None:
+    """End this worker when the process that started the pool is gone (killed, say).
 
     A forked worker holds both ends of the pool's pipes, so it would never see them close and
     would wait, or finish its queued batches, for nobody. A daemon thread checks once a second
-    that the parent is still there."""
+    that its parent is still there; a worker forked from a fork server (whose parent is the
+    server, which lives on while its workers do) also watches ``owner``, the reading end of a
+    pipe whose only writing end the pool's owner holds: it reads the end of the pipe when the
+    owner is gone."""
     parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(interval)
+            if owner is None:
+                time.sleep(interval)
+            elif owner.poll(interval):  # nothing is ever sent: the owner is gone
+                break
         os._exit(1)
 
-    threading.Thread(target=watch, name="cadresim-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="cadresim-owner-watch", daemon=True).start()
 
 
 def _worker_batch(task: RepTask) -> list[RepResult]:
@@ -177,8 +183,39 @@ def _worker_batch(task: RepTask) -> list[RepResult]:
     return run_batch(_WORKER_SCENARIO, task, _WORKER_ROSTER)
 
 
+#: The start method a process host chose for its pools (:func:`use_start_method`); None: the
+#: platform's default.
+_HOST_START_METHOD: str | None = None
+
+#: What the fork server imports once, before it forks any worker (``forkserver`` only): the
+#: model, with every compiled kernel loaded, so that each pool's workers start warm.
+FORKSERVER_PRELOAD = ["sim.preload"]
+
+
+def use_start_method(method: str | None) -> str:
+    """Start every later process pool of this process with ``method`` (None: the default).
+
+    A threaded host should choose ``forkserver``: a server (the Streamlit app) runs many threads,
+    and a worker forked from such a process inherits every lock another thread held at that
+    moment, unreleased. The fork server is a single-threaded process started once (with the
+    model imported and its kernels loaded), and each pool's workers are forked from it. Where
+    ``forkserver`` is not available (Windows), ``spawn`` is used. Returns the method in use.
+    """
+    global _HOST_START_METHOD
+    available = mp.get_all_start_methods()
+    if method is not None and method not in available:
+        if method != "forkserver":
+            raise ValueError(f"start method {method!r} is not available here: {available}")
+        method = "spawn"
+    _HOST_START_METHOD = method
+    return default_start_method()
+
+
 def default_start_method() -> str:
-    """``fork`` where it is safe and cheap (Linux), ``spawn`` elsewhere."""
+    """The host's choice (:func:`use_start_method`), else ``fork`` where it is safe and cheap
+    (Linux, a single-threaded process such as the CLI), ``spawn`` elsewhere."""
+    if _HOST_START_METHOD is not None:
+        return _HOST_START_METHOD
     if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
         return "fork"
     return "spawn"
@@ -205,11 +242,16 @@ class ProcessPoolRunner(_Reusable):
         if self.start_method == "fork":
             kernels.warm()  # once a process: forked workers inherit the loaded kernels
         ctx = mp.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            ctx.set_forkserver_preload(FORKSERVER_PRELOAD)  # read when the server starts
+        # Workers that are not forked from this process learn of its end by a pipe (the
+        # writing end stays here; forked workers would inherit it, and watch their parent).
+        owner_r, owner_w = (None, None) if self.start_method == "fork" else ctx.Pipe(duplex=False)
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(scenario, roster),
+            initargs=(scenario, roster, owner_r),
         )
         finished = False
         workers: dict[int, Any] = {}
@@ -238,6 +280,9 @@ class ProcessPoolRunner(_Reusable):
                 pool.shutdown(wait=True)
             else:  # interrupted or failed: do not wait for batches nobody will read
                 _stop_pool(pool)
+            for end in (owner_r, owner_w):
+                if end is not None:
+                    end.close()
 
 
 def _died(processes: Iterable[Any]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.stem in FAST_MODULES and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.fast)
+
+
+@pytest.fixture(autouse=True)
+def _pools_start_as_before() -> Iterator[None]:
+    """Running the app's page (AppTest, or its module loaded for its helpers) chooses the
+    fork server for every later pool of the process (``sim.runner.use_start_method``): after
+    each test the default is back, so that no test runs on another's choice (a module-scoped
+    fixture that loads the app would otherwise leak it to the modules after it)."""
+    from sim import runner
+
+    yield
+    runner.use_start_method(None)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,24 @@ def test_process_pool_equals_sequential(qb: Scenario, start_method: str) -> None
     assert sorted(par) == list(range(6))
     for rep in range(6):
         assert _same(seq[rep], par[rep]), rep
+
+
+def test_a_host_chooses_the_start_method_of_its_pools() -> None:
+    import multiprocessing as mp
+
+    from sim import runner
+
+    try:
+        assert runner.use_start_method("forkserver") == "forkserver"
+        assert ProcessPoolRunner(2).start_method == "forkserver"
+        assert ProcessPoolRunner(2, start_method="spawn").start_method == "spawn"
+        with pytest.raises(ValueError, match="not available"):
+            runner.use_start_method("teleport")
+        default = runner.use_start_method(None)
+        linux = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+        assert default == ("fork" if linux else "spawn")
+    finally:
+        runner.use_start_method(None)
 
 
 @pytest.mark.slow
