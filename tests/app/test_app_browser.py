@@ -120,7 +120,7 @@ def wait_text(page: Any, pattern: str | re.Pattern[str], timeout: float) -> Any:
 def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> None:
     with page_with_reps(server, 20) as page:
         page.get_by_role("button", name="Chạy mô phỏng").click()
-        page.get_by_text("Chỉ tiêu và khả năng đạt").wait_for(timeout=180_000)
+        wait_text(page, "Chỉ tiêu và khả năng đạt", 180_000)
         table = page.locator("table").first
         table.wait_for(timeout=60_000)
         text = table.inner_text()
@@ -133,7 +133,7 @@ def test_run_the_default_scenario_in_a_browser(server: str, tmp_path: Path) -> N
         assert shot.stat().st_size > 10_000
         # The language switch reaches every label.
         page.get_by_text("English").click()
-        page.get_by_text("Succession planning simulator").wait_for(timeout=60_000)
+        wait_text(page, "Succession planning simulator", 60_000)
 
 
 def test_stop_a_long_run_and_keep_what_is_done(server: str) -> None:
@@ -169,7 +169,7 @@ def page_at(server: str, query: str, wait_for: str) -> Iterator[Any]:
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(f"{server}/?{query}", wait_until="domcontentloaded")
-            page.get_by_text(wait_for).first.wait_for(timeout=60_000)
+            wait_text(page, wait_for, 60_000)
             page.wait_for_timeout(1000)
             yield page
         finally:
@@ -179,7 +179,7 @@ def page_at(server: str, query: str, wait_for: str) -> Iterator[Any]:
 def test_run_in_english(server: str) -> None:
     with page_at(server, "lang=en&reps=12", "Quảng Bình, as planned") as page:
         page.get_by_role("button", name="Run", exact=True).click()
-        page.get_by_text("Based on 12 replications").first.wait_for(timeout=180_000)
+        wait_text(page, "Based on 12 replications", 180_000)
         text = page.locator("table").first.inner_text()
         assert "QB-AW" in text and "P(met)" in text
         assert "Khả năng đạt" not in page.inner_text("body")
@@ -188,16 +188,16 @@ def test_run_in_english(server: str) -> None:
 def test_pin_a_baseline_and_see_the_next_run_beside_it(server: str) -> None:
     with page_at(server, "reps=12", "Quảng Bình, theo kế hoạch") as page:
         page.get_by_role("button", name="Chạy mô phỏng").click()
-        page.get_by_text("Dựa trên 12 lần mô phỏng").first.wait_for(timeout=180_000)
+        wait_text(page, "Dựa trên 12 lần mô phỏng", 180_000)
         page.get_by_role("button", name="Ghim làm phương án gốc").click()
-        page.get_by_text("đang được ghim").first.wait_for(timeout=60_000)
+        wait_text(page, "đang được ghim", 60_000)
         slider = page.get_by_role("slider").first  # the share of appointments to women
         slider.focus()
         for _ in range(10):
             slider.press("ArrowRight")
-        page.get_by_text("Quảng Bình, theo kế hoạch, nữ 25%").first.wait_for(timeout=60_000)
+        wait_text(page, "Quảng Bình, theo kế hoạch, nữ 25%", 60_000)
         page.get_by_role("button", name="Chạy mô phỏng").click()
-        page.get_by_text("So với phương án gốc").first.wait_for(timeout=180_000)
+        wait_text(page, "So với phương án gốc", 180_000)
         table = page.locator("table").first.inner_text()
         assert "QB-AW" in table and "điểm %" in table
         assert page.get_by_text("cùng các số ngẫu nhiên").count() >= 1
@@ -225,7 +225,7 @@ def test_broken_and_oversize_rosters_are_refused_on_the_page(server: str, tmp_pa
         body = page.inner_text("body")
         assert "dòng 2: chức vụ (rank) 'boss'" in body and "row 2" not in body
         uploads.nth(1).set_input_files(str(huge))
-        page.get_by_text("vượt giới hạn 10 MB").first.wait_for(timeout=60_000)
+        wait_text(page, "vượt giới hạn 10 MB", 60_000)
         page.wait_for_timeout(2000)
         assert run.count() == 0
 
@@ -240,7 +240,7 @@ def test_a_link_reproduces_a_view(server: str) -> None:
 def test_the_presenter_view(server: str) -> None:
     with page_at(server, "view=present", "Bước 1/3") as page:
         page.get_by_role("button", name="Bước tiếp →").click()
-        page.get_by_text("Bước 2/3").first.wait_for(timeout=60_000)
+        wait_text(page, "Bước 2/3", 60_000)
         assert page.get_by_text("không vượt").count() >= 1
         page.get_by_role("button", name="← Thoát chế độ trình chiếu").click()
-        page.get_by_text("Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý").wait_for(timeout=60_000)
+        wait_text(page, "Mô phỏng quy hoạch cán bộ lãnh đạo, quản lý", 60_000)
