@@ -161,10 +161,10 @@ def _exit_with_owner(owner: Any = None, interval: float = 1.0) -> None:
 
     A forked worker holds both ends of the pool's pipes, so it would never see them close and
     would wait, or finish its queued batches, for nobody. A daemon thread checks once a second
-    that its parent is still there; a worker forked from a fork server (whose parent is the
-    server, which lives on while its workers do) also watches ``owner``, the reading end of a
-    pipe whose only writing end the pool's owner holds: it reads the end of the pipe when the
-    owner is gone."""
+    that its parent is still there. A worker the pool did not fork itself (spawn, or forked by a
+    fork server, which is its parent and lives on while its workers do) also watches ``owner``,
+    the reading end of a pipe whose only writing end the pool's owner holds: it reads the end
+    of the pipe when the owner is gone."""
     parent = os.getppid()
 
     def watch() -> None:

@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _pools_start_as_before() -> Iterator[None]:
+def _pools_start_by_default() -> Iterator[None]:
     """Running the app's page (AppTest, or its module loaded for its helpers) chooses the
     fork server for every later pool of the process (``sim.runner.use_start_method``): after
     each test the default is back, so that no test runs on another's choice (a module-scoped

@@ -132,17 +132,15 @@ def test_a_host_chooses_the_start_method_of_its_pools() -> None:
 
     from sim import runner
 
-    try:
-        assert runner.use_start_method("forkserver") == "forkserver"
-        assert ProcessPoolRunner(2).start_method == "forkserver"
-        assert ProcessPoolRunner(2, start_method="spawn").start_method == "spawn"
-        with pytest.raises(ValueError, match="not available"):
-            runner.use_start_method("teleport")
-        default = runner.use_start_method(None)
-        linux = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
-        assert default == ("fork" if linux else "spawn")
-    finally:
-        runner.use_start_method(None)
+    # (tests/conftest.py puts the default back after each test)
+    assert runner.use_start_method("forkserver") == "forkserver"
+    assert ProcessPoolRunner(2).start_method == "forkserver"
+    assert ProcessPoolRunner(2, start_method="spawn").start_method == "spawn"
+    with pytest.raises(ValueError, match="not available"):
+        runner.use_start_method("teleport")
+    default = runner.use_start_method(None)
+    linux = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+    assert default == ("fork" if linux else "spawn")
 
 
 @pytest.mark.slow
